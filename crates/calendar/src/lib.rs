@@ -1,0 +1,130 @@
+//! The meaning of calendar data for Tributary.
+//!
+//! This crate owns:
+//! - parsing and validating one *calendar object resource* as a client PUTs it
+//!   (RFC 5545 syntax, RFC 4791 §4.1 object rules, the §5.3.2 preconditions
+//!   `CALDAV:valid-calendar-data` and `CALDAV:valid-calendar-object-resource`);
+//! - the index fields the store keeps beside the raw bytes ([`ObjectIndex`]): UID,
+//!   component type, and a UTC span that is a *superset* of every instance's time;
+//! - recurrence expansion (RRULE, RDATE, EXDATE, overridden instances) with hard limits
+//!   ([`Limits`]) so hostile input costs bounded time and memory;
+//! - time-zone identifier resolution ([`resolve_tzid`]): IANA names, vendor-prefixed
+//!   names and Windows zone names.
+//!
+//! It does not do I/O, HTTP or SQL: callers hand it bytes and store what it returns.
+//! Exact time-range matching (RFC 4791 §9.9) happens elsewhere; the span computed here
+//! is only a prefilter and errs on the wide side (floating times, all-day dates and
+//! approximated zones are widened by 14 hours on each side).
+
+mod duration;
+mod error;
+mod object;
+mod recur;
+mod rule;
+mod scan;
+mod span;
+mod time;
+pub mod tz;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{Error, Result};
+pub use tz::resolve_tzid;
+
+/// The calendar component types a calendar object resource can hold (RFC 4791 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ComponentKind {
+    /// `VEVENT`
+    Event,
+    /// `VTODO`
+    Todo,
+    /// `VJOURNAL`
+    Journal,
+    /// `VFREEBUSY`
+    FreeBusy,
+}
+
+impl ComponentKind {
+    /// The iCalendar component name, upper case (`"VEVENT"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComponentKind::Event => "VEVENT",
+            ComponentKind::Todo => "VTODO",
+            ComponentKind::Journal => "VJOURNAL",
+            ComponentKind::FreeBusy => "VFREEBUSY",
+        }
+    }
+
+    /// Parses a component name, ignoring ASCII case; `None` for any other name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        let s = s.trim();
+        [Self::Event, Self::Todo, Self::Journal, Self::FreeBusy]
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Limits applied when parsing and indexing untrusted data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most recurrence instances expanded per component; past it the span is open-ended.
+    pub max_instances: u32,
+    /// Deepest nesting of `BEGIN:` lines (VCALENDAR › VEVENT › VALARM is 3).
+    pub max_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_instances: 3000,
+            max_depth: 16,
+        }
+    }
+}
+
+/// What the store keeps beside the raw bytes (index columns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectIndex {
+    /// The UID shared by every component of the object.
+    pub uid: String,
+    /// The one component type the object holds.
+    pub component: ComponentKind,
+    /// UTC seconds since the epoch of the earliest instance start; `None` if the object
+    /// has no dated instance (e.g. a VTODO with neither DTSTART nor DUE, a VJOURNAL
+    /// without DTSTART): such objects match every time range.
+    pub first_start: Option<i64>,
+    /// UTC seconds of the latest instance end; `None` = open-ended (unbounded RRULE, or
+    /// the instance cap was hit).
+    pub last_end: Option<i64>,
+    /// RRULE or RDATE present on any component, or any RECURRENCE-ID component.
+    pub has_recurrence: bool,
+}
+
+/// Parses and validates a calendar object resource as a client PUTs it
+/// (RFC 4791 §4.1, §5.3.2), and computes its index fields.
+///
+/// Errors: [`Error::InvalidData`] when the bytes are not one well-formed VCALENDAR
+/// (or a recurrence rule is malformed), [`Error::InvalidObject`] when the calendar
+/// breaks the object-resource rules (mixed types, several UIDs, METHOD, …).
+pub fn parse_object(data: &[u8], limits: &Limits) -> Result<ObjectIndex> {
+    let root = scan::parse_calendar(data, limits)?;
+    let object = object::check(&root)?;
+    let zones = tz::ZoneTable::from_calendar(&root);
+    let mut bounds = span::Bounds::default();
+    for comp in &object.components {
+        let extent = span::component_extent(comp, object.kind, &zones, limits)?;
+        bounds.add(extent);
+    }
+    let has_recurrence = object
+        .components
+        .iter()
+        .any(|c| c.has("RRULE") || c.has("RDATE") || c.has("RECURRENCE-ID"));
+    Ok(ObjectIndex {
+        uid: object.uid,
+        component: object.kind,
+        first_start: bounds.first_start(),
+        last_end: bounds.last_end(),
+        has_recurrence,
+    })
+}

@@ -1,0 +1,158 @@
+//! From request bytes to an owned component tree.
+//!
+//! The bytes are checked for UTF-8, line endings are normalised and folded lines
+//! joined (RFC 5545 §3.1), and the nesting depth of `BEGIN:` lines is measured
+//! *before* the recursive `icalendar` parser sees the text, so a hostile, deeply
+//! nested body is refused without risking the stack.
+
+use crate::error::{invalid_data, Result};
+use crate::Limits;
+use icalendar::parser::{read_components, unfold, Component, Property};
+
+/// Longest parser message passed on to the client.
+const MAX_MESSAGE_CHARS: usize = 200;
+
+/// One component: its upper-cased name, properties and sub-components.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// Component name, upper case (`VEVENT`).
+    pub name: String,
+    /// Properties in document order.
+    pub props: Vec<Prop>,
+    /// Sub-components in document order.
+    pub children: Vec<Node>,
+}
+
+/// One property: upper-cased name, raw value, parameters (keys upper case, values
+/// without surrounding quotes).
+#[derive(Debug, Clone)]
+pub(crate) struct Prop {
+    /// Property name, upper case (`DTSTART`).
+    pub name: String,
+    /// The value as parsed (TEXT values unescaped by the parser).
+    pub value: String,
+    /// `(KEY, value)` pairs; a parameter without a value has an empty value.
+    pub params: Vec<(String, String)>,
+}
+
+impl Node {
+    /// The first property called `name` (upper case).
+    pub(crate) fn prop(&self, name: &str) -> Option<&Prop> {
+        self.props.iter().find(|p| p.name == name)
+    }
+
+    /// Every property called `name` (upper case).
+    pub(crate) fn props<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Prop> + 'a {
+        self.props.iter().filter(move |p| p.name == name)
+    }
+
+    /// Whether a property called `name` (upper case) is present.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.prop(name).is_some()
+    }
+
+    /// The trimmed value of the first property called `name`.
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
+        self.prop(name).map(|p| p.value.trim())
+    }
+}
+
+impl Prop {
+    /// The value of parameter `key` (upper case), if present.
+    pub(crate) fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses `data` into the tree of its one VCALENDAR.
+pub(crate) fn parse_calendar(data: &[u8], limits: &Limits) -> Result<Node> {
+    let text = std::str::from_utf8(data).map_err(|e| invalid_data(format!("not UTF-8: {e}")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The parser takes a property value up to the first "\r\n" if there is one
+    // anywhere, so mixed line endings would glue lines together: use "\n" only.
+    let normalized = text.replace("\r\n", "\n");
+    let unfolded = unfold(&normalized);
+    let body = unfolded.trim();
+    if body.is_empty() {
+        return Err(invalid_data("empty body"));
+    }
+    check_depth(body, limits.max_depth)?;
+    let roots = read_components(body).map_err(|e| invalid_data(short_message(&e)))?;
+    let [root] = roots.as_slice() else {
+        return Err(invalid_data("expected exactly one VCALENDAR"));
+    };
+    if !root.name.as_str().trim().eq_ignore_ascii_case("VCALENDAR") {
+        return Err(invalid_data("the body is not a VCALENDAR"));
+    }
+    Ok(convert(root))
+}
+
+/// Refuses text whose `BEGIN:` lines nest deeper than `max_depth`.
+///
+/// Counting is conservative: any line starting (after blanks) with `BEGIN:` counts,
+/// which is every line the parser could descend on.
+fn check_depth(text: &str, max_depth: u32) -> Result<()> {
+    let mut depth: u32 = 0;
+    for line in text.split('\n') {
+        let line = line.trim_start();
+        if starts_with_ignore_case(line, "BEGIN:") {
+            depth = depth.saturating_add(1);
+            if depth > max_depth {
+                return Err(invalid_data(format!(
+                    "components nested deeper than {max_depth} levels"
+                )));
+            }
+        } else if starts_with_ignore_case(line, "END:") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    Ok(())
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// The parser's message, cut short and on one line.
+fn short_message(msg: &str) -> String {
+    let cut = match msg.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((i, _)) => &msg[..i],
+        None => msg,
+    };
+    let words: Vec<&str> = cut.split_whitespace().collect();
+    format!("iCalendar syntax: {}", words.join(" "))
+}
+
+/// Copies a parsed component into an owned [`Node`]. Recursion depth is bounded by
+/// [`check_depth`].
+fn convert(c: &Component<'_>) -> Node {
+    Node {
+        name: c.name.as_str().trim().to_ascii_uppercase(),
+        props: c.properties.iter().map(convert_prop).collect(),
+        children: c.components.iter().map(convert).collect(),
+    }
+}
+
+fn convert_prop(p: &Property<'_>) -> Prop {
+    let params = p
+        .params
+        .iter()
+        .map(|param| {
+            let value = param
+                .val
+                .as_ref()
+                .map(|v| v.as_str().trim().trim_matches('"').to_string())
+                .unwrap_or_default();
+            (param.key.as_str().trim().to_ascii_uppercase(), value)
+        })
+        .collect();
+    Prop {
+        name: p.name.as_str().trim().to_ascii_uppercase(),
+        value: p.val.as_str().to_string(),
+        params,
+    }
+}

@@ -1,0 +1,114 @@
+//! Response bodies: multistatus (RFC 4918 §13, §14.16) and DAV:error (RFC 4918 §16).
+//!
+//! The multistatus writer appends one `response` at a time to a buffer the caller drains,
+//! so a handler can stream a large listing without holding it whole.
+
+mod multistatus;
+
+pub use multistatus::{MultistatusWriter, PropContent, PropEntry, Propstat, Response};
+
+use crate::names::{Namespace, PropName};
+
+/// The namespace declarations every response root carries.
+pub const ROOT_NAMESPACES: &str = r#" xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/" xmlns:A="http://apple.com/ns/ical/""#;
+
+/// The HTTP status line text used inside multistatus bodies.
+pub fn status_line(code: u16) -> String {
+    format!("HTTP/1.1 {} {}", code, reason(code))
+}
+
+/// Reason phrase for the status codes DAV responses use.
+pub fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        207 => "Multi-Status",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        423 => "Locked",
+        424 => "Failed Dependency",
+        500 => "Internal Server Error",
+        507 => "Insufficient Storage",
+        _ => "Unknown",
+    }
+}
+
+/// Write the opening tag of `name` into `out`, declaring its namespace locally when it
+/// has no fixed prefix. Returns the closing tag.
+pub fn open_tag(out: &mut String, name: &PropName, empty: bool) -> String {
+    let tag = match name.ns.fixed_prefix() {
+        Some(p) => format!("{p}:{}", name.local),
+        None => name.local.clone(),
+    };
+    out.push('<');
+    out.push_str(&tag);
+    if let Namespace::Other(uri) = &name.ns {
+        out.push_str(" xmlns=\"");
+        out.push_str(&escape(uri));
+        out.push('"');
+    }
+    if empty {
+        out.push_str("/>");
+        String::new()
+    } else {
+        out.push('>');
+        format!("</{tag}>")
+    }
+}
+
+/// Escape text for element content or attribute values.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+/// A DAV:error body naming one precondition or postcondition element (RFC 4918 §16,
+/// RFC 4791 §1.3), with optional `DAV:href` children (e.g. the resource that holds a
+/// conflicting UID for CALDAV:no-uid-conflict).
+pub fn error_body(condition: &PropName, hrefs: &[String], detail: Option<&str>) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error");
+    out.push_str(ROOT_NAMESPACES);
+    out.push('>');
+    if hrefs.is_empty() {
+        open_tag(&mut out, condition, true);
+    } else {
+        let close = open_tag(&mut out, condition, false);
+        for h in hrefs {
+            out.push_str("<D:href>");
+            out.push_str(&escape(h));
+            out.push_str("</D:href>");
+        }
+        out.push_str(&close);
+    }
+    if let Some(d) = detail {
+        out.push_str("<D:responsedescription>");
+        out.push_str(&escape(d));
+        out.push_str("</D:responsedescription>");
+    }
+    out.push_str("</D:error>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_names_condition_and_href() {
+        let body = error_body(
+            &PropName::caldav("no-uid-conflict"),
+            &["/a/b.ics".into()],
+            None,
+        );
+        assert!(body.contains("<C:no-uid-conflict><D:href>/a/b.ics</D:href></C:no-uid-conflict>"));
+        assert!(crate::xml::parse(body.as_bytes()).is_ok());
+    }
+}

@@ -1,0 +1,204 @@
+//! The multistatus writer.
+
+use super::{escape, open_tag, status_line, ROOT_NAMESPACES};
+use crate::names::PropName;
+
+/// The value of one property in a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PropContent {
+    /// An empty element (also used for 404 propstats and propname answers).
+    Empty,
+    /// Text content, escaped on output.
+    Text(String),
+    /// A list of `DAV:href` children.
+    Hrefs(Vec<String>),
+    /// A pre-serialized XML fragment, written verbatim. It may use the root prefixes
+    /// D, C, CS and A, or declare its own namespaces (dead properties do).
+    Xml(String),
+}
+
+/// A property and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropEntry {
+    /// Name.
+    pub name: PropName,
+    /// Value.
+    pub content: PropContent,
+}
+
+impl PropEntry {
+    /// A property with an empty value.
+    pub fn empty(name: PropName) -> Self {
+        Self {
+            name,
+            content: PropContent::Empty,
+        }
+    }
+}
+
+/// Properties sharing one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Propstat {
+    /// HTTP status code.
+    pub status: u16,
+    /// Properties.
+    pub props: Vec<PropEntry>,
+}
+
+/// One `DAV:response` element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// An href with propstats.
+    Props {
+        /// Encoded href.
+        href: String,
+        /// Groups by status, written in order; empty groups are skipped.
+        propstats: Vec<Propstat>,
+    },
+    /// An href with a bare status (e.g. 404 for a deleted member in sync-collection).
+    Status {
+        /// Encoded href.
+        href: String,
+        /// HTTP status code.
+        status: u16,
+    },
+}
+
+/// Writes a multistatus body incrementally into an internal buffer.
+#[derive(Debug, Default)]
+pub struct MultistatusWriter {
+    buf: String,
+}
+
+impl MultistatusWriter {
+    /// Start a body.
+    pub fn new() -> Self {
+        let mut buf = String::with_capacity(4096);
+        buf.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus");
+        buf.push_str(ROOT_NAMESPACES);
+        buf.push_str(">\n");
+        Self { buf }
+    }
+
+    /// Append one response.
+    pub fn response(&mut self, r: &Response) {
+        let out = &mut self.buf;
+        out.push_str("<D:response><D:href>");
+        match r {
+            Response::Props { href, propstats } => {
+                out.push_str(&escape(href));
+                out.push_str("</D:href>");
+                for ps in propstats.iter().filter(|p| !p.props.is_empty()) {
+                    out.push_str("<D:propstat><D:prop>");
+                    for p in &ps.props {
+                        write_prop(out, p);
+                    }
+                    out.push_str("</D:prop><D:status>");
+                    out.push_str(&status_line(ps.status));
+                    out.push_str("</D:status></D:propstat>");
+                }
+            }
+            Response::Status { href, status } => {
+                out.push_str(&escape(href));
+                out.push_str("</D:href><D:status>");
+                out.push_str(&status_line(*status));
+                out.push_str("</D:status>");
+            }
+        }
+        out.push_str("</D:response>\n");
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// True when nothing has been written (never, after `new`).
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Take what has been written so far, leaving the buffer empty.
+    pub fn drain(&mut self) -> String {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// Close the body, with an optional `DAV:sync-token` (RFC 6578 §6.2), and return the rest.
+    pub fn finish(mut self, sync_token: Option<&str>) -> String {
+        if let Some(t) = sync_token {
+            self.buf.push_str("<D:sync-token>");
+            self.buf.push_str(&escape(t));
+            self.buf.push_str("</D:sync-token>\n");
+        }
+        self.buf.push_str("</D:multistatus>\n");
+        self.buf
+    }
+}
+
+fn write_prop(out: &mut String, p: &PropEntry) {
+    if p.content == PropContent::Empty {
+        open_tag(out, &p.name, true);
+        return;
+    }
+    let close = open_tag(out, &p.name, false);
+    match &p.content {
+        PropContent::Empty => {}
+        PropContent::Text(t) => out.push_str(&escape(t)),
+        PropContent::Xml(x) => out.push_str(x),
+        PropContent::Hrefs(hrefs) => {
+            for h in hrefs {
+                out.push_str("<D:href>");
+                out.push_str(&escape(h));
+                out.push_str("</D:href>");
+            }
+        }
+    }
+    out.push_str(&close);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::Namespace;
+
+    #[test]
+    fn writes_parseable_multistatus() {
+        let mut w = MultistatusWriter::new();
+        w.response(&Response::Props {
+            href: "/dav/calendars/a@b.c/default/".into(),
+            propstats: vec![
+                Propstat {
+                    status: 200,
+                    props: vec![
+                        PropEntry {
+                            name: PropName::dav("displayname"),
+                            content: PropContent::Text("A & B".into()),
+                        },
+                        PropEntry {
+                            name: PropName::new(Namespace::Other("urn:x".into()), "foo"),
+                            content: PropContent::Xml("<x:v xmlns:x=\"urn:v\"/>".into()),
+                        },
+                    ],
+                },
+                Propstat {
+                    status: 404,
+                    props: vec![PropEntry::empty(PropName::caldav("nope"))],
+                },
+                Propstat {
+                    status: 403,
+                    props: vec![],
+                },
+            ],
+        });
+        w.response(&Response::Status {
+            href: "/gone.ics".into(),
+            status: 404,
+        });
+        let body = w.finish(Some("urn:x:1"));
+        let root = crate::xml::parse(body.as_bytes()).unwrap();
+        assert_eq!(root.elements().count(), 3);
+        assert!(body.contains("A &amp; B"));
+        assert!(body.contains("<foo xmlns=\"urn:x\"><x:v xmlns:x=\"urn:v\"/></foo>"));
+        assert!(!body.contains("403"));
+    }
+}

@@ -1,0 +1,130 @@
+//! `DavError`: every way a request can fail, turned into a response in one function.
+
+use crate::body::Body;
+use hyper::{Response, StatusCode};
+use tributary_dav_proto::{response::error_body, Namespace, PropName};
+
+/// A failed request.
+#[derive(Debug)]
+pub enum DavError {
+    /// 400 with a one-line reason.
+    BadRequest(String),
+    /// A bare status with no body.
+    Status(StatusCode),
+    /// A status with a one-line plain-text reason.
+    Text(StatusCode, String),
+    /// A precondition or postcondition failure with a DAV:error body (RFC 4918 §16,
+    /// RFC 4791 §1.3).
+    Condition {
+        /// 403, 409, 412, 507…
+        status: StatusCode,
+        /// The condition element.
+        condition: PropName,
+        /// Hrefs inside the condition element.
+        hrefs: Vec<String>,
+        /// Human-readable detail.
+        detail: Option<String>,
+    },
+    /// 401 with a Basic challenge.
+    Unauthorized,
+    /// 500; the message is logged, never sent.
+    Internal(String),
+}
+
+impl DavError {
+    /// A DAV:-namespace condition.
+    pub fn dav(status: StatusCode, local: &str) -> Self {
+        Self::Condition {
+            status,
+            condition: PropName::dav(local),
+            hrefs: vec![],
+            detail: None,
+        }
+    }
+
+    /// A CALDAV:-namespace condition with a detail message.
+    pub fn caldav(status: StatusCode, local: &str, detail: impl Into<String>) -> Self {
+        Self::Condition {
+            status,
+            condition: PropName::new(Namespace::CalDav, local),
+            hrefs: vec![],
+            detail: Some(detail.into()),
+        }
+    }
+
+    /// Turn the error into a response. 5xx are logged here, once; 4xx at debug level.
+    pub fn into_response(self, realm: &str) -> Response<Body> {
+        let (status, body, ctype) = match self {
+            DavError::BadRequest(reason) => (
+                StatusCode::BAD_REQUEST,
+                Body::full(format!("{reason}\n")),
+                Some("text/plain; charset=utf-8"),
+            ),
+            DavError::Status(s) => (s, Body::empty(), None),
+            DavError::Text(s, reason) => (
+                s,
+                Body::full(format!("{reason}\n")),
+                Some("text/plain; charset=utf-8"),
+            ),
+            DavError::Condition {
+                status,
+                condition,
+                hrefs,
+                detail,
+            } => {
+                let xml = error_body(&condition, &hrefs, detail.as_deref());
+                (
+                    status,
+                    Body::full(xml),
+                    Some("application/xml; charset=utf-8"),
+                )
+            }
+            DavError::Unauthorized => (StatusCode::UNAUTHORIZED, Body::empty(), None),
+            DavError::Internal(msg) => {
+                tracing::error!(error = %msg, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, Body::empty(), None)
+            }
+        };
+        if status.is_client_error() {
+            tracing::debug!(%status, "request refused");
+        }
+        let mut b = Response::builder().status(status);
+        if let Some(ct) = ctype {
+            b = b.header("Content-Type", ct);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            b = b.header(
+                "WWW-Authenticate",
+                format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
+            );
+        }
+        b.body(body)
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    }
+}
+
+impl From<tributary_dav_proto::Error> for DavError {
+    fn from(e: tributary_dav_proto::Error) -> Self {
+        DavError::BadRequest(e.to_string())
+    }
+}
+
+impl From<tributary_store::Error> for DavError {
+    fn from(e: tributary_store::Error) -> Self {
+        use tributary_store::Error as E;
+        match e {
+            E::NotFound => DavError::Status(StatusCode::NOT_FOUND),
+            E::AlreadyExists => DavError::Status(StatusCode::METHOD_NOT_ALLOWED),
+            E::PreconditionFailed => DavError::Status(StatusCode::PRECONDITION_FAILED),
+            E::UidConflict(name) => DavError::Condition {
+                status: StatusCode::CONFLICT,
+                condition: PropName::caldav("no-uid-conflict"),
+                hrefs: vec![],
+                detail: Some(format!("UID already used by {name}")),
+            },
+            E::Conflict(msg) => DavError::Text(StatusCode::CONFLICT, msg),
+            E::Full => DavError::Status(StatusCode::INSUFFICIENT_STORAGE),
+            other => DavError::Internal(other.to_string()),
+        }
+    }
+}

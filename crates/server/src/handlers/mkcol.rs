@@ -1,0 +1,127 @@
+//! MKCALENDAR (RFC 4791 §5.3.1) and MKCOL, plain or extended (RFC 4918 §9.3, RFC 5689).
+
+use super::proppatch::plan;
+use super::{resolve, status, Request, Resolved};
+use crate::body::Body;
+use crate::error::DavError;
+use crate::Context;
+use hyper::{Response, StatusCode};
+use tributary_calendar::ComponentKind;
+use tributary_dav_proto::request::{Mkcol, MkcolKind, PropUpdate, PropValue};
+use tributary_dav_proto::Namespace;
+use tributary_store::{CollectionKind, CollectionProps, NewCollection};
+
+pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
+    let is_mkcalendar = req.method.as_str() == "MKCALENDAR";
+    let parsed = if is_mkcalendar {
+        Mkcol::parse_mkcalendar(&req.body)
+    } else {
+        Mkcol::parse_mkcol(&req.body)
+    };
+    let request = match parsed {
+        Ok(r) => r,
+        // RFC 4918 §9.3: a body the server does not understand is 415 for MKCOL.
+        Err(_) if !is_mkcalendar => {
+            return Err(DavError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (parent, path) = match resolve(ctx, &req.user, &req.target).await? {
+        Resolved::Missing {
+            parent: Some(parent),
+            path,
+            ..
+        } => (parent, path),
+        Resolved::Missing { parent: None, .. } => {
+            return Err(DavError::Status(StatusCode::CONFLICT))
+        }
+        Resolved::Collection(_) | Resolved::Resource(..) if is_mkcalendar => {
+            return Err(DavError::dav(
+                StatusCode::FORBIDDEN,
+                "resource-must-be-null",
+            ))
+        }
+        _ => return Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
+    };
+    let calendar = request.kind == MkcolKind::Calendar;
+    if parent.kind == CollectionKind::Calendar {
+        // RFC 4791 §4.2: no collections at any depth inside a calendar collection.
+        return Err(if calendar {
+            DavError::caldav(
+                StatusCode::FORBIDDEN,
+                "calendar-collection-location-ok",
+                "calendars cannot be nested",
+            )
+        } else {
+            DavError::Status(StatusCode::METHOD_NOT_ALLOWED)
+        });
+    }
+    let (components, others): (Vec<PropValue>, Vec<PropValue>) =
+        request.props.into_iter().partition(|p| {
+            p.name
+                .is(&Namespace::CalDav, "supported-calendar-component-set")
+        });
+    let mut start = CollectionProps::default();
+    if let Some(set) = components.first() {
+        start.components = Some(parse_components(set)?);
+    }
+    let updates: Vec<PropUpdate> = others.into_iter().map(PropUpdate::Set).collect();
+    let p = plan(&updates, start, calendar);
+    if let Some((name, _)) = p.refused.first() {
+        return Err(DavError::Condition {
+            status: StatusCode::FORBIDDEN,
+            condition: tributary_dav_proto::PropName::dav("cannot-modify-protected-property"),
+            hrefs: vec![],
+            detail: Some(format!("cannot set {name}")),
+        });
+    }
+    let kind = if calendar {
+        CollectionKind::Calendar
+    } else {
+        CollectionKind::Plain
+    };
+    let new = NewCollection {
+        path,
+        kind,
+        props: p.props,
+    };
+    let owner = req.user.id;
+    let dead = p.dead;
+    ctx.blocking(move |s| Ok(s.put_collection(owner, &new, &dead)?))
+        .await?;
+    Ok(status(
+        StatusCode::CREATED,
+        &[("Content-Length", "0".into())],
+    ))
+}
+
+/// The `comp` names of a supported-calendar-component-set (RFC 4791 §5.2.3).
+fn parse_components(set: &PropValue) -> Result<Vec<ComponentKind>, DavError> {
+    let mut out = Vec::new();
+    for comp in set
+        .element
+        .elements()
+        .filter(|e| e.name.is(&Namespace::CalDav, "comp"))
+    {
+        let name = comp.attr("name").unwrap_or("");
+        match ComponentKind::from_name(name) {
+            Some(k) if !out.contains(&k) => out.push(k),
+            Some(_) => {}
+            None => {
+                return Err(DavError::caldav(
+                    StatusCode::FORBIDDEN,
+                    "supported-calendar-component",
+                    format!("unsupported component {name:?}"),
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-calendar-component",
+            "empty component set",
+        ));
+    }
+    Ok(out)
+}

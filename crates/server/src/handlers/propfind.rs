@@ -1,0 +1,290 @@
+//! PROPFIND (RFC 4918 §9.1), streamed: the multistatus body is written on the blocking
+//! pool in chunks while rows are read, so a Depth 1 listing of a large calendar never
+//! sits whole in memory and never loads object bodies.
+
+use super::{resolve, Request, Resolved};
+use crate::body::Body;
+use crate::error::DavError;
+use crate::props::{live_names, live_value, PropEnv, Subject};
+use crate::{path, Context};
+use bytes::Bytes;
+use hyper::{Response, StatusCode};
+use tokio::sync::mpsc::Sender;
+use tributary_dav_proto::headers::Depth;
+use tributary_dav_proto::request::Propfind;
+use tributary_dav_proto::response::{
+    MultistatusWriter, PropContent, PropEntry, Propstat, Response as DavResponse,
+};
+use tributary_dav_proto::{Namespace, PropName};
+use tributary_store::{DeadProperty, PropTarget, Store, User};
+
+/// Flush the body to the client whenever this much is buffered.
+const CHUNK: usize = 32 * 1024;
+
+pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
+    let depth = Depth::parse(req.header("depth"), Depth::Infinity)?;
+    if depth == Depth::Infinity {
+        // RFC 4918 §9.1: servers may refuse Depth: infinity with this precondition.
+        return Err(DavError::dav(
+            StatusCode::FORBIDDEN,
+            "propfind-finite-depth",
+        ));
+    }
+    let query = Propfind::parse(&req.body)?;
+    let resolved = resolve(ctx, &req.user, &req.target).await?;
+    if let Resolved::Missing { .. } = resolved {
+        return Err(DavError::Status(StatusCode::NOT_FOUND));
+    }
+    let (tx, body) = Body::channel();
+    let store = ctx.store.clone();
+    let max_resource_bytes = ctx.settings.max_resource_bytes;
+    let user = req.user;
+    tokio::task::spawn_blocking(move || {
+        let mut job = Job {
+            store: &store,
+            user: &user,
+            query: &query,
+            max_resource_bytes,
+            out: MultistatusWriter::new(),
+            tx,
+        };
+        if let Err(e) = job.run(&resolved, depth == Depth::One) {
+            tracing::debug!(error = %e, "propfind stream ended early");
+            return;
+        }
+        let rest = job.out.finish(None);
+        let _ = job.tx.blocking_send(Bytes::from(rest));
+    });
+    Ok(Response::builder()
+        .status(StatusCode::MULTI_STATUS)
+        .header("Content-Type", "application/xml; charset=utf-8")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty())))
+}
+
+struct Job<'a> {
+    store: &'a Store,
+    user: &'a User,
+    query: &'a Propfind,
+    max_resource_bytes: usize,
+    out: MultistatusWriter,
+    tx: Sender<Bytes>,
+}
+
+impl Job<'_> {
+    fn run(&mut self, resolved: &Resolved, children: bool) -> Result<(), String> {
+        let name = self.user.name.clone();
+        match resolved {
+            Resolved::Container(href) => {
+                self.entry(&Subject::Container, href.to_string(), None)?;
+                if children && *href == path::PRINCIPALS {
+                    self.entry(&Subject::Principal, path::principal_href(&name), None)?;
+                } else if children && *href == path::CALENDARS {
+                    let home = self
+                        .store
+                        .get_collection(self.user.id, "")
+                        .map_err(|e| e.to_string())?;
+                    self.entry(
+                        &Subject::Collection(&home),
+                        path::home_href(&name),
+                        Some(PropTarget::Collection(home.id)),
+                    )?;
+                }
+            }
+            Resolved::Principal => {
+                self.entry(&Subject::Principal, path::principal_href(&name), None)?
+            }
+            Resolved::Resource(parent, meta) => {
+                let href = path::resource_href(&name, &parent.path, &meta.name);
+                self.entry(
+                    &Subject::Resource(meta),
+                    href,
+                    Some(PropTarget::Resource(meta.id)),
+                )?;
+            }
+            Resolved::Collection(c) => {
+                self.entry(
+                    &Subject::Collection(c),
+                    path::collection_href(&name, &c.path),
+                    Some(PropTarget::Collection(c.id)),
+                )?;
+                if children {
+                    self.members(c)?;
+                }
+            }
+            Resolved::Missing { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn members(&mut self, c: &tributary_store::Collection) -> Result<(), String> {
+        let name = self.user.name.clone();
+        let subs = self
+            .store
+            .list_child_collections(self.user.id, &c.path)
+            .map_err(|e| e.to_string())?;
+        for sub in &subs {
+            self.entry(
+                &Subject::Collection(sub),
+                path::collection_href(&name, &sub.path),
+                Some(PropTarget::Collection(sub.id)),
+            )?;
+        }
+        let store = self.store;
+        if self.needs_dead(&Subject::Resource(&placeholder_meta())) {
+            // Dead properties need their own queries: collect the (body-less) rows first so
+            // no pooled connection is held while taking another.
+            let mut metas = Vec::new();
+            store
+                .for_each_resource(c.id, |m| {
+                    metas.push(m);
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())?;
+            for m in &metas {
+                self.entry(
+                    &Subject::Resource(m),
+                    path::resource_href(&name, &c.path, &m.name),
+                    Some(PropTarget::Resource(m.id)),
+                )?;
+            }
+            return Ok(());
+        }
+        let mut failure = None;
+        let result = store.for_each_resource(c.id, |m| {
+            let href = path::resource_href(&name, &c.path, &m.name);
+            if let Err(e) = self.entry(&Subject::Resource(&m), href, None) {
+                failure = Some(e);
+                return Err(tributary_store::Error::Conflict("client went away".into()));
+            }
+            Ok(())
+        });
+        match (failure, result) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(e.to_string()),
+            (None, Ok(())) => Ok(()),
+        }
+    }
+
+    /// Whether answering needs the subject's dead properties.
+    fn needs_dead(&self, subject: &Subject<'_>) -> bool {
+        match self.query {
+            Propfind::AllProp(_) | Propfind::PropName => true,
+            Propfind::Prop(names) => {
+                let live = live_names(subject, false);
+                names.iter().any(|n| !live.contains(n))
+            }
+        }
+    }
+
+    fn entry(
+        &mut self,
+        subject: &Subject<'_>,
+        href: String,
+        dead_of: Option<PropTarget>,
+    ) -> Result<(), String> {
+        let dead = match dead_of {
+            Some(t) if self.needs_dead(subject) => self
+                .store
+                .list_dead_properties(t)
+                .map_err(|e| e.to_string())?,
+            _ => Vec::new(),
+        };
+        let env = PropEnv {
+            user: self.user,
+            max_resource_bytes: self.max_resource_bytes,
+        };
+        let propstats = build_propstats(subject, self.query, &env, &dead);
+        self.out.response(&DavResponse::Props { href, propstats });
+        if self.out.len() >= CHUNK {
+            let chunk = self.out.drain();
+            self.tx
+                .blocking_send(Bytes::from(chunk))
+                .map_err(|_| "client went away".to_string())?;
+        }
+        Ok(())
+    }
+}
+
+fn placeholder_meta() -> tributary_store::ResourceMeta {
+    tributary_store::ResourceMeta {
+        id: 0,
+        collection_id: 0,
+        name: String::new(),
+        etag: String::new(),
+        content_type: String::new(),
+        size: 0,
+        modified_at: 0,
+        uid: None,
+    }
+}
+
+fn dead_name(d: &DeadProperty) -> PropName {
+    PropName::new(Namespace::from_uri(&d.namespace), &d.name)
+}
+
+/// The propstats answering `query` for one subject.
+pub(crate) fn build_propstats(
+    subject: &Subject<'_>,
+    query: &Propfind,
+    env: &PropEnv<'_>,
+    dead: &[DeadProperty],
+) -> Vec<Propstat> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    match query {
+        Propfind::PropName => {
+            for name in live_names(subject, false) {
+                found.push(PropEntry::empty(name));
+            }
+            for d in dead {
+                found.push(PropEntry::empty(dead_name(d)));
+            }
+        }
+        Propfind::AllProp(include) => {
+            let mut names = live_names(subject, true);
+            names.extend(include.iter().cloned());
+            for name in names {
+                if let Some(v) = live_value(subject, &name, env) {
+                    found.push(PropEntry { name, content: v });
+                }
+            }
+            for d in dead {
+                let name = dead_name(d);
+                if !found.iter().any(|f| f.name == name) {
+                    found.push(PropEntry {
+                        name,
+                        content: PropContent::Xml(d.value.clone()),
+                    });
+                }
+            }
+        }
+        Propfind::Prop(names) => {
+            for name in names {
+                if let Some(v) = live_value(subject, name, env) {
+                    found.push(PropEntry {
+                        name: name.clone(),
+                        content: v,
+                    });
+                } else if let Some(d) = dead.iter().find(|d| dead_name(d) == *name) {
+                    found.push(PropEntry {
+                        name: name.clone(),
+                        content: PropContent::Xml(d.value.clone()),
+                    });
+                } else {
+                    missing.push(PropEntry::empty(name.clone()));
+                }
+            }
+        }
+    }
+    vec![
+        Propstat {
+            status: 200,
+            props: found,
+        },
+        Propstat {
+            status: 404,
+            props: missing,
+        },
+    ]
+}

@@ -1,0 +1,131 @@
+//! PUT (RFC 4918 §9.7, RFC 4791 §5.3.2): calendar objects are validated against the
+//! §5.3.2.1 preconditions and stored byte for byte; other collections take any bytes.
+
+use super::{preconditions, resolve, status, Request, Resolved};
+use crate::body::Body;
+use crate::error::DavError;
+use crate::{path, Context};
+use hyper::{Response, StatusCode};
+use tributary_calendar::{Limits, ObjectIndex};
+use tributary_store::{Collection, CollectionKind, Error as StoreError};
+
+pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
+    let (parent, name) = match resolve(ctx, &req.user, &req.target).await? {
+        Resolved::Resource(parent, meta) => (parent, meta.name),
+        Resolved::Missing {
+            parent: Some(parent),
+            name,
+            ..
+        } => (parent, name),
+        // RFC 4918 §9.7.1: no intermediate collections are created.
+        Resolved::Missing { parent: None, .. } => {
+            return Err(DavError::Status(StatusCode::CONFLICT))
+        }
+        _ => return Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
+    };
+    if parent.kind == CollectionKind::Home {
+        return Err(DavError::Text(
+            StatusCode::FORBIDDEN,
+            "resources go in a calendar or collection, not the calendar home".into(),
+        ));
+    }
+    let content_type = req
+        .header("content-type")
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let index = if parent.kind == CollectionKind::Calendar {
+        Some(check_calendar_object(
+            ctx,
+            &parent,
+            &content_type,
+            &req.body,
+        )?)
+    } else {
+        None
+    };
+    let pre = preconditions(&req);
+    let owner = req.user.name.clone();
+    let body = req.body;
+    let coll_id = parent.id;
+    let stored_type = if index.is_some() {
+        "text/calendar; charset=utf-8".to_string()
+    } else {
+        content_type
+    };
+    let outcome = ctx
+        .blocking(move |s| {
+            match s.put_resource(coll_id, &name, &body, &stored_type, index.as_ref(), &pre) {
+                Err(StoreError::UidConflict(other)) => {
+                    Err(uid_conflict(&owner, &parent.path, &other))
+                }
+                other => Ok(other?),
+            }
+        })
+        .await?;
+    let code = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    // The stored bytes are the sent bytes, so the strong ETag may be returned (RFC 4791 §5.3.4).
+    Ok(status(
+        code,
+        &[("ETag", outcome.etag), ("Content-Length", "0".into())],
+    ))
+}
+
+/// CALDAV:no-uid-conflict with the href of the resource holding the UID (RFC 4791 §5.3.2.1).
+pub(super) fn uid_conflict(user: &str, coll_path: &str, other: &str) -> DavError {
+    DavError::Condition {
+        status: StatusCode::CONFLICT,
+        condition: tributary_dav_proto::PropName::caldav("no-uid-conflict"),
+        hrefs: vec![path::resource_href(user, coll_path, other)],
+        detail: None,
+    }
+}
+
+/// Validate a calendar object for a calendar collection (RFC 4791 §5.3.2.1) and compute
+/// its index.
+pub(super) fn check_calendar_object(
+    ctx: &Context,
+    cal: &Collection,
+    content_type: &str,
+    body: &[u8],
+) -> Result<ObjectIndex, DavError> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("text/calendar") {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-calendar-data",
+            "calendar objects must be text/calendar",
+        ));
+    }
+    if body.len() > ctx.settings.max_resource_bytes {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "max-resource-size",
+            format!("larger than {} bytes", ctx.settings.max_resource_bytes),
+        ));
+    }
+    let limits = Limits {
+        max_instances: ctx.settings.max_instances,
+        ..Limits::default()
+    };
+    let index = tributary_calendar::parse_object(body, &limits).map_err(|e| match e {
+        tributary_calendar::Error::InvalidData(m) => {
+            DavError::caldav(StatusCode::FORBIDDEN, "valid-calendar-data", m)
+        }
+        tributary_calendar::Error::InvalidObject(m) => {
+            DavError::caldav(StatusCode::FORBIDDEN, "valid-calendar-object-resource", m)
+        }
+    })?;
+    let allowed = cal.props.components.as_deref().unwrap_or(&[]);
+    if !allowed.contains(&index.component) {
+        return Err(DavError::caldav(
+            StatusCode::FORBIDDEN,
+            "supported-calendar-component",
+            format!("this calendar does not accept {}", index.component.as_str()),
+        ));
+    }
+    Ok(index)
+}

@@ -1,0 +1,93 @@
+//! The running Tributary process: the hyper/tokio accept loop with a connection limit and
+//! graceful shutdown, request limits, authentication, routing, and the CalDAV handlers
+//! that turn [`tributary_dav_proto`] requests into [`tributary_store`] calls.
+//!
+//! Handlers are async functions of a [`Context`] and a parsed request; they never touch
+//! sockets. Every store call runs on tokio's blocking pool. Errors become HTTP responses
+//! in exactly one place ([`error::DavError::into_response`]).
+
+pub mod auth;
+pub mod body;
+pub mod error;
+mod handlers;
+pub mod path;
+mod props;
+mod serve;
+
+pub use serve::{handle, serve};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tributary_store::Store;
+
+/// Validated server settings (from `[server]` in config.toml).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted (413 above it).
+    pub max_body_bytes: usize,
+    /// Largest calendar object accepted (CALDAV:max-resource-size).
+    pub max_resource_bytes: usize,
+    /// Most concurrent connections.
+    pub max_connections: usize,
+    /// Time a client has to send its request headers.
+    pub header_timeout: Duration,
+    /// How long a verified credential stays cached.
+    pub auth_cache_ttl: Duration,
+    /// The realm in `WWW-Authenticate`.
+    pub realm: String,
+    /// Most instances examined per object when indexing recurrences.
+    pub max_instances: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5232)),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_resource_bytes: 1024 * 1024,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+            auth_cache_ttl: Duration::from_secs(300),
+            realm: "Tributary".into(),
+            max_instances: 3000,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct Context {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub settings: Arc<ServerSettings>,
+    /// Verified-credential cache.
+    pub auth: Arc<auth::AuthCache>,
+}
+
+impl Context {
+    /// Build a context.
+    pub fn new(store: Store, settings: ServerSettings) -> Self {
+        let auth = Arc::new(auth::AuthCache::new(settings.auth_cache_ttl));
+        Self {
+            store,
+            settings: Arc::new(settings),
+            auth,
+        }
+    }
+
+    /// Run a store operation on the blocking pool.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, error::DavError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, error::DavError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| error::DavError::Internal(format!("blocking task failed: {e}")))?
+    }
+}

@@ -1,0 +1,277 @@
+//! Live properties: what each kind of resource answers to PROPFIND (RFC 4918 §15,
+//! RFC 4791 §5.2 and §6.2, RFC 5397, RFC 3744 §5.4, RFC 6578 §4, and the Apple and
+//! CalendarServer extensions clients expect).
+
+use crate::path;
+use tributary_dav_proto::response::PropContent;
+use tributary_dav_proto::{Namespace, PropName};
+use tributary_store::{Collection, CollectionKind, ResourceMeta, User};
+
+/// What a property is being computed for.
+pub(crate) enum Subject<'a> {
+    /// `/`, `/dav/`, `/dav/principals/`, `/dav/calendars/`: plain containers.
+    Container,
+    /// The authenticated user's principal.
+    Principal,
+    /// A collection in the user's home (the home itself included).
+    Collection(&'a Collection),
+    /// A resource.
+    Resource(&'a ResourceMeta),
+}
+
+/// Settings the properties depend on.
+pub(crate) struct PropEnv<'a> {
+    pub user: &'a User,
+    pub max_resource_bytes: usize,
+}
+
+fn n(ns: Namespace, local: &str) -> PropName {
+    PropName::new(ns, local)
+}
+
+/// The names of the live properties of a subject (for `propname` and `allprop`).
+/// `allprop` excludes the expensive or CalDAV-only ones, as RFC 4791 §5.2 asks.
+pub(crate) fn live_names(subject: &Subject<'_>, allprop: bool) -> Vec<PropName> {
+    use Namespace::*;
+    let mut v = vec![n(Dav, "resourcetype")];
+    match subject {
+        Subject::Container => {}
+        Subject::Principal => {
+            v.extend([
+                n(Dav, "displayname"),
+                n(Dav, "principal-URL"),
+                n(CalDav, "calendar-home-set"),
+                n(CalDav, "calendar-user-address-set"),
+            ]);
+        }
+        Subject::Collection(c) => {
+            v.push(n(Dav, "getlastmodified"));
+            if c.kind == CollectionKind::Calendar {
+                v.extend([
+                    n(Dav, "displayname"),
+                    n(CalDav, "calendar-description"),
+                    n(AppleIcal, "calendar-color"),
+                    n(AppleIcal, "calendar-order"),
+                    n(CalDav, "calendar-timezone"),
+                ]);
+                if !allprop {
+                    v.extend([
+                        n(CalDav, "supported-calendar-component-set"),
+                        n(CalDav, "supported-calendar-data"),
+                        n(CalDav, "max-resource-size"),
+                        n(CalendarServer, "getctag"),
+                        n(Dav, "sync-token"),
+                    ]);
+                }
+            }
+        }
+        Subject::Resource(_) => {
+            v.extend([
+                n(Dav, "getetag"),
+                n(Dav, "getcontenttype"),
+                n(Dav, "getcontentlength"),
+                n(Dav, "getlastmodified"),
+            ]);
+        }
+    }
+    // current-user-principal even in allprop: the python caldav client discovers with an
+    // empty PROPFIND after following the well-known redirect.
+    v.push(n(Dav, "current-user-principal"));
+    if !allprop {
+        v.extend([
+            n(Dav, "current-user-privilege-set"),
+            n(Dav, "supported-report-set"),
+            n(Dav, "principal-collection-set"),
+        ]);
+        if !matches!(subject, Subject::Container) {
+            v.push(n(Dav, "owner"));
+        }
+    }
+    v
+}
+
+/// The value of one live property, or `None` when the subject does not have it (the
+/// caller then looks for a dead property of that name, and answers 404 if none).
+pub(crate) fn live_value(
+    subject: &Subject<'_>,
+    name: &PropName,
+    env: &PropEnv<'_>,
+) -> Option<PropContent> {
+    let user = &env.user.name;
+    match (&name.ns, name.local.as_str()) {
+        (Namespace::Dav, "resourcetype") => Some(resourcetype(subject)),
+        (Namespace::Dav, "current-user-principal") => {
+            Some(PropContent::Hrefs(vec![path::principal_href(user)]))
+        }
+        (Namespace::Dav, "principal-collection-set") => {
+            Some(PropContent::Hrefs(vec![path::PRINCIPALS.to_string()]))
+        }
+        (Namespace::Dav, "current-user-privilege-set") => Some(privileges(subject)),
+        (Namespace::Dav, "supported-report-set") => Some(PropContent::Empty),
+        (Namespace::Dav, "owner") if !matches!(subject, Subject::Container) => {
+            Some(PropContent::Hrefs(vec![path::principal_href(user)]))
+        }
+        _ => match subject {
+            Subject::Container => None,
+            Subject::Principal => principal_value(name, user),
+            Subject::Collection(c) => collection_value(c, name, env),
+            Subject::Resource(r) => resource_value(r, name),
+        },
+    }
+}
+
+fn resourcetype(subject: &Subject<'_>) -> PropContent {
+    PropContent::Xml(match subject {
+        Subject::Container => "<D:collection/>".into(),
+        Subject::Principal => "<D:collection/><D:principal/>".into(),
+        Subject::Collection(c) if c.kind == CollectionKind::Calendar => {
+            "<D:collection/><C:calendar/>".into()
+        }
+        Subject::Collection(_) => "<D:collection/>".into(),
+        Subject::Resource(_) => return PropContent::Empty,
+    })
+}
+
+fn privileges(subject: &Subject<'_>) -> PropContent {
+    // The owner has every privilege on everything in its home (RFC 3744 §5.4); the
+    // shared containers above the homes are read-only.
+    let list: &[&str] = match subject {
+        Subject::Container => &["D:read", "D:read-current-user-privilege-set"],
+        _ => &[
+            "D:all",
+            "D:read",
+            "D:write",
+            "D:write-properties",
+            "D:write-content",
+            "D:bind",
+            "D:unbind",
+            "D:read-current-user-privilege-set",
+            "C:read-free-busy",
+        ],
+    };
+    let mut x = String::new();
+    for p in list {
+        x.push_str("<D:privilege><");
+        x.push_str(p);
+        x.push_str("/></D:privilege>");
+    }
+    PropContent::Xml(x)
+}
+
+fn principal_value(name: &PropName, user: &str) -> Option<PropContent> {
+    match (&name.ns, name.local.as_str()) {
+        (Namespace::Dav, "displayname") => Some(PropContent::Text(user.to_string())),
+        (Namespace::Dav, "principal-URL") => {
+            Some(PropContent::Hrefs(vec![path::principal_href(user)]))
+        }
+        // Apple clients use only the first calendar-home-set href: there is exactly one.
+        (Namespace::CalDav, "calendar-home-set") => {
+            Some(PropContent::Hrefs(vec![path::home_href(user)]))
+        }
+        (Namespace::CalDav, "calendar-user-address-set") => {
+            let mut hrefs = Vec::new();
+            if user.contains('@') {
+                hrefs.push(format!("mailto:{user}"));
+            }
+            hrefs.push(path::principal_href(user));
+            Some(PropContent::Hrefs(hrefs))
+        }
+        _ => None,
+    }
+}
+
+fn text_opt(v: &Option<String>) -> Option<PropContent> {
+    v.as_ref().map(|s| PropContent::Text(s.clone()))
+}
+
+fn collection_value(c: &Collection, name: &PropName, env: &PropEnv<'_>) -> Option<PropContent> {
+    if name.is(&Namespace::Dav, "getlastmodified") {
+        return Some(PropContent::Text(http_date(c.modified_at)));
+    }
+    if c.kind != CollectionKind::Calendar {
+        return None;
+    }
+    let p = &c.props;
+    match (&name.ns, name.local.as_str()) {
+        (Namespace::Dav, "displayname") => text_opt(&p.displayname),
+        (Namespace::CalDav, "calendar-description") => text_opt(&p.description),
+        (Namespace::AppleIcal, "calendar-color") => text_opt(&p.color),
+        (Namespace::AppleIcal, "calendar-order") => text_opt(&p.order),
+        (Namespace::CalDav, "calendar-timezone") => text_opt(&p.timezone),
+        (Namespace::CalDav, "supported-calendar-component-set") => {
+            let mut x = String::new();
+            for k in p.components.iter().flatten() {
+                x.push_str(&format!("<C:comp name=\"{}\"/>", k.as_str()));
+            }
+            Some(PropContent::Xml(x))
+        }
+        (Namespace::CalDav, "supported-calendar-data") => Some(PropContent::Xml(
+            "<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>".into(),
+        )),
+        (Namespace::CalDav, "max-resource-size") => {
+            Some(PropContent::Text(env.max_resource_bytes.to_string()))
+        }
+        (Namespace::CalendarServer, "getctag") => Some(PropContent::Text(ctag(c))),
+        (Namespace::Dav, "sync-token") => Some(PropContent::Text(sync_token(c))),
+        _ => None,
+    }
+}
+
+fn resource_value(r: &ResourceMeta, name: &PropName) -> Option<PropContent> {
+    match (&name.ns, name.local.as_str()) {
+        (Namespace::Dav, "getetag") => Some(PropContent::Text(r.etag.clone())),
+        (Namespace::Dav, "getcontenttype") => Some(PropContent::Text(r.content_type.clone())),
+        (Namespace::Dav, "getcontentlength") => Some(PropContent::Text(r.size.to_string())),
+        (Namespace::Dav, "getlastmodified") => Some(PropContent::Text(http_date(r.modified_at))),
+        _ => None,
+    }
+}
+
+/// The CalendarServer ctag: changes with every member change, and only then.
+pub(crate) fn ctag(c: &Collection) -> String {
+    format!("\"{}-{}\"", c.id, c.sync_seq)
+}
+
+/// The RFC 6578 sync token: a URI naming the collection's newest change.
+pub(crate) fn sync_token(c: &Collection) -> String {
+    format!("urn:tributary:sync:{}:{}", c.id, c.sync_seq)
+}
+
+/// An IMF-fixdate (RFC 9110 §5.6.7).
+pub(crate) fn http_date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
+
+/// True for properties a client may never set (RFC 4918 §15, RFC 4791 §5.2).
+pub(crate) fn is_protected(name: &PropName) -> bool {
+    use Namespace::*;
+    matches!(
+        (&name.ns, name.local.as_str()),
+        (
+            Dav,
+            "resourcetype"
+                | "getetag"
+                | "getcontentlength"
+                | "getlastmodified"
+                | "lockdiscovery"
+                | "supportedlock"
+                | "creationdate"
+                | "current-user-principal"
+                | "current-user-privilege-set"
+                | "supported-report-set"
+                | "owner"
+                | "sync-token"
+                | "principal-URL"
+                | "principal-collection-set"
+        ) | (
+            CalDav,
+            "supported-calendar-component-set"
+                | "supported-calendar-data"
+                | "max-resource-size"
+                | "calendar-home-set"
+                | "calendar-user-address-set"
+        ) | (CalendarServer, "getctag")
+    )
+}

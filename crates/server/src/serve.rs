@@ -1,0 +1,148 @@
+//! The accept loop and the per-request pipeline (limits, auth, routing).
+
+use crate::body::{read_limited, Body, ReadError};
+use crate::error::DavError;
+use crate::handlers::{self, Request};
+use crate::path::{self, Target};
+use crate::Context;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tracing::Instrument;
+
+/// Serve connections from `listener` until `shutdown` completes, then stop accepting,
+/// let requests in flight finish, and return.
+pub async fn serve(
+    listener: TcpListener,
+    ctx: Context,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let limit = Arc::new(Semaphore::new(ctx.settings.max_connections.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let ctx = ctx.clone();
+        let header_timeout = ctx.settings.header_timeout;
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let svc = service_fn(move |req| {
+                let ctx = ctx.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(ctx, req).await) }
+            });
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(conn);
+            tokio::select! {
+                r = conn.as_mut() => { if let Err(e) = r { tracing::debug!(%peer, error = %e, "connection ended"); } }
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    // Wait for connections to finish (each holds a permit).
+    let total = ctx.settings.max_connections.max(1) as u32;
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        limit.acquire_many(total),
+    )
+    .await;
+    Ok(())
+}
+
+static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Handle one request: the whole pipeline, usable in-process by tests.
+pub async fn handle(ctx: Context, req: hyper::Request<Incoming>) -> Response<Body> {
+    let id = REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty);
+    let started = Instant::now();
+    let realm = ctx.settings.realm.clone();
+    async move {
+        let mut resp = match pipeline(&ctx, req).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(&realm),
+        };
+        resp.headers_mut().insert(
+            "DAV",
+            hyper::header::HeaderValue::from_static(handlers::DAV_HEADER),
+        );
+        tracing::info!(
+            status = resp.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "done"
+        );
+        resp
+    }
+    .instrument(span)
+    .await
+}
+
+async fn pipeline(
+    ctx: &Context,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<Body>, DavError> {
+    let target = path::parse(req.uri().path()).map_err(|e| DavError::BadRequest(e.0))?;
+    if target == Target::WellKnown {
+        // RFC 6764 §5; 301 rather than 302: Thunderbird/TbSync and Apple clients need a
+        // permanent redirect (see shared client-quirks 2.1 #2, 2.3 #6).
+        return Ok(Response::builder()
+            .status(StatusCode::MOVED_PERMANENTLY)
+            .header("Location", path::DAV_ROOT)
+            .body(Body::empty())
+            .unwrap_or_else(|_| Response::new(Body::empty())));
+    }
+    if req.method() == Method::OPTIONS {
+        return Ok(handlers::options());
+    }
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let user = crate::auth::authenticate(ctx, auth.as_deref()).await?;
+    tracing::Span::current().record("user", user.name.as_str());
+    let (parts, body) = req.into_parts();
+    let body = match read_limited(body, ctx.settings.max_body_bytes).await {
+        Ok(b) => b,
+        Err(ReadError::TooLarge) => return Err(DavError::Status(StatusCode::PAYLOAD_TOO_LARGE)),
+        Err(ReadError::Io(e)) => {
+            return Err(DavError::BadRequest(format!("could not read body: {e}")))
+        }
+    };
+    let request = Request {
+        method: parts.method,
+        headers: parts.headers,
+        target,
+        user,
+        body,
+    };
+    handlers::dispatch(ctx, request).await
+}

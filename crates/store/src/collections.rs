@@ -1,0 +1,317 @@
+//! Collections in a calendar home: the home itself, calendars and plain collections.
+
+use crate::{now, Error, Result, Store};
+use rusqlite::{params, Row, Transaction};
+use tributary_calendar::ComponentKind;
+
+/// What a collection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectionKind {
+    /// The calendar home (path "").
+    Home,
+    /// A calendar collection (RFC 4791 §4.2).
+    Calendar,
+    /// An ordinary WebDAV collection.
+    Plain,
+}
+
+impl CollectionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Home => "home",
+            Self::Calendar => "calendar",
+            Self::Plain => "plain",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "home" => Self::Home,
+            "calendar" => Self::Calendar,
+            _ => Self::Plain,
+        }
+    }
+}
+
+/// The live properties a client may set on a collection. `None` means unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectionProps {
+    /// DAV:displayname
+    pub displayname: Option<String>,
+    /// CALDAV:calendar-description
+    pub description: Option<String>,
+    /// Apple calendar-color, kept as given (`#RRGGBBAA` included).
+    pub color: Option<String>,
+    /// Apple calendar-order.
+    pub order: Option<String>,
+    /// CALDAV:calendar-timezone (a VCALENDAR text).
+    pub timezone: Option<String>,
+    /// CALDAV:supported-calendar-component-set; `None` on write keeps the default.
+    pub components: Option<Vec<ComponentKind>>,
+}
+
+/// A collection row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collection {
+    /// Row id.
+    pub id: i64,
+    /// Owner's user id.
+    pub owner_id: i64,
+    /// Path relative to the home, without slashes at either end ("" is the home).
+    pub path: String,
+    /// Kind.
+    pub kind: CollectionKind,
+    /// Live properties.
+    pub props: CollectionProps,
+    /// Newest change-log seq (getctag and sync-token).
+    pub sync_seq: i64,
+    /// Last modification (Unix seconds).
+    pub modified_at: i64,
+}
+
+/// A collection to create.
+#[derive(Debug, Clone)]
+pub struct NewCollection {
+    /// Path relative to the home.
+    pub path: String,
+    /// Kind.
+    pub kind: CollectionKind,
+    /// Initial live properties.
+    pub props: CollectionProps,
+}
+
+impl NewCollection {
+    /// A collection with no properties set.
+    pub fn new(path: &str, kind: CollectionKind) -> Self {
+        Self {
+            path: path.to_string(),
+            kind,
+            props: CollectionProps::default(),
+        }
+    }
+}
+
+pub(crate) const COLLECTION_COLUMNS: &str = "id, owner_id, path, kind, displayname, description, color, calendar_order, timezone, components, sync_seq, modified_at";
+
+pub(crate) fn collection_from_row(r: &Row<'_>) -> rusqlite::Result<Collection> {
+    let kind: String = r.get(3)?;
+    let comps: String = r.get(9)?;
+    Ok(Collection {
+        id: r.get(0)?,
+        owner_id: r.get(1)?,
+        path: r.get(2)?,
+        kind: CollectionKind::parse(&kind),
+        props: CollectionProps {
+            displayname: r.get(4)?,
+            description: r.get(5)?,
+            color: r.get(6)?,
+            order: r.get(7)?,
+            timezone: r.get(8)?,
+            components: Some(
+                comps
+                    .split(',')
+                    .filter_map(ComponentKind::from_name)
+                    .collect(),
+            ),
+        },
+        sync_seq: r.get(10)?,
+        modified_at: r.get(11)?,
+    })
+}
+
+fn components_text(c: &Option<Vec<ComponentKind>>) -> String {
+    match c {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => "VEVENT,VTODO".to_string(),
+    }
+}
+
+/// Insert a collection inside a caller's transaction; returns its id.
+pub(crate) fn insert_collection(
+    tx: &Transaction<'_>,
+    owner: i64,
+    c: &NewCollection,
+) -> Result<i64> {
+    let p = &c.props;
+    let t = now();
+    tx.execute(
+        "INSERT INTO collections (owner_id, path, kind, displayname, description, color, calendar_order, timezone, components, created_at, modified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+        params![owner, c.path, c.kind.as_str(), p.displayname, p.description, p.color, p.order, p.timezone, components_text(&p.components), t],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Fetch a collection inside a transaction.
+pub(crate) fn get_collection_tx(
+    tx: &Transaction<'_>,
+    owner: i64,
+    path: &str,
+) -> Result<Collection> {
+    let sql =
+        format!("SELECT {COLLECTION_COLUMNS} FROM collections WHERE owner_id = ?1 AND path = ?2");
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row(params![owner, path], collection_from_row)?)
+}
+
+/// The parent path of a collection path ("" for top-level ones).
+pub fn parent_path(path: &str) -> &str {
+    path.rfind('/').map(|i| &path[..i]).unwrap_or("")
+}
+
+impl Store {
+    /// A collection by owner and path.
+    pub fn get_collection(&self, owner: i64, path: &str) -> Result<Collection> {
+        self.with_conn(|c| {
+            let sql = format!(
+                "SELECT {COLLECTION_COLUMNS} FROM collections WHERE owner_id = ?1 AND path = ?2"
+            );
+            Ok(c.prepare_cached(&sql)?
+                .query_row(params![owner, path], collection_from_row)?)
+        })
+    }
+
+    /// The direct child collections of `parent` (a path; "" for the home), by path.
+    pub fn list_child_collections(&self, owner: i64, parent: &str) -> Result<Vec<Collection>> {
+        self.with_conn(|c| {
+            let sql = format!("SELECT {COLLECTION_COLUMNS} FROM collections WHERE owner_id = ?1 AND path <> '' ORDER BY path");
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([owner], collection_from_row)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let col = r?;
+                if parent_path(&col.path) == parent {
+                    out.push(col);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Create a collection whose parent must exist and must not be a calendar (RFC 4791
+    /// §4.2: calendar collections contain no collections). Errors: `AlreadyExists` when
+    /// the path is taken by a collection or resource, `Conflict` when the parent is
+    /// missing (409, RFC 4918 §9.3.1) or is a calendar.
+    pub fn put_collection(
+        &self,
+        owner: i64,
+        new: &NewCollection,
+        dead: &[crate::DeadProperty],
+    ) -> Result<Collection> {
+        self.write(|tx| {
+            let parent = match get_collection_tx(tx, owner, parent_path(&new.path)) {
+                Ok(p) => p,
+                Err(Error::NotFound) => {
+                    return Err(Error::Conflict("parent collection does not exist".into()))
+                }
+                Err(e) => return Err(e),
+            };
+            if parent.kind == CollectionKind::Calendar {
+                return Err(Error::Conflict(
+                    "calendar collections cannot contain collections".into(),
+                ));
+            }
+            let leaf = new.path.rsplit('/').next().unwrap_or("");
+            let clash: i64 = tx.query_row(
+                "SELECT count(*) FROM resources WHERE collection_id = ?1 AND name = ?2",
+                params![parent.id, leaf],
+                |r| r.get(0),
+            )?;
+            if clash > 0 {
+                return Err(Error::AlreadyExists);
+            }
+            let id = insert_collection(tx, owner, new)?;
+            crate::properties::apply_dead_tx(tx, crate::PropTarget::Collection(id), dead, &[])?;
+            get_collection_tx(tx, owner, &new.path)
+        })
+    }
+
+    /// Replace a collection's live properties and dead-property changes in one
+    /// transaction (PROPPATCH is atomic, RFC 4918 §9.2).
+    pub fn put_collection_props(
+        &self,
+        id: i64,
+        props: &CollectionProps,
+        dead: &[crate::DeadProperty],
+        removed: &[(String, String)],
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE collections SET displayname = ?2, description = ?3, color = ?4, calendar_order = ?5, timezone = ?6, components = ?7, modified_at = ?8 WHERE id = ?1",
+                params![id, props.displayname, props.description, props.color, props.order, props.timezone, components_text(&props.components), now()],
+            )?;
+            crate::properties::apply_dead_tx(tx, crate::PropTarget::Collection(id), dead, removed)
+        })
+    }
+
+    /// Delete a collection, its sub-collections and all their resources.
+    pub fn delete_collection(&self, owner: i64, path: &str) -> Result<()> {
+        self.write(|tx| delete_tree_tx(tx, owner, path))
+    }
+}
+
+/// Delete a collection tree inside a transaction; `NotFound` when the root is missing.
+pub(crate) fn delete_tree_tx(tx: &Transaction<'_>, owner: i64, path: &str) -> Result<()> {
+    if path.is_empty() {
+        return Err(Error::Conflict(
+            "the calendar home cannot be deleted".into(),
+        ));
+    }
+    let n = tx.execute(
+        "DELETE FROM collections WHERE owner_id = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+        params![owner, path],
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::memory_store;
+
+    #[test]
+    fn create_list_and_delete_tree() {
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        s.put_collection(u.id, &NewCollection::new("a", CollectionKind::Plain), &[])
+            .unwrap();
+        s.put_collection(u.id, &NewCollection::new("a/b", CollectionKind::Plain), &[])
+            .unwrap();
+        assert!(matches!(
+            s.put_collection(u.id, &NewCollection::new("x/y", CollectionKind::Plain), &[]),
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            s.put_collection(
+                u.id,
+                &NewCollection::new("default/y", CollectionKind::Plain),
+                &[]
+            ),
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            s.put_collection(u.id, &NewCollection::new("a", CollectionKind::Plain), &[]),
+            Err(Error::AlreadyExists)
+        ));
+        let top: Vec<_> = s
+            .list_child_collections(u.id, "")
+            .unwrap()
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        assert_eq!(top, vec!["a", "default"]);
+        s.delete_collection(u.id, "a").unwrap();
+        assert!(matches!(
+            s.get_collection(u.id, "a/b"),
+            Err(Error::NotFound)
+        ));
+        assert!(s.get_collection(u.id, "default").is_ok());
+    }
+}

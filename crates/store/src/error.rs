@@ -1,0 +1,59 @@
+//! The store's error type: domain facts, with driver errors translated at the boundary.
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A row with that key exists already.
+    #[error("already exists")]
+    AlreadyExists,
+    /// An If-Match / If-None-Match condition did not hold.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// Another calendar object in the collection has the same UID (RFC 4791 §5.3.2.1).
+    #[error("UID already used by {0}")]
+    UidConflict(String),
+    /// The operation is not allowed on this kind of row.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database was written by a newer Tributary.
+    #[error("database schema version {found} is newer than this binary supports ({supported}); upgrade Tributary")]
+    TooNew {
+        /// user_version found.
+        found: i64,
+        /// Newest version this binary knows.
+        supported: i64,
+    },
+    /// The disk or database is full.
+    #[error("storage full")]
+    Full,
+    /// Password hashing failed.
+    #[error("password hashing failed: {0}")]
+    Password(String),
+    /// Any other SQLite error.
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    /// No connection could be had from the pool.
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &e {
+            rusqlite::Error::QueryReturnedNoRows => Error::NotFound,
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::ConstraintViolation => Error::AlreadyExists,
+                ErrorCode::DiskFull => Error::Full,
+                _ => Error::Sqlite(e),
+            },
+            _ => Error::Sqlite(e),
+        }
+    }
+}
+
+/// Result alias.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,149 @@
+//! Durability for Tributary on SQLite (rusqlite, bundled) with an r2d2 pool.
+//!
+//! The store owns the migration runner ([`migrate`]), and repositories for users,
+//! collections, resources, dead properties and the per-collection change log. Every
+//! write is one `BEGIN IMMEDIATE` transaction that covers the row, its index columns and
+//! its change-log row, and is durable (WAL, `synchronous=FULL`) when the call returns.
+//!
+//! The API is synchronous: callers in async code run it on a blocking pool. The store
+//! knows nothing of HTTP or XML; it does not parse calendar data either (the caller
+//! passes the [`tributary_calendar::ObjectIndex`] it computed).
+
+mod changes;
+mod collections;
+mod copymove;
+mod error;
+pub mod migrate;
+pub mod password;
+mod properties;
+mod resources;
+mod users;
+
+pub use collections::{Collection, CollectionKind, CollectionProps, NewCollection};
+pub use copymove::Transfer;
+pub use error::{Error, Result};
+pub use properties::{DeadProperty, PropTarget};
+pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
+pub use users::User;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where and how to open the database.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// Database file, or a `file:` URI (tests use shared-cache in-memory databases).
+    pub path: PathBuf,
+    /// Most pooled connections.
+    pub pool_size: u32,
+    /// How long a writer waits for the write lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl StoreSettings {
+    /// Settings for a database file with the default pool.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            pool_size: 8,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Store {
+    /// Open (creating if needed) the database and apply pending migrations.
+    pub fn open(settings: &StoreSettings) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let busy = settings.busy_timeout;
+        let manager = SqliteConnectionManager::file(&settings.path)
+            .with_flags(flags)
+            .with_init(move |c| configure(c, busy));
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size.max(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)?;
+        let store = Store { pool };
+        store.with_conn(migrate::migrate)?;
+        Ok(store)
+    }
+
+    /// Run `f` with a pooled connection.
+    pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// Run `f` inside one immediate transaction, committed when `f` returns `Ok`.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.with_conn(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// `PRAGMA integrity_check` result ("ok" when healthy).
+    pub fn integrity_check(&self) -> Result<String> {
+        self.with_conn(|c| Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?))
+    }
+
+    /// Checkpoint and truncate the WAL (used at shutdown).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.with_conn(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+    }
+}
+
+/// Per-connection settings, outside any transaction.
+fn configure(c: &mut Connection, busy: Duration) -> rusqlite::Result<()> {
+    c.busy_timeout(busy)?;
+    // WAL may be refused for in-memory databases; that is fine for tests.
+    let _mode: String = c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    c.execute_batch("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;")?;
+    c.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util {
+    //! Helpers for tests in this and other crates.
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A fresh, uniquely named shared-cache in-memory database.
+    pub fn memory_store() -> Store {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let uri = format!(
+            "file:tributary-test-{}-{n}?mode=memory&cache=shared",
+            std::process::id()
+        );
+        Store::open(&StoreSettings::new(uri)).expect("open memory store")
+    }
+}

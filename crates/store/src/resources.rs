@@ -1,0 +1,260 @@
+//! Resources: calendar objects and plain WebDAV resources, stored as the client's bytes
+//! with index columns beside them.
+
+use crate::changes::record_change_tx;
+use crate::{now, Error, Result, Store};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use sha2::{Digest, Sha256};
+use tributary_calendar::ObjectIndex;
+
+/// A resource's metadata (everything but the body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceMeta {
+    /// Row id.
+    pub id: i64,
+    /// Collection row id.
+    pub collection_id: i64,
+    /// Last path segment.
+    pub name: String,
+    /// Strong ETag, quoted.
+    pub etag: String,
+    /// Media type.
+    pub content_type: String,
+    /// Body length in bytes.
+    pub size: i64,
+    /// Last modification (Unix seconds).
+    pub modified_at: i64,
+    /// iCalendar UID for calendar objects.
+    pub uid: Option<String>,
+}
+
+/// An entity-tag condition, as in If-Match / If-None-Match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EtagMatch {
+    /// `*`
+    Any,
+    /// Quoted strong tags.
+    Tags(Vec<String>),
+}
+
+impl EtagMatch {
+    fn holds(&self, current: Option<&str>) -> bool {
+        match (self, current) {
+            (_, None) => false,
+            (EtagMatch::Any, Some(_)) => true,
+            (EtagMatch::Tags(t), Some(c)) => t.iter().any(|x| x == c),
+        }
+    }
+}
+
+/// Conditions checked inside the write transaction, so two racing writers cannot both
+/// pass them (RFC 9110 §13.1.1–13.1.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preconditions {
+    /// If-Match.
+    pub if_match: Option<EtagMatch>,
+    /// If-None-Match.
+    pub if_none_match: Option<EtagMatch>,
+}
+
+impl Preconditions {
+    /// Check against the current ETag (`None`: resource absent).
+    pub fn check(&self, current: Option<&str>) -> Result<()> {
+        if let Some(m) = &self.if_match {
+            if !m.holds(current) {
+                return Err(Error::PreconditionFailed);
+            }
+        }
+        if let Some(m) = &self.if_none_match {
+            if m.holds(current) {
+                return Err(Error::PreconditionFailed);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a PUT did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutcome {
+    /// True when the resource did not exist before.
+    pub created: bool,
+    /// The new strong ETag, quoted.
+    pub etag: String,
+}
+
+pub(crate) const META_COLUMNS: &str =
+    "id, collection_id, name, etag, content_type, size, modified_at, uid";
+
+pub(crate) fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<ResourceMeta> {
+    Ok(ResourceMeta {
+        id: r.get(0)?,
+        collection_id: r.get(1)?,
+        name: r.get(2)?,
+        etag: r.get(3)?,
+        content_type: r.get(4)?,
+        size: r.get(5)?,
+        modified_at: r.get(6)?,
+        uid: r.get(7)?,
+    })
+}
+
+/// The strong ETag of a body: a digest of the exact bytes, so equal bytes give equal tags.
+pub fn etag_of(body: &[u8]) -> String {
+    let d = Sha256::digest(body);
+    let mut s = String::with_capacity(34);
+    s.push('"');
+    for b in &d[..16] {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s.push('"');
+    s
+}
+
+fn current_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option<(i64, String)>> {
+    Ok(tx
+        .prepare_cached("SELECT id, etag FROM resources WHERE collection_id = ?1 AND name = ?2")?
+        .query_row(params![coll, name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Write a resource inside a caller's transaction: preconditions, UID uniqueness,
+/// the row and its change-log entry.
+pub(crate) fn put_resource_tx(
+    tx: &Transaction<'_>,
+    coll: i64,
+    name: &str,
+    body: &[u8],
+    content_type: &str,
+    index: Option<&ObjectIndex>,
+    pre: &Preconditions,
+) -> Result<PutOutcome> {
+    let current = current_tx(tx, coll, name)?;
+    pre.check(current.as_ref().map(|c| c.1.as_str()))?;
+    if let Some(ix) = index {
+        let other: Option<String> = tx
+            .prepare_cached(
+                "SELECT name FROM resources WHERE collection_id = ?1 AND uid = ?2 AND name <> ?3",
+            )?
+            .query_row(params![coll, ix.uid, name], |r| r.get(0))
+            .optional()?;
+        if let Some(other) = other {
+            return Err(Error::UidConflict(other));
+        }
+    }
+    let etag = etag_of(body);
+    let (uid, comp, first, last, rec) = match index {
+        Some(ix) => (
+            Some(ix.uid.as_str()),
+            Some(ix.component.as_str()),
+            ix.first_start,
+            ix.last_end,
+            ix.has_recurrence,
+        ),
+        None => (None, None, None, None, false),
+    };
+    let t = now();
+    match &current {
+        Some((id, _)) => {
+            tx.prepare_cached(
+                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, body = ?5, modified_at = ?6, uid = ?7, component = ?8, first_start = ?9, last_end = ?10, has_recurrence = ?11 WHERE id = ?1",
+            )?
+            .execute(params![id, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec])?;
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![coll, name, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec])?;
+        }
+    }
+    record_change_tx(tx, coll, name, false)?;
+    Ok(PutOutcome {
+        created: current.is_none(),
+        etag,
+    })
+}
+
+/// Delete a resource inside a caller's transaction, leaving a tombstone in the log.
+pub(crate) fn delete_resource_tx(
+    tx: &Transaction<'_>,
+    coll: i64,
+    name: &str,
+    pre: &Preconditions,
+) -> Result<()> {
+    let current = current_tx(tx, coll, name)?;
+    let Some((id, etag)) = current else {
+        return Err(Error::NotFound);
+    };
+    pre.check(Some(&etag))?;
+    tx.prepare_cached("DELETE FROM resources WHERE id = ?1")?
+        .execute([id])?;
+    record_change_tx(tx, coll, name, true)?;
+    Ok(())
+}
+
+impl Store {
+    /// Create or replace a resource in one durable transaction.
+    pub fn put_resource(
+        &self,
+        coll: i64,
+        name: &str,
+        body: &[u8],
+        content_type: &str,
+        index: Option<&ObjectIndex>,
+        pre: &Preconditions,
+    ) -> Result<PutOutcome> {
+        self.write(|tx| put_resource_tx(tx, coll, name, body, content_type, index, pre))
+    }
+
+    /// Delete a resource; `NotFound` when absent, `PreconditionFailed` when If-Match fails.
+    pub fn delete_resource(&self, coll: i64, name: &str, pre: &Preconditions) -> Result<()> {
+        self.write(|tx| delete_resource_tx(tx, coll, name, pre))
+    }
+
+    /// A resource's metadata.
+    pub fn get_resource(&self, coll: i64, name: &str) -> Result<ResourceMeta> {
+        self.with_conn(|c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM resources WHERE collection_id = ?1 AND name = ?2"
+            );
+            Ok(c.prepare_cached(&sql)?
+                .query_row(params![coll, name], meta_from_row)?)
+        })
+    }
+
+    /// A resource's metadata and body.
+    pub fn get_resource_body(&self, coll: i64, name: &str) -> Result<(ResourceMeta, Vec<u8>)> {
+        self.with_conn(|c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS}, body FROM resources WHERE collection_id = ?1 AND name = ?2"
+            );
+            Ok(c.prepare_cached(&sql)?
+                .query_row(params![coll, name], |r| Ok((meta_from_row(r)?, r.get(8)?)))?)
+        })
+    }
+
+    /// Call `f` for each resource of a collection, by name, without loading bodies and
+    /// without collecting them: a listing of any size stays in constant memory.
+    pub fn for_each_resource(
+        &self,
+        coll: i64,
+        mut f: impl FnMut(ResourceMeta) -> Result<()>,
+    ) -> Result<()> {
+        self.with_conn(|c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM resources WHERE collection_id = ?1 ORDER BY name"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query([coll])?;
+            while let Some(r) = rows.next()? {
+                f(meta_from_row(r)?)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! Users: accounts with an argon2 password hash, each with a calendar home and a
+//! default calendar created in the same transaction.
+
+use crate::collections::{insert_collection, CollectionKind, NewCollection};
+use crate::{now, Error, Result, Store};
+use rusqlite::{params, OptionalExtension, Row};
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Row id.
+    pub id: i64,
+    /// Login name (may be an e-mail address).
+    pub name: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// May use the management API.
+    pub is_admin: bool,
+}
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        password_hash: r.get(2)?,
+        is_admin: r.get(3)?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, name, password_hash, is_admin";
+
+/// The path segment of the default calendar every new user gets.
+pub const DEFAULT_CALENDAR: &str = "default";
+
+impl Store {
+    /// Create a user with its calendar home and default calendar ("Calendar", VEVENT
+    /// only: Apple Reminders lists every VTODO-capable collection).
+    pub fn put_user(&self, name: &str, password_hash: &str, is_admin: bool) -> Result<User> {
+        self.write(|tx| {
+            let exists: Option<i64> = tx
+                .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
+                .optional()?;
+            if exists.is_some() {
+                return Err(Error::AlreadyExists);
+            }
+            tx.execute(
+                "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, password_hash, is_admin, now()],
+            )?;
+            let id = tx.last_insert_rowid();
+            insert_collection(tx, id, &NewCollection::new("", CollectionKind::Home))?;
+            let mut cal = NewCollection::new(DEFAULT_CALENDAR, CollectionKind::Calendar);
+            cal.props.displayname = Some("Calendar".into());
+            cal.props.components = Some(vec![tributary_calendar::ComponentKind::Event]);
+            insert_collection(tx, id, &cal)?;
+            Ok(User { id, name: name.to_string(), password_hash: password_hash.into(), is_admin })
+        })
+    }
+
+    /// Look a user up by name.
+    pub fn get_user(&self, name: &str) -> Result<User> {
+        self.with_conn(|c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
+            Ok(c.prepare_cached(&sql)?.query_row([name], user_from_row)?)
+        })
+    }
+
+    /// All users, by name.
+    pub fn list_users(&self) -> Result<Vec<User>> {
+        self.with_conn(|c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map([], user_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Replace a user's password hash.
+    pub fn put_password(&self, name: &str, password_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                params![name, password_hash],
+            )?;
+            if n == 0 {
+                return Err(Error::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    /// Delete a user and everything it owns.
+    pub fn delete_user(&self, name: &str) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
+            if n == 0 {
+                return Err(Error::NotFound);
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::memory_store;
+    use crate::{CollectionKind, Error};
+
+    #[test]
+    fn new_user_gets_home_and_default_calendar() {
+        let s = memory_store();
+        let u = s.put_user("a@example.com", "h", false).unwrap();
+        assert!(matches!(
+            s.put_user("a@example.com", "h", false),
+            Err(Error::AlreadyExists)
+        ));
+        let home = s.get_collection(u.id, "").unwrap();
+        assert_eq!(home.kind, CollectionKind::Home);
+        let cal = s.get_collection(u.id, "default").unwrap();
+        assert_eq!(cal.props.displayname.as_deref(), Some("Calendar"));
+        assert_eq!(s.list_users().unwrap().len(), 1);
+        s.put_password("a@example.com", "h2").unwrap();
+        assert_eq!(s.get_user("a@example.com").unwrap().password_hash, "h2");
+        s.delete_user("a@example.com").unwrap();
+        assert!(matches!(s.get_user("a@example.com"), Err(Error::NotFound)));
+    }
+}

@@ -1,0 +1,165 @@
+//! config.toml: raw structs that refuse unknown keys, validated into per-crate settings.
+
+use anyhow::{bail, Context as _, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tributary_server::ServerSettings;
+use tributary_store::StoreSettings;
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub max_resource_bytes: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub header_timeout_secs: Option<u64>,
+    pub max_instances: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub level: Option<String>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub log_level: String,
+}
+
+impl Config {
+    /// Load `explicit`, else `./config.toml` when present, else the built-in defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        match explicit {
+            Some(p) => Self::from_file(p),
+            None if Path::new("config.toml").is_file() => Self::from_file(Path::new("config.toml")),
+            None => Self::from_raw(RawConfig::default(), Path::new(".")),
+        }
+    }
+
+    fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Self::from_raw(raw, base)
+    }
+
+    /// Validate raw values; relative paths resolve against `base` (the config's folder).
+    pub fn from_raw(raw: RawConfig, base: &Path) -> Result<Config> {
+        let mut server = ServerSettings::default();
+        if let Some(l) = &raw.server.listen {
+            server.listen = l
+                .parse::<SocketAddr>()
+                .map_err(|_| anyhow::anyhow!("server.listen: {l:?} is not an IP:PORT address"))?;
+        }
+        if let Some(v) = raw.server.max_body_bytes {
+            server.max_body_bytes = positive("server.max_body_bytes", v)?;
+        }
+        if let Some(v) = raw.server.max_resource_bytes {
+            server.max_resource_bytes = positive("server.max_resource_bytes", v)?;
+        }
+        if let Some(v) = raw.server.max_connections {
+            server.max_connections = positive("server.max_connections", v)?;
+        }
+        if let Some(v) = raw.server.header_timeout_secs {
+            server.header_timeout =
+                Duration::from_secs(positive("server.header_timeout_secs", v as usize)? as u64);
+        }
+        if let Some(v) = raw.server.max_instances {
+            server.max_instances = positive("server.max_instances", v as usize)? as u32;
+        }
+        let db = raw.storage.path.unwrap_or_else(|| "tributary.db".into());
+        if db.is_empty() {
+            bail!("storage.path: must not be empty");
+        }
+        let db_path = if Path::new(&db).is_absolute() || db.starts_with("file:") {
+            PathBuf::from(&db)
+        } else {
+            base.join(&db)
+        };
+        let log_level = raw.log.level.unwrap_or_else(|| "info".into());
+        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
+            bail!("log.level: {log_level:?} is not one of error, warn, info, debug, trace");
+        }
+        Ok(Config {
+            server,
+            store: StoreSettings::new(db_path),
+            log_level,
+        })
+    }
+}
+
+fn positive(key: &str, v: usize) -> Result<usize> {
+    if v == 0 {
+        bail!("{key}: must be greater than zero");
+    }
+    Ok(v)
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../config.toml");
+        let raw: RawConfig = toml::from_str(text).unwrap();
+        let c = Config::from_raw(raw, Path::new("/etc/tributary")).unwrap();
+        assert_eq!(c.server.listen.port(), 5232);
+        assert_eq!(c.store.path, PathBuf::from("/etc/tributary/tributary.db"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = toml::from_str::<RawConfig>("[server]\nlisten_addr = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen_addr"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let raw: RawConfig = toml::from_str("[server]\nlisten = \"nope\"\n").unwrap();
+        let err = Config::from_raw(raw, Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.listen"), "{err}");
+    }
+}

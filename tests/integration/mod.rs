@@ -1,0 +1,7 @@
+mod collections;
+mod copymove;
+mod discovery;
+mod hostile;
+mod isolation;
+mod objects;
+mod support;

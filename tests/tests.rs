@@ -1,0 +1,3 @@
+//! Integration tests: the real server on a loopback port, driven over HTTP.
+
+mod integration;

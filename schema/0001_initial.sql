@@ -28,6 +28,8 @@ CREATE TABLE collections (
     components     TEXT NOT NULL DEFAULT 'VEVENT,VTODO',
     -- seq of the newest change-log row for this collection (getctag / sync-token)
     sync_seq       INTEGER NOT NULL DEFAULT 0,
+    -- newest change-log seq pruned from this collection: older sync tokens are invalid
+    pruned_seq     INTEGER NOT NULL DEFAULT 0,
     created_at     INTEGER NOT NULL,
     modified_at    INTEGER NOT NULL,
     UNIQUE (owner_id, path)

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tributary_server::tls::TlsSettings;
 use tributary_server::ServerSettings;
 use tributary_store::StoreSettings;
 
@@ -18,6 +19,8 @@ pub struct RawConfig {
     pub storage: RawStorage,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub tls: RawTls,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +38,14 @@ pub struct RawServer {
 #[serde(deny_unknown_fields)]
 pub struct RawStorage {
     pub path: Option<String>,
+    pub tombstone_retention_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: Option<String>,
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +59,10 @@ pub struct RawLog {
 pub struct Config {
     pub server: ServerSettings,
     pub store: StoreSettings,
+    /// Certificate and key; `None` serves plain HTTP.
+    pub tls: Option<TlsSettings>,
+    /// How long deleted members stay in the change log (RFC 6578 tombstones).
+    pub tombstone_retention: Duration,
     pub log_level: String,
 }
 
@@ -106,15 +121,41 @@ impl Config {
         } else {
             base.join(&db)
         };
+        let tls = match (raw.tls.cert.as_deref(), raw.tls.key.as_deref()) {
+            (None, None) => None,
+            (Some(""), _) => bail!("tls.cert: must not be empty"),
+            (_, Some("")) => bail!("tls.key: must not be empty"),
+            (Some(cert), Some(key)) => Some(TlsSettings {
+                cert: resolve(base, cert),
+                key: resolve(base, key),
+            }),
+            _ => bail!("tls: set both tls.cert and tls.key, or neither"),
+        };
         let log_level = raw.log.level.unwrap_or_else(|| "info".into());
         if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
             bail!("log.level: {log_level:?} is not one of error, warn, info, debug, trace");
         }
+        let days = raw.storage.tombstone_retention_days.unwrap_or(90);
+        if days < 7 {
+            bail!("storage.tombstone_retention_days: must be at least 7 (clients that sync weekly would miss deletions)");
+        }
+        let tombstone_retention = Duration::from_secs(u64::from(days) * 86_400);
         Ok(Config {
             server,
             store: StoreSettings::new(db_path),
+            tls,
+            tombstone_retention,
             log_level,
         })
+    }
+}
+
+/// `p` as given when absolute, else relative to the config file's folder.
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    if Path::new(p).is_absolute() {
+        PathBuf::from(p)
+    } else {
+        base.join(p)
     }
 }
 

@@ -1,6 +1,10 @@
 //! The `tributary` binary: command line, configuration, startup order and admin commands.
 
+mod admin_cmd;
 mod config;
+mod config_check;
+mod ics;
+mod transfer;
 mod user_cmd;
 
 use anyhow::{Context as _, Result};
@@ -26,6 +30,10 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user_cmd::UserCommand),
+    /// Validate the configuration file and list every problem, each with its key.
+    CheckConfig,
+    #[command(flatten)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 fn main() {
@@ -45,10 +53,17 @@ fn error_sentence(e: &anyhow::Error) -> String {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // check-config must report problems that would stop Config::load.
+    let command = match cli.command {
+        Command::CheckConfig => return config_check::check_config(cli.config.as_deref()),
+        other => other,
+    };
     let config = Config::load(cli.config.as_deref())?;
-    match cli.command {
+    match command {
         Command::Serve => serve(config),
         Command::User(cmd) => user_cmd::run(&config, cmd),
+        Command::Admin(cmd) => admin_cmd::run(&config, cmd),
+        Command::CheckConfig => Ok(()), // handled above
     }
 }
 
@@ -72,15 +87,52 @@ fn serve(config: Config) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-        tracing::info!(address = %listener.local_addr()?, database = %config.store.path.display(), "tributary listening");
+        tracing::info!(address = %listener.local_addr()?, tls = config.tls.is_some(), database = %config.store.path.display(), "tributary listening");
+        let tls = match &config.tls {
+            Some(settings) => Some(std::sync::Arc::new(
+                tributary_server::tls::ReloadableAcceptor::new(
+                    settings.clone(),
+                    config.server.header_timeout,
+                )
+                .context("cannot set up TLS")?,
+            )),
+            None => None,
+        };
+        // Always handle SIGHUP (systemctl reload): its default action ends the process.
+        #[cfg(unix)]
+        tokio::spawn(tributary_server::tls::reload_on_sighup(tls.clone()));
         let ctx = tributary_server::Context::new(store.clone(), config.server.clone());
-        tributary_server::serve(listener, ctx, shutdown_signal()).await?;
+        tokio::spawn(prune_periodically(store.clone(), config.tombstone_retention));
+        tributary_server::serve_with(listener, ctx, tls, shutdown_signal()).await?;
         tracing::info!("shutting down");
         if let Err(e) = store.checkpoint() {
             tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
         }
         Ok(())
     })
+}
+
+/// Prune the change log once an hour: tombstones and superseded rows older than the
+/// retention period.
+async fn prune_periodically(store: tributary_store::Store, retention: std::time::Duration) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let store = store.clone();
+        let before = chrono_now() - retention.as_secs() as i64;
+        match tokio::task::spawn_blocking(move || store.prune_tombstones(before)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(rows = n, "pruned change log"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "pruning the change log failed"),
+            _ => {}
+        }
+    }
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Completes on SIGINT or SIGTERM.

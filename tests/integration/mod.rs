@@ -1,7 +1,10 @@
+mod clients;
 mod collections;
 mod copymove;
 mod discovery;
 mod hostile;
 mod isolation;
 mod objects;
+mod reports;
 mod support;
+mod tls;

@@ -5,7 +5,8 @@
 # usage: tests/interop/run.sh [PATH_TO_TRIBUTARY_BINARY]   (default target/debug/tributary)
 #
 # Environment knobs (all optional):
-#   VENV                   python virtualenv holding caldav + pytest (default .venv)
+#   VENV                   python virtualenv holding tests/interop/requirements.txt
+#                          (caldav, pytest, vdirsyncer; default .venv)
 #   TRIBUTARY_PYTEST_MARK  pytest -m expression (default "not reports";
 #                          "reports" runs only the REPORT tests, "" runs everything)
 #   LITMUS_SUITES          litmus suites to run (default "basic copymove props")
@@ -18,7 +19,7 @@ cd "$REPO_ROOT"
 
 BIN="${1:-target/debug/tributary}"
 VENV="${VENV:-.venv}"
-PYTEST_MARK="${TRIBUTARY_PYTEST_MARK-not reports}"
+PYTEST_MARK="${TRIBUTARY_PYTEST_MARK-}"
 LITMUS_SUITES="${LITMUS_SUITES:-basic copymove props}"
 SKIP_LITMUS="${SKIP_LITMUS:-0}"
 

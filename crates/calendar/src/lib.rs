@@ -9,22 +9,37 @@
 //! - recurrence expansion (RRULE, RDATE, EXDATE, overridden instances) with hard limits
 //!   ([`Limits`]) so hostile input costs bounded time and memory;
 //! - time-zone identifier resolution ([`resolve_tzid`]): IANA names, vendor-prefixed
-//!   names and Windows zone names.
+//!   names and Windows zone names;
+//! - evaluating stored objects against REPORT queries ([`query`]): calendar-query
+//!   filters (RFC 4791 §9.7) with exact per-instance time ranges (§9.9), the
+//!   calendar-data to return (§9.6: subsetting, `expand`, `limit-recurrence-set`,
+//!   `limit-freebusy-set`) and free-busy time (§7.10).
 //!
 //! It does not do I/O, HTTP or SQL: callers hand it bytes and store what it returns.
-//! Exact time-range matching (RFC 4791 §9.9) happens elsewhere; the span computed here
-//! is only a prefilter and errs on the wide side (floating times, all-day dates and
-//! approximated zones are widened by 14 hours on each side).
+//! The index span is only a prefilter and errs on the wide side (floating times,
+//! all-day dates and approximated zones are widened by 14 hours on each side); exact
+//! matching is [`query::ParsedObject::matches`].
 
+mod alarm;
+mod data;
 mod duration;
 mod error;
+pub mod filter;
+mod freebusy;
+mod instance;
+mod matching;
 mod object;
+mod overlap;
+pub mod query;
 mod recur;
 mod rule;
 mod scan;
+mod shape;
 mod span;
 mod time;
 pub mod tz;
+mod walk;
+mod writer;
 
 #[cfg(test)]
 mod tests;

@@ -141,7 +141,11 @@ fn run_bounded(set: &RRuleSet, max_instances: u32) -> Result<(Vec<DateTime<RTz>>
 }
 
 /// EXDATE values in the frame; removal is by exact instant (RFC 5545 §3.8.5.1).
-fn collect_exdates(comp: &Node, frame: Zone, zones: &ZoneTable) -> Result<Vec<DateTime<RTz>>> {
+pub(crate) fn collect_exdates(
+    comp: &Node,
+    frame: Zone,
+    zones: &ZoneTable,
+) -> Result<Vec<DateTime<RTz>>> {
     let mut out = Vec::new();
     for prop in comp.props("EXDATE") {
         let zone = prop_zone(prop, zones);
@@ -163,7 +167,7 @@ fn collect_exdates(comp: &Node, frame: Zone, zones: &ZoneTable) -> Result<Vec<Da
 
 /// Plain RDATE values in the frame; PERIOD values go to `out.periods`
 /// (RFC 5545 §3.8.5.2).
-fn collect_rdates(
+pub(crate) fn collect_rdates(
     comp: &Node,
     frame: Zone,
     zones: &ZoneTable,

@@ -8,6 +8,7 @@
 use crate::error::{invalid_data, Result};
 use crate::Limits;
 use icalendar::parser::{read_components, unfold, Component, Property};
+use icalendar::ValueType;
 
 /// Longest parser message passed on to the client.
 const MAX_MESSAGE_CHARS: usize = 200;
@@ -33,6 +34,9 @@ pub(crate) struct Prop {
     pub value: String,
     /// `(KEY, value)` pairs; a parameter without a value has an empty value.
     pub params: Vec<(String, String)>,
+    /// The parser unescaped `value` as TEXT (RFC 5545 §3.3.11): a writer must escape
+    /// it again.
+    pub text: bool,
 }
 
 impl Node {
@@ -58,6 +62,16 @@ impl Node {
 }
 
 impl Prop {
+    /// A property made by this crate rather than parsed; `value` is written as is.
+    pub(crate) fn new(name: &str, value: String, params: Vec<(String, String)>) -> Prop {
+        Prop {
+            name: name.to_string(),
+            value,
+            params,
+            text: false,
+        }
+    }
+
     /// The value of parameter `key` (upper case), if present.
     pub(crate) fn param(&self, key: &str) -> Option<&str> {
         self.params
@@ -154,5 +168,59 @@ fn convert_prop(p: &Property<'_>) -> Prop {
         name: p.name.as_str().trim().to_ascii_uppercase(),
         value: p.val.as_str().to_string(),
         params,
+        text: unescaped_as_text(p),
     }
+}
+
+/// Whether the `icalendar` parser unescaped this value as TEXT, by its own rule: the
+/// type a `VALUE` parameter names, else a table of property names that only applies
+/// to upper-case names; the text lists CATEGORIES and RESOURCES stay escaped.
+/// REQUEST-STATUS is structured (`code;description;data`, RFC 5545 §3.8.8.3), so it
+/// is written back as parsed rather than escaped.
+fn unescaped_as_text(p: &Property<'_>) -> bool {
+    let name = p.name.as_str();
+    if ["CATEGORIES", "RESOURCES", "REQUEST-STATUS"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+    {
+        return false;
+    }
+    let declared = p
+        .params
+        .iter()
+        .find(|param| param.key == "VALUE")
+        .and_then(|param| param.val.as_ref())
+        .and_then(|v| v.as_str().parse::<ValueType>().ok());
+    match declared {
+        Some(value_type) => value_type == ValueType::Text,
+        None => text_by_name(name),
+    }
+}
+
+/// The TEXT-typed names of the parser's table (it ignores names with lower case).
+fn text_by_name(name: &str) -> bool {
+    if name.chars().any(char::is_lowercase) {
+        return false;
+    }
+    name.starts_with("X-")
+        || matches!(
+            name,
+            "CALSCALE"
+                | "METHOD"
+                | "PRODID"
+                | "VERSION"
+                | "CLASS"
+                | "COMMENT"
+                | "DESCRIPTION"
+                | "LOCATION"
+                | "STATUS"
+                | "SUMMARY"
+                | "TRANSP"
+                | "TZID"
+                | "TZNAME"
+                | "CONTACT"
+                | "RELATED-TO"
+                | "UID"
+                | "ACTION"
+        )
 }

@@ -25,6 +25,14 @@ pub enum Error {
     /// Well-formed XML that is not the request the method expects.
     #[error("invalid request body: {0}")]
     InvalidBody(String),
+    /// A text-match names a collation the server does not support (RFC 4791 §7.5.1,
+    /// CALDAV:supported-collation).
+    #[error("unsupported collation {0}")]
+    UnsupportedCollation(String),
+    /// A filter that is not valid (RFC 4791 §7.8, CALDAV:valid-filter), such as a
+    /// time-range that is not in UTC.
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
     /// A header value that cannot be understood.
     #[error("invalid header {0}: {1}")]
     InvalidHeader(&'static str, String),

@@ -1,5 +1,5 @@
 //! The running Tributary process: the hyper/tokio accept loop with a connection limit and
-//! graceful shutdown, request limits, authentication, routing, and the CalDAV handlers
+//! graceful shutdown, TLS with a reloadable certificate ([`tls`]), request limits, authentication, routing, and the CalDAV handlers
 //! that turn [`tributary_dav_proto`] requests into [`tributary_store`] calls.
 //!
 //! Handlers are async functions of a [`Context`] and a parsed request; they never touch
@@ -13,8 +13,9 @@ mod handlers;
 pub mod path;
 mod props;
 mod serve;
+pub mod tls;
 
-pub use serve::{handle, serve};
+pub use serve::{handle, serve, serve_with};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -46,6 +46,9 @@ pub(crate) fn live_names(subject: &Subject<'_>, allprop: bool) -> Vec<PropName> 
         }
         Subject::Collection(c) => {
             v.push(n(Dav, "getlastmodified"));
+            if c.kind == CollectionKind::Home && !allprop {
+                v.extend([n(CalendarServer, "getctag"), n(Dav, "sync-token")]);
+            }
             if c.kind == CollectionKind::Calendar {
                 v.extend([
                     n(Dav, "displayname"),
@@ -107,7 +110,7 @@ pub(crate) fn live_value(
             Some(PropContent::Hrefs(vec![path::PRINCIPALS.to_string()]))
         }
         (Namespace::Dav, "current-user-privilege-set") => Some(privileges(subject)),
-        (Namespace::Dav, "supported-report-set") => Some(PropContent::Empty),
+        (Namespace::Dav, "supported-report-set") => Some(report_set(subject)),
         (Namespace::Dav, "owner") if !matches!(subject, Subject::Container) => {
             Some(PropContent::Hrefs(vec![path::principal_href(user)]))
         }
@@ -118,6 +121,28 @@ pub(crate) fn live_value(
             Subject::Resource(r) => resource_value(r, name),
         },
     }
+}
+
+/// The reports that work on a subject, exactly (RFC 3253 §3.1.5). sync-collection is
+/// listed on the home too: Apple clients only use it when the home advertises it.
+fn report_set(subject: &Subject<'_>) -> PropContent {
+    let names: &[&str] = match subject {
+        Subject::Collection(c) if c.kind == CollectionKind::Calendar => &[
+            "C:calendar-query",
+            "C:calendar-multiget",
+            "C:free-busy-query",
+            "D:sync-collection",
+        ],
+        Subject::Collection(c) if c.kind == CollectionKind::Home => &["D:sync-collection"],
+        _ => &[],
+    };
+    let mut x = String::new();
+    for n in names {
+        x.push_str("<D:supported-report><D:report><");
+        x.push_str(n);
+        x.push_str("/></D:report></D:supported-report>");
+    }
+    PropContent::Xml(x)
 }
 
 fn resourcetype(subject: &Subject<'_>) -> PropContent {
@@ -187,6 +212,13 @@ fn text_opt(v: &Option<String>) -> Option<PropContent> {
 fn collection_value(c: &Collection, name: &PropName, env: &PropEnv<'_>) -> Option<PropContent> {
     if name.is(&Namespace::Dav, "getlastmodified") {
         return Some(PropContent::Text(http_date(c.modified_at)));
+    }
+    if c.kind == CollectionKind::Home {
+        return match (&name.ns, name.local.as_str()) {
+            (Namespace::CalendarServer, "getctag") => Some(PropContent::Text(ctag(c))),
+            (Namespace::Dav, "sync-token") => Some(PropContent::Text(sync_token(c))),
+            _ => None,
+        };
     }
     if c.kind != CollectionKind::Calendar {
         return None;

@@ -4,6 +4,7 @@ use crate::body::{read_limited, Body, ReadError};
 use crate::error::DavError;
 use crate::handlers::{self, Request};
 use crate::path::{self, Target};
+use crate::tls::ReloadableAcceptor;
 use crate::Context;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -11,6 +12,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,11 +20,22 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tracing::Instrument;
 
-/// Serve connections from `listener` until `shutdown` completes, then stop accepting,
-/// let requests in flight finish, and return.
+/// Serve plain HTTP connections from `listener` until `shutdown` completes, then stop
+/// accepting, let requests in flight finish, and return.
 pub async fn serve(
     listener: TcpListener,
     ctx: Context,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_with(listener, ctx, None, shutdown).await
+}
+
+/// [`serve`], with TLS when `tls` is set: each connection's handshake runs in its own
+/// task, under the handshake timeout, with the certificate current at that moment.
+pub async fn serve_with(
+    listener: TcpListener,
+    ctx: Context,
+    tls: Option<Arc<ReloadableAcceptor>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let limit = Arc::new(Semaphore::new(ctx.settings.max_connections.max(1)));
@@ -42,26 +55,16 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
-        let header_timeout = ctx.settings.header_timeout;
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let svc = service_fn(move |req| {
-                let ctx = ctx.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(ctx, req).await) }
-            });
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            let conn = builder.serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => { if let Err(e) = r { tracing::debug!(%peer, error = %e, "connection ended"); } }
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
+            match tls {
+                None => serve_connection(TokioIo::new(stream), ctx, stop, peer).await,
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => serve_connection(TokioIo::new(stream), ctx, stop, peer).await,
+                    Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                },
             }
         });
     }
@@ -75,6 +78,32 @@ pub async fn serve(
     )
     .await;
     Ok(())
+}
+
+/// Serve HTTP/1.1 on one accepted (and, with TLS, handshaken) connection until the
+/// client leaves or shutdown is signalled.
+async fn serve_connection<I>(io: I, ctx: Context, mut stop: watch::Receiver<bool>, peer: SocketAddr)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let header_timeout = ctx.settings.header_timeout;
+    let svc = service_fn(move |req| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(ctx, req).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let conn = builder.serve_connection(io, svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => { if let Err(e) = r { tracing::debug!(%peer, error = %e, "connection ended"); } }
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }
 
 static REQUEST_ID: AtomicU64 = AtomicU64::new(1);

@@ -226,6 +226,7 @@ impl Store {
             }
             let id = insert_collection(tx, owner, new)?;
             crate::properties::apply_dead_tx(tx, crate::PropTarget::Collection(id), dead, &[])?;
+            crate::changes::record_change_tx(tx, parent.id, leaf, false)?;
             get_collection_tx(tx, owner, &new.path)
         })
     }
@@ -244,6 +245,9 @@ impl Store {
                 "UPDATE collections SET displayname = ?2, description = ?3, color = ?4, calendar_order = ?5, timezone = ?6, components = ?7, modified_at = ?8 WHERE id = ?1",
                 params![id, props.displayname, props.description, props.color, props.order, props.timezone, components_text(&props.components), now()],
             )?;
+            let (owner, path): (i64, String) =
+                tx.query_row("SELECT owner_id, path FROM collections WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            record_in_parent_tx(tx, owner, &path, false)?;
             crate::properties::apply_dead_tx(tx, crate::PropTarget::Collection(id), dead, removed)
         })
     }
@@ -268,7 +272,29 @@ pub(crate) fn delete_tree_tx(tx: &Transaction<'_>, owner: i64, path: &str) -> Re
     if n == 0 {
         return Err(Error::NotFound);
     }
-    Ok(())
+    record_in_parent_tx(tx, owner, path, true)
+}
+
+/// Record a change of the collection at `path` in its parent's change log, so that
+/// sync-collection on the calendar home reports new, changed and deleted calendars.
+pub(crate) fn record_in_parent_tx(
+    tx: &Transaction<'_>,
+    owner: i64,
+    path: &str,
+    deleted: bool,
+) -> Result<()> {
+    if path.is_empty() {
+        return Ok(());
+    }
+    let leaf = path.rsplit('/').next().unwrap_or("");
+    match get_collection_tx(tx, owner, parent_path(path)) {
+        Ok(parent) => {
+            crate::changes::record_change_tx(tx, parent.id, leaf, deleted)?;
+            Ok(())
+        }
+        Err(Error::NotFound) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

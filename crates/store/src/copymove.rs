@@ -1,6 +1,7 @@
 //! COPY and MOVE (RFC 4918 §9.8, §9.9) of resources and collection trees, each in one
 //! transaction.
 
+use crate::collections::record_in_parent_tx;
 use crate::collections::{
     collection_from_row, delete_tree_tx, get_collection_tx, parent_path, COLLECTION_COLUMNS,
 };
@@ -129,9 +130,11 @@ impl Store {
                      WHERE owner_id = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
                     params![owner, src_path, dst_path],
                 )?;
+                record_in_parent_tx(tx, owner, src_path, true)?;
             } else {
                 copy_tree_tx(tx, owner, src_path, dst_path, how.deep)?;
             }
+            record_in_parent_tx(tx, owner, dst_path, false)?;
             Ok(created)
         })
     }

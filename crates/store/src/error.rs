@@ -32,6 +32,20 @@ pub enum Error {
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Password(String),
+    /// The database file is open in another process (the server is running).
+    #[error("the database {0} is in use by another process")]
+    InUse(String),
+    /// A file is not a usable Tributary backup.
+    #[error("not a usable backup: {0}")]
+    InvalidBackup(String),
+    /// A file beside the database (a backup) could not be read or written.
+    #[error("{}: {error}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        error: std::io::Error,
+    },
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),

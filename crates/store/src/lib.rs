@@ -5,24 +5,32 @@
 //! write is one `BEGIN IMMEDIATE` transaction that covers the row, its index columns and
 //! its change-log row, and is durable (WAL, `synchronous=FULL`) when the call returns.
 //!
+//! [`backup`] takes online backups and restores them; [`Store::check`] verifies the
+//! database and every calendar object's index columns.
+//!
 //! The API is synchronous: callers in async code run it on a blocking pool. The store
 //! knows nothing of HTTP or XML; it does not parse calendar data either (the caller
 //! passes the [`tributary_calendar::ObjectIndex`] it computed).
 
+pub mod backup;
 mod changes;
+mod check;
 mod collections;
 mod copymove;
 mod error;
 pub mod migrate;
 pub mod password;
 mod properties;
+mod reports;
 mod resources;
 mod users;
 
+pub use check::{CheckReport, IndexMismatch};
 pub use collections::{Collection, CollectionKind, CollectionProps, NewCollection};
 pub use copymove::Transfer;
 pub use error::{Error, Result};
 pub use properties::{DeadProperty, PropTarget};
+pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
 pub use users::User;
 

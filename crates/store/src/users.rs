@@ -48,11 +48,13 @@ impl Store {
                 params![name, password_hash, is_admin, now()],
             )?;
             let id = tx.last_insert_rowid();
-            insert_collection(tx, id, &NewCollection::new("", CollectionKind::Home))?;
+            let home = insert_collection(tx, id, &NewCollection::new("", CollectionKind::Home))?;
             let mut cal = NewCollection::new(DEFAULT_CALENDAR, CollectionKind::Calendar);
             cal.props.displayname = Some("Calendar".into());
             cal.props.components = Some(vec![tributary_calendar::ComponentKind::Event]);
             insert_collection(tx, id, &cal)?;
+            // The home's change log lists its calendars (sync-collection on the home).
+            crate::changes::record_change_tx(tx, home, DEFAULT_CALENDAR, false)?;
             Ok(User { id, name: name.to_string(), password_hash: password_hash.into(), is_admin })
         })
     }

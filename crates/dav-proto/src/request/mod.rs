@@ -3,10 +3,12 @@
 mod mkcol;
 mod propfind;
 mod proppatch;
+mod report;
 
 pub use mkcol::{Mkcol, MkcolKind};
 pub use propfind::Propfind;
 pub use proppatch::{PropUpdate, Proppatch};
+pub use report::{parse_utc, PropRequest, Report};
 
 use crate::names::PropName;
 use crate::xml::Element;

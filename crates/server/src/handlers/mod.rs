@@ -8,6 +8,8 @@ mod mkcol;
 mod propfind;
 mod proppatch;
 mod put;
+mod report;
+mod stream;
 
 use crate::body::Body;
 use crate::error::DavError;
@@ -23,7 +25,7 @@ use tributary_store::{Collection, Error as StoreError, ResourceMeta, User};
 pub const DAV_HEADER: &str = "1, 3, calendar-access, extended-mkcol";
 /// The methods every resource lists in `Allow`.
 pub const ALLOW: &str =
-    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE";
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE, REPORT";
 
 /// An authenticated request with its body read.
 pub struct Request {
@@ -66,8 +68,7 @@ pub async fn dispatch(ctx: &Context, req: Request) -> Result<Response<Body>, Dav
         "PUT" => put::handle(ctx, req).await,
         "DELETE" => delete::handle(ctx, req).await,
         "COPY" | "MOVE" => copymove::handle(ctx, req).await,
-        // RFC 3253 §3.6: a REPORT the resource does not support.
-        "REPORT" => Err(DavError::dav(StatusCode::FORBIDDEN, "supported-report")),
+        "REPORT" => report::handle(ctx, req).await,
         _ => Ok(Response::builder()
             .status(StatusCode::METHOD_NOT_ALLOWED)
             .header("Allow", ALLOW)

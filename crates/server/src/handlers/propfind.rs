@@ -7,19 +7,12 @@ use crate::body::Body;
 use crate::error::DavError;
 use crate::props::{live_names, live_value, PropEnv, Subject};
 use crate::{path, Context};
-use bytes::Bytes;
 use hyper::{Response, StatusCode};
-use tokio::sync::mpsc::Sender;
 use tributary_dav_proto::headers::Depth;
 use tributary_dav_proto::request::Propfind;
-use tributary_dav_proto::response::{
-    MultistatusWriter, PropContent, PropEntry, Propstat, Response as DavResponse,
-};
+use tributary_dav_proto::response::{PropContent, PropEntry, Propstat, Response as DavResponse};
 use tributary_dav_proto::{Namespace, PropName};
 use tributary_store::{DeadProperty, PropTarget, Store, User};
-
-/// Flush the body to the client whenever this much is buffered.
-const CHUNK: usize = 32 * 1024;
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
     let depth = Depth::parse(req.header("depth"), Depth::Infinity)?;
@@ -35,31 +28,20 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     if let Resolved::Missing { .. } = resolved {
         return Err(DavError::Status(StatusCode::NOT_FOUND));
     }
-    let (tx, body) = Body::channel();
     let store = ctx.store.clone();
     let max_resource_bytes = ctx.settings.max_resource_bytes;
     let user = req.user;
-    tokio::task::spawn_blocking(move || {
+    Ok(super::stream::multistatus(move |sink| {
         let mut job = Job {
             store: &store,
             user: &user,
             query: &query,
             max_resource_bytes,
-            out: MultistatusWriter::new(),
-            tx,
+            sink,
         };
-        if let Err(e) = job.run(&resolved, depth == Depth::One) {
-            tracing::debug!(error = %e, "propfind stream ended early");
-            return;
-        }
-        let rest = job.out.finish(None);
-        let _ = job.tx.blocking_send(Bytes::from(rest));
-    });
-    Ok(Response::builder()
-        .status(StatusCode::MULTI_STATUS)
-        .header("Content-Type", "application/xml; charset=utf-8")
-        .body(body)
-        .unwrap_or_else(|_| Response::new(Body::empty())))
+        job.run(&resolved, depth == Depth::One)?;
+        Ok(None)
+    }))
 }
 
 struct Job<'a> {
@@ -67,8 +49,7 @@ struct Job<'a> {
     user: &'a User,
     query: &'a Propfind,
     max_resource_bytes: usize,
-    out: MultistatusWriter,
-    tx: Sender<Bytes>,
+    sink: &'a mut super::stream::Sink,
 }
 
 impl Job<'_> {
@@ -195,14 +176,7 @@ impl Job<'_> {
             max_resource_bytes: self.max_resource_bytes,
         };
         let propstats = build_propstats(subject, self.query, &env, &dead);
-        self.out.response(&DavResponse::Props { href, propstats });
-        if self.out.len() >= CHUNK {
-            let chunk = self.out.drain();
-            self.tx
-                .blocking_send(Bytes::from(chunk))
-                .map_err(|_| "client went away".to_string())?;
-        }
-        Ok(())
+        self.sink.push(&DavResponse::Props { href, propstats })
     }
 }
 

@@ -1,0 +1,300 @@
+//! The calendar-data returned by a REPORT (RFC 4791 §9.6).
+//!
+//! Steps, in order: `expand` (§9.6.5) or `limit-recurrence-set` (§9.6.6), then
+//! `limit-freebusy-set` (§9.6.7), then `comp`/`prop` subsetting (§9.6.1), then
+//! serialisation ([`crate::writer`]).
+
+use crate::filter::{CompSelect, DataRequest, TimeRange};
+use crate::instance::{instances, single, At, Instance, Set};
+use crate::overlap::Span;
+use crate::scan::{Node, Prop};
+use crate::shape::{value_span, Env, Shape};
+use crate::time::prop_zone;
+use crate::writer::{component_text, date_text, utc_text};
+use crate::ComponentKind;
+
+/// Recurrence properties an expanded instance must not carry (§9.6.5: "MUST NOT use
+/// recurrence properties (i.e., EXDATE, EXRULE, RDATE, and RRULE)").
+const RECURRENCE_PROPS: [&str; 4] = ["RRULE", "RDATE", "EXDATE", "EXRULE"];
+/// Date properties converted to UTC on expansion even when floating.
+const INSTANCE_DATES: [&str; 4] = ["DTSTART", "DTEND", "DUE", "RECURRENCE-ID"];
+
+/// The calendar-data for `req` (see [`crate::query::ParsedObject::calendar_data`]).
+pub(crate) fn render(
+    root: &Node,
+    kind: ComponentKind,
+    original: &str,
+    req: &DataRequest,
+    env: Env<'_>,
+) -> String {
+    if *req == DataRequest::default() {
+        return original.to_string();
+    }
+    let mut out = match (req.expand, req.limit_recurrence_set) {
+        (Some(range), _) => expand(root, kind, range, env),
+        (None, Some(range)) => limit_recurrence(root, kind, range, env),
+        (None, None) => root.clone(),
+    };
+    if let Some(range) = req.limit_freebusy_set {
+        limit_freebusy(&mut out, range, env);
+    }
+    if let Some(select) = &req.comp {
+        out = subset(&out, select);
+    }
+    component_text(&out)
+}
+
+/// §9.6.5: "the server MUST expand the recurrence set into calendar components that
+/// define exactly one recurrence instance, and MUST return only those whose scheduled
+/// time intersect a specified time range." Instances come out sorted by start, with
+/// RECURRENCE-ID in UTC (none for a component that does not recur), times in UTC
+/// ("Date and local time with reference to time zone information MUST be converted
+/// into date with UTC time"; all-day DATE values stay DATEs), and no VTIMEZONE
+/// ("MUST NOT have reference to or include VTIMEZONE components").
+fn expand(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> Node {
+    let set = Set::of(root, kind, env);
+    let cap = env.max_values();
+    let mut found: Vec<(i64, Node)> = Vec::new();
+    instances(&set, kind, env, range, &mut |inst: &Instance<'_>| {
+        if inst.unknown || !inst.span.overlaps(&range) {
+            return false;
+        }
+        let key = inst.span.start_anchor().or(inst.rid).unwrap_or(i64::MIN);
+        found.push((key, instance_node(inst, env)));
+        found.len() >= cap
+    });
+    found.sort_by_key(|(key, _)| *key);
+    let mut children: Vec<Node> = root
+        .children
+        .iter()
+        .filter(|c| c.name != "VTIMEZONE" && ComponentKind::from_name(&c.name) != Some(kind))
+        .cloned()
+        .collect();
+    children.extend(found.into_iter().map(|(_, node)| node));
+    Node {
+        name: root.name.clone(),
+        props: root.props.clone(),
+        children,
+    }
+}
+
+/// One instance as a component of its own.
+fn instance_node(inst: &Instance<'_>, env: Env<'_>) -> Node {
+    let mut node = inst.comp.clone();
+    node.props
+        .retain(|p| !RECURRENCE_PROPS.contains(&p.name.as_str()));
+    if let Some(at) = &inst.at {
+        put_time(&mut node, "DTSTART", at.epoch, at);
+        if node.has("DTEND") {
+            let end = match &inst.span {
+                Span::Interval { end, .. } => Some(*end),
+                _ => None,
+            };
+            put_end(&mut node, "DTEND", end, inst.comp, at, env);
+        }
+        if node.has("DUE") {
+            let due = match &inst.span {
+                Span::Todo(todo) => todo.due,
+                _ => None,
+            };
+            put_end(&mut node, "DUE", due, inst.comp, at, env);
+        }
+        if let Some(rid) = inst.rid {
+            put_time(&mut node, "RECURRENCE-ID", rid, at);
+        }
+    }
+    to_utc(&mut node, env);
+    node
+}
+
+/// Sets an end property (DTEND, DUE) of an instance. A DATE end keeps the number of
+/// days the component has between its DTSTART and that end.
+fn put_end(node: &mut Node, name: &str, end: Option<i64>, comp: &Node, at: &At, env: Env<'_>) {
+    if at.is_date {
+        let start = env.comp_date(comp, "DTSTART");
+        let stop = env.comp_date(comp, name);
+        if let (Some(start), Some(stop)) = (start, stop) {
+            let days = stop.wall.date().signed_duration_since(start.wall.date());
+            if let Some(date) = at.wall.date().checked_add_signed(days) {
+                let params = vec![("VALUE".to_string(), "DATE".to_string())];
+                put(node, Prop::new(name, date_text(date), params));
+            }
+        }
+        return;
+    }
+    if let Some(end) = end {
+        put_time(node, name, end, at);
+    }
+}
+
+/// Sets `name` to UTC second `epoch`, as a DATE when the instance is all-day.
+fn put_time(node: &mut Node, name: &str, epoch: i64, at: &At) {
+    let prop = if at.is_date {
+        let Some(wall) = at.frame.epoch_to_wall(epoch) else {
+            return;
+        };
+        let params = vec![("VALUE".to_string(), "DATE".to_string())];
+        Prop::new(name, date_text(wall.date()), params)
+    } else {
+        let Some(text) = utc_text(epoch) else {
+            return;
+        };
+        Prop::new(name, text, Vec::new())
+    };
+    put(node, prop);
+}
+
+/// Replaces every property called `prop.name` by `prop`, where the first one was.
+fn put(node: &mut Node, prop: Prop) {
+    let first = node.props.iter().position(|p| p.name == prop.name);
+    node.props.retain(|p| p.name != prop.name);
+    match first {
+        Some(i) if i <= node.props.len() => node.props.insert(i, prop),
+        _ => node.props.push(prop),
+    }
+}
+
+/// Converts zoned and floating date-times to UTC, here and in sub-components
+/// (as deep as the parsed tree). PERIOD values are left as written.
+fn to_utc(node: &mut Node, env: Env<'_>) {
+    for prop in &mut node.props {
+        let zoned = prop.param("TZID").is_some();
+        if !zoned && !INSTANCE_DATES.contains(&prop.name.as_str()) {
+            continue;
+        }
+        if let Some(value) = utc_values(prop, env) {
+            prop.value = value;
+            prop.params.retain(|(k, _)| k != "TZID");
+        }
+    }
+    for child in &mut node.children {
+        to_utc(child, env);
+    }
+}
+
+/// The values of `prop` in UTC; `None` if one cannot be read.
+fn utc_values(prop: &Prop, env: Env<'_>) -> Option<String> {
+    let zone = prop_zone(prop, env.zones);
+    let mut out: Vec<String> = Vec::new();
+    for text in prop.value.split(',').map(str::trim).take(env.max_values()) {
+        if text.contains('/') {
+            return None;
+        }
+        let value = env.parse(text, zone)?;
+        if value.is_date {
+            out.push(text.to_string());
+        } else {
+            out.push(utc_text(value.epoch())?);
+        }
+    }
+    Some(out.join(","))
+}
+
+/// §9.6.6: the master, and only the overrides that "impact" the range: "An
+/// overridden component impacts a time range if its current start and end times
+/// overlap the time range, or if the original start and end times -- the ones that
+/// would have been used if the instance were not overridden -- overlap the time
+/// range." An override with RANGE=THISANDFUTURE impacts every later instance.
+fn limit_recurrence(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> Node {
+    let set = Set::of(root, kind, env);
+    let master = set.masters().first().map(|m| Shape::of(m, kind, env));
+    let mut out = root.clone();
+    let keep: Vec<bool> = root
+        .children
+        .iter()
+        .map(|c| {
+            if ComponentKind::from_name(&c.name) != Some(kind) {
+                return true;
+            }
+            let Some(rid) = env.comp_date(c, "RECURRENCE-ID") else {
+                return true;
+            };
+            let rid = rid.epoch();
+            let future = c
+                .prop("RECURRENCE-ID")
+                .and_then(|p| p.param("RANGE"))
+                .is_some_and(|r| r.trim().eq_ignore_ascii_case("THISANDFUTURE"));
+            let original = match &master {
+                Some(shape) => shape.span_from(rid),
+                None => Shape::of(c, kind, env).span_from(rid),
+            };
+            (future && range.end.is_none_or(|end| rid < end))
+                || single(c, kind, env, Some(rid)).span.overlaps(&range)
+                || original.overlaps(&range)
+        })
+        .collect();
+    let mut flags = keep.into_iter();
+    out.children.retain(|_| flags.next().unwrap_or(true));
+    out
+}
+
+/// §9.6.7: in VFREEBUSY components, only the FREEBUSY values that overlap the range
+/// are kept; a FREEBUSY property left without values is dropped.
+fn limit_freebusy(root: &mut Node, range: TimeRange, env: Env<'_>) {
+    let max = env.max_values();
+    for comp in root.children.iter_mut().filter(|c| c.name == "VFREEBUSY") {
+        for prop in comp.props.iter_mut().filter(|p| p.name == "FREEBUSY") {
+            let zone = prop_zone(prop, env.zones);
+            let kept: Vec<&str> = prop
+                .value
+                .split(',')
+                .map(str::trim)
+                .take(max)
+                .filter(|text| {
+                    value_span(text, zone, env)
+                        .is_some_and(|(start, end)| Span::Interval { start, end }.overlaps(&range))
+                })
+                .collect();
+            let value = kept.join(",");
+            prop.value = value;
+        }
+        comp.props
+            .retain(|p| p.name != "FREEBUSY" || !p.value.is_empty());
+    }
+}
+
+/// §9.6.1 comp/prop subsetting. An empty `comp` element (no prop, allprop, comp or
+/// allcomp) returns the whole component, as the VTIMEZONE of the §7.8.1 example
+/// shows.
+fn subset(node: &Node, select: &CompSelect) -> Node {
+    let empty = !select.all_props
+        && select.props.is_empty()
+        && !select.all_comps
+        && select.comps.is_empty();
+    if empty {
+        return node.clone();
+    }
+    let props = if select.all_props {
+        node.props.clone()
+    } else {
+        node.props
+            .iter()
+            .filter(|p| {
+                select
+                    .props
+                    .iter()
+                    .any(|n| n.trim().eq_ignore_ascii_case(&p.name))
+            })
+            .cloned()
+            .collect()
+    };
+    let children = if select.all_comps {
+        node.children.clone()
+    } else {
+        node.children
+            .iter()
+            .filter_map(|child| {
+                select
+                    .comps
+                    .iter()
+                    .find(|s| s.name.trim().eq_ignore_ascii_case(&child.name))
+                    .map(|s| subset(child, s))
+            })
+            .collect()
+    };
+    Node {
+        name: node.name.clone(),
+        props,
+        children,
+    }
+}

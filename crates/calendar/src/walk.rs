@@ -1,0 +1,250 @@
+//! The instance starts of one recurring component inside a window (RFC 5545 §3.8.5).
+//!
+//! Unlike [`crate::recur::expand`], which feeds the index, this walks the recurrence
+//! set in ascending order and stops once the window is passed, so a rule without
+//! COUNT or UNTIL is only expanded up to the end of the queried range. Work is bounded
+//! three ways: at most [`Limits::max_instances`] starts inside the window are handed
+//! out; at most [`SCAN_FACTOR`] times that many are looked at in all (starts before
+//! the window included); and a wall-clock budget. Running into any of them is
+//! reported as `truncated`, and callers then treat the rest as unknown.
+//!
+//! RFC 5545 §3.8.5.3: "The "DTSTART" property value SHOULD be synchronized with the
+//! recurrence rule, if specified." and the DTSTART always counts as an instance, so
+//! it is handed out even when the rule would not produce it (unless an EXDATE
+//! removes it).
+
+use crate::error::{invalid_data, Result};
+use crate::recur::{collect_exdates, collect_rdates, frame_datetime, Expansion};
+use crate::rule::parse_rules;
+use crate::scan::Node;
+use crate::time::{DateValue, Zone};
+use crate::tz::ZoneTable;
+use crate::Limits;
+use chrono::{DateTime, NaiveDateTime};
+use rrule::{RRuleSet, Tz as RTz};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+/// How many starts may be looked at per start handed out.
+const SCAN_FACTOR: u32 = 20;
+/// Wall-clock time after which a walk gives up.
+const BUDGET: Duration = Duration::from_millis(50);
+/// The clock is read every this many starts.
+const CLOCK_EVERY: u32 = 128;
+
+/// The zones a recurrence set is computed and read in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frames {
+    /// Where the rule runs: the DTSTART's own zone, or [`Zone::Floating`] (a UTC
+    /// clock showing wall-clock times) for DATE and floating values.
+    pub rules: Zone,
+    /// Where the resulting wall clocks are read to get UTC: `rules` for zoned
+    /// values, the calendar's zone (or UTC) for DATE and floating ones.
+    pub clock: Zone,
+}
+
+impl Frames {
+    /// UTC seconds of an instance the rule produced.
+    fn epoch(&self, dt: &DateTime<RTz>) -> i64 {
+        match self.rules {
+            Zone::Named(_) => dt.timestamp(),
+            Zone::Utc | Zone::Fixed(_) | Zone::Floating => self.clock.to_epoch(dt.naive_utc()),
+        }
+    }
+}
+
+/// One instance start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Start {
+    /// Wall clock in the frame.
+    pub wall: NaiveDateTime,
+    /// UTC seconds.
+    pub epoch: i64,
+    /// An end of its own (RDATE;VALUE=PERIOD), UTC seconds.
+    pub end: Option<i64>,
+}
+
+/// Which starts are wanted: `from <= epoch <= to`, `None` being open.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Window {
+    /// Earliest start of interest.
+    pub from: Option<i64>,
+    /// Latest start of interest; the walk stops past it.
+    pub to: Option<i64>,
+}
+
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Walk {
+    /// The visitor asked to stop.
+    pub stopped: bool,
+    /// A limit stopped the walk: starts inside the window may have been missed.
+    pub truncated: bool,
+}
+
+/// Hands the starts of `comp`'s recurrence set (DTSTART, RRULE, RDATE minus EXDATE)
+/// that fall in `window` to `visit`, ascending (RDATE periods last); `visit`
+/// returns `true` to stop.
+pub(crate) fn walk_starts(
+    comp: &Node,
+    dtstart: &DateValue,
+    frames: Frames,
+    zones: &ZoneTable,
+    window: Window,
+    limits: &Limits,
+    visit: &mut dyn FnMut(Start) -> bool,
+) -> Result<Walk> {
+    let frame = frames.rules;
+    let start =
+        frame_datetime(frame, dtstart.wall).ok_or_else(|| invalid_data("DTSTART out of range"))?;
+    let rules = parse_rules(comp, &start, frame)?;
+    // A rule without COUNT or UNTIL never runs out: if the iterator ends anyway, the
+    // `rrule` crate gave up (100 000 steps without an instance).
+    let endless = !rules.bounded;
+    let exdates = collect_exdates(comp, frame, zones)?;
+    let mut extra = Expansion::default();
+    let rdates = collect_rdates(comp, frame, zones, &mut extra)?;
+    let excluded = exdates.iter().any(|d| d.timestamp() == start.timestamp());
+    let first = Start {
+        wall: dtstart.wall,
+        epoch: frames.epoch(&start),
+        end: None,
+    };
+    let set = RRuleSet::new(start)
+        .set_rrules(rules.rules)
+        .set_rdates(rdates)
+        .set_exdates(exdates)
+        .limit();
+    let mut walker = Walker::new(window, limits, visit);
+    let mut pending = (!excluded).then_some(first);
+    let mut ran_out = false;
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        for dt in &set {
+            let epoch = frames.epoch(&dt);
+            if let Some(p) = pending.filter(|p| p.epoch <= epoch) {
+                pending = None;
+                if p.epoch < epoch && walker.offer(p) {
+                    return;
+                }
+            }
+            let next = Start {
+                wall: dt.naive_local(),
+                epoch,
+                end: None,
+            };
+            if walker.offer(next) {
+                return;
+            }
+        }
+        ran_out = true;
+        if let Some(p) = pending.take() {
+            walker.offer(p);
+        }
+    }));
+    if run.is_err() || (ran_out && endless) {
+        // A panic inside the `rrule` crate on odd input, or its loop limit: what was
+        // seen stands, the rest is unknown.
+        walker.result.truncated = true;
+    }
+    for &(from, to) in &extra.periods {
+        if walker.halted() {
+            break;
+        }
+        if let Some(wall) = frames.clock.epoch_to_wall(from) {
+            walker.offer_period(Start {
+                wall,
+                epoch: from,
+                end: Some(to),
+            });
+        }
+    }
+    Ok(walker.result)
+}
+
+/// Window checks and limits around the visitor.
+struct Walker<'v> {
+    window: Window,
+    visit: &'v mut dyn FnMut(Start) -> bool,
+    kept: u32,
+    max_kept: u32,
+    scanned: u32,
+    max_scanned: u32,
+    started: Instant,
+    last: Option<i64>,
+    result: Walk,
+}
+
+impl<'v> Walker<'v> {
+    fn new(window: Window, limits: &Limits, visit: &'v mut dyn FnMut(Start) -> bool) -> Self {
+        Walker {
+            window,
+            visit,
+            kept: 0,
+            max_kept: limits.max_instances,
+            scanned: 0,
+            max_scanned: limits.max_instances.saturating_mul(SCAN_FACTOR).max(1),
+            started: Instant::now(),
+            last: None,
+            result: Walk::default(),
+        }
+    }
+
+    /// The visitor stopped the walk or a limit did.
+    fn halted(&self) -> bool {
+        self.result.stopped || self.result.truncated
+    }
+
+    /// One start of the ascending walk; `true` ends the walk.
+    fn offer(&mut self, start: Start) -> bool {
+        if self.last == Some(start.epoch) {
+            return false; // the same instant from two rules
+        }
+        self.last = Some(start.epoch);
+        if self.window.to.is_some_and(|to| start.epoch > to) {
+            return true;
+        }
+        if self.exhausted() {
+            return true;
+        }
+        if self.window.from.is_some_and(|from| start.epoch < from) {
+            return false;
+        }
+        self.hand_out(start)
+    }
+
+    /// A start outside the ordered walk (an RDATE period, judged by its own end).
+    fn offer_period(&mut self, start: Start) {
+        let end = start.end.unwrap_or(start.epoch);
+        let outside = self.window.to.is_some_and(|to| start.epoch > to)
+            || self.window.from.is_some_and(|from| end < from);
+        if !outside && !self.exhausted() {
+            self.hand_out(start);
+        }
+    }
+
+    /// Counts one start looked at; `true` once the scan limit or the time budget is
+    /// used up.
+    fn exhausted(&mut self) -> bool {
+        self.scanned = self.scanned.saturating_add(1);
+        let late = self.scanned.is_multiple_of(CLOCK_EVERY) && self.started.elapsed() > BUDGET;
+        if self.scanned > self.max_scanned || late {
+            self.result.truncated = true;
+            return true;
+        }
+        false
+    }
+
+    /// Gives a start inside the window to the visitor; `true` ends the walk.
+    fn hand_out(&mut self, start: Start) -> bool {
+        if self.kept >= self.max_kept {
+            self.result.truncated = true;
+            return true;
+        }
+        self.kept += 1;
+        if (self.visit)(start) {
+            self.result.stopped = true;
+            return true;
+        }
+        false
+    }
+}

@@ -1,0 +1,108 @@
+//! iCalendar text out of a component tree (RFC 5545 §3.1).
+//!
+//! Lines end in CRLF and are folded so that no line is longer than 75 octets:
+//! "Lines of text SHOULD NOT be longer than 75 octets, excluding the line break.
+//! Long content lines SHOULD be split into a multiple line representations using a
+//! line "folding" technique." Folds never split a UTF-8 sequence. TEXT values the
+//! parser unescaped are escaped again (§3.3.11); parameter values holding `:`, `;`
+//! or `,` are quoted (§3.2).
+
+use crate::scan::{Node, Prop};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::borrow::Cow;
+
+/// Longest line, in octets, excluding CRLF.
+const MAX_LINE: usize = 75;
+
+/// The text of a whole component tree (usually a VCALENDAR).
+pub(crate) fn component_text(node: &Node) -> String {
+    let mut out = String::new();
+    write_node(node, &mut out);
+    out
+}
+
+/// Writes `node` and its children. Recursion is as deep as the tree, which the
+/// parser bounded by `Limits::max_depth`.
+fn write_node(node: &Node, out: &mut String) {
+    push_line(&format!("BEGIN:{}", node.name), out);
+    for prop in &node.props {
+        push_line(&prop_line(prop), out);
+    }
+    for child in &node.children {
+        write_node(child, out);
+    }
+    push_line(&format!("END:{}", node.name), out);
+}
+
+/// One unfolded content line: `NAME;KEY=value:value`.
+pub(crate) fn prop_line(prop: &Prop) -> String {
+    let mut line = prop.name.clone();
+    for (key, value) in &prop.params {
+        line.push(';');
+        line.push_str(key);
+        line.push('=');
+        line.push_str(&param_value(value));
+    }
+    line.push(':');
+    if prop.text {
+        line.push_str(&escape_text(&prop.value));
+    } else {
+        line.push_str(&prop.value);
+    }
+    line
+}
+
+/// A parameter value, quoted when it must be (RFC 5545 §3.2: "Property parameter
+/// values that contain the COLON, SEMICOLON, or COMMA character separators MUST be
+/// specified as quoted-string text values."). A value holding DQUOTE was a list of
+/// quoted values whose outer quotes the parser removed; they are put back.
+fn param_value(value: &str) -> Cow<'_, str> {
+    let special = value.contains([':', ';', ',', '"']);
+    if special {
+        Cow::Owned(format!("\"{value}\""))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// RFC 5545 §3.3.11 escaping: backslash, semicolon, comma and newline.
+fn escape_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Appends `line` folded at [`MAX_LINE`] octets, each piece ending in CRLF and each
+/// continuation starting with one space (which counts toward the 75).
+pub(crate) fn push_line(line: &str, out: &mut String) {
+    let mut used = 0usize;
+    for c in line.chars() {
+        let width = c.len_utf8();
+        if used + width > MAX_LINE {
+            out.push_str("\r\n ");
+            used = 1;
+        }
+        out.push(c);
+        used += width;
+    }
+    out.push_str("\r\n");
+}
+
+/// A UTC DATE-TIME value (`20060104T150000Z`); `None` outside chrono's range.
+pub(crate) fn utc_text(epoch: i64) -> Option<String> {
+    DateTime::<Utc>::from_timestamp(epoch, 0).map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+}
+
+/// A DATE value (`20060104`).
+pub(crate) fn date_text(date: NaiveDate) -> String {
+    date.format("%Y%m%d").to_string()
+}

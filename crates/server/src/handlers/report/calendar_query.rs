@@ -1,0 +1,88 @@
+//! CALDAV:calendar-query (RFC 4791 §7.8): SQL prefilters candidates on the indexed UTC
+//! span, the calendar crate decides the exact match per instance.
+
+use super::{calendar_of, floating_zone, object_response, RenderEnv};
+use crate::body::Body;
+use crate::error::DavError;
+use crate::handlers::{Request, Resolved};
+use crate::props::PropEnv;
+use crate::{path, Context};
+use hyper::Response;
+use tributary_calendar::filter::{CompFilter, TimeRange};
+use tributary_calendar::query::parse_stored;
+use tributary_calendar::{ComponentKind, Limits};
+use tributary_dav_proto::request::PropRequest;
+
+pub(super) fn handle(
+    ctx: &Context,
+    req: &Request,
+    resolved: Resolved,
+    props: PropRequest,
+    filter: CompFilter,
+    timezone: Option<String>,
+) -> Result<Response<Body>, DavError> {
+    let cal = calendar_of(&resolved)?.clone();
+    let only = match &resolved {
+        Resolved::Resource(_, meta) => Some(meta.name.clone()),
+        _ => None,
+    };
+    let (component, range) = prefilter(&filter);
+    let store = ctx.store.clone();
+    let user = req.user.clone();
+    let max_resource_bytes = ctx.settings.max_resource_bytes;
+    let limits = Limits {
+        max_instances: ctx.settings.max_instances,
+        ..Limits::default()
+    };
+    let floating =
+        floating_zone(timezone.as_deref()).or_else(|| floating_zone(cal.props.timezone.as_deref()));
+    Ok(crate::handlers::stream::multistatus(move |sink| {
+        let r = RenderEnv {
+            props: &props,
+            env: PropEnv {
+                user: &user,
+                max_resource_bytes,
+            },
+            floating,
+            limits,
+        };
+        let mut failure = None;
+        let res =
+            store.for_each_candidate(cal.id, component, range.start, range.end, |meta, body| {
+                if only.as_ref().is_some_and(|n| *n != meta.name) {
+                    return Ok(());
+                }
+                let Ok(parsed) = parse_stored(&body, &limits) else {
+                    return Ok(());
+                };
+                if !parsed.matches(&filter, floating, &limits) {
+                    return Ok(());
+                }
+                let href = path::resource_href(&user.name, &cal.path, &meta.name);
+                if let Err(e) = sink.push(&object_response(href, &meta, &body, Some(&parsed), &r)) {
+                    failure = Some(e);
+                    return Err(tributary_store::Error::Conflict("client went away".into()));
+                }
+                Ok(())
+            });
+        match (failure, res) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(e.to_string()),
+            (None, Ok(())) => Ok(None),
+        }
+    }))
+}
+
+/// The component type and time range the SQL prefilter may use: only from a single
+/// comp-filter directly under VCALENDAR (a VALARM range, for instance, says nothing
+/// about the event's own span).
+fn prefilter(filter: &CompFilter) -> (Option<&'static str>, TimeRange) {
+    let mut inner = filter.comp_filters.iter().filter(|c| !c.is_not_defined);
+    match (inner.next(), inner.next()) {
+        (Some(c), None) => {
+            let kind = ComponentKind::from_name(&c.name).map(ComponentKind::as_str);
+            (kind, c.time_range.unwrap_or_default())
+        }
+        _ => (None, TimeRange::default()),
+    }
+}

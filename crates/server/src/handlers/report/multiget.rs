@@ -1,0 +1,86 @@
+//! CALDAV:calendar-multiget (RFC 4791 §7.9): each href answered on its own; a missing
+//! one, or one outside the user's home, is a 404 inside the multistatus.
+
+use super::{calendar_of, floating_zone, object_response, RenderEnv};
+use crate::body::Body;
+use crate::error::DavError;
+use crate::handlers::{Request, Resolved};
+use crate::path::{self, Target};
+use crate::props::PropEnv;
+use crate::Context;
+use hyper::Response;
+use std::collections::HashMap;
+use tributary_calendar::Limits;
+use tributary_dav_proto::request::PropRequest;
+use tributary_dav_proto::response::Response as DavResponse;
+use tributary_store::{Collection, Store, User};
+
+pub(super) fn handle(
+    ctx: &Context,
+    req: &Request,
+    resolved: Resolved,
+    props: PropRequest,
+    hrefs: Vec<String>,
+) -> Result<Response<Body>, DavError> {
+    let cal = calendar_of(&resolved)?.clone();
+    let store = ctx.store.clone();
+    let user = req.user.clone();
+    let max_resource_bytes = ctx.settings.max_resource_bytes;
+    let limits = Limits {
+        max_instances: ctx.settings.max_instances,
+        ..Limits::default()
+    };
+    let floating = floating_zone(cal.props.timezone.as_deref());
+    Ok(crate::handlers::stream::multistatus(move |sink| {
+        let r = RenderEnv {
+            props: &props,
+            env: PropEnv {
+                user: &user,
+                max_resource_bytes,
+            },
+            floating,
+            limits,
+        };
+        let mut collections: HashMap<String, Option<Collection>> = HashMap::new();
+        for href in hrefs {
+            let found = locate(&store, &user, &href, &mut collections);
+            let resp = match found {
+                Some((coll, name)) => match store.get_resource_by_name(coll.id, &name) {
+                    Ok(Some((meta, body))) => object_response(href, &meta, &body, None, &r),
+                    _ => DavResponse::Status { href, status: 404 },
+                },
+                None => DavResponse::Status { href, status: 404 },
+            };
+            sink.push(&resp)?;
+        }
+        Ok(None)
+    }))
+}
+
+/// The collection and member name an href names, if it is in the user's own home.
+fn locate(
+    store: &Store,
+    user: &User,
+    href: &str,
+    cache: &mut HashMap<String, Option<Collection>>,
+) -> Option<(Collection, String)> {
+    let raw = tributary_dav_proto::headers::destination_path(href).ok()?;
+    let Ok(Target::Home {
+        user: owner,
+        segments,
+        ..
+    }) = path::parse(&raw)
+    else {
+        return None;
+    };
+    if owner != user.name || segments.is_empty() {
+        return None;
+    }
+    let name = segments.last()?.clone();
+    let coll_path = segments[..segments.len() - 1].join("/");
+    let coll = cache
+        .entry(coll_path.clone())
+        .or_insert_with(|| store.get_collection(user.id, &coll_path).ok())
+        .clone()?;
+    Some((coll, name))
+}

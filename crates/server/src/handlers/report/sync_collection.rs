@@ -1,0 +1,156 @@
+//! DAV:sync-collection (RFC 6578) on calendars and on the calendar home.
+//!
+//! Tokens are `urn:tributary:sync:<collection id>:<change seq>`. The change log holds
+//! one row per member change, written in the same transaction as the change, so a
+//! token names an exact point in the collection's history. Members are listed in the
+//! order of their newest change, which makes `limit` safe: the continuation token is
+//! the seq of the last member returned, and nothing after it is skipped (§3.6).
+
+use super::{floating_zone, object_response, unsupported, RenderEnv};
+use crate::body::Body;
+use crate::error::DavError;
+use crate::handlers::propfind::build_propstats;
+use crate::handlers::{Request, Resolved};
+use crate::path;
+use crate::props::{PropEnv, Subject};
+use crate::Context;
+use hyper::{Response, StatusCode};
+use tributary_calendar::Limits;
+use tributary_dav_proto::request::PropRequest;
+use tributary_dav_proto::response::Response as DavResponse;
+use tributary_store::{Collection, CollectionKind, MemberChange, Store, User};
+
+/// Members reported in one answer when the client sets no limit.
+const DEFAULT_LIMIT: u32 = 100_000;
+
+pub(super) async fn handle(
+    ctx: &Context,
+    req: &Request,
+    resolved: Resolved,
+    token: Option<String>,
+    limit: Option<u32>,
+    props: PropRequest,
+) -> Result<Response<Body>, DavError> {
+    let coll = match resolved {
+        Resolved::Collection(c)
+            if matches!(c.kind, CollectionKind::Calendar | CollectionKind::Home) =>
+        {
+            c
+        }
+        Resolved::Missing { .. } => return Err(DavError::Status(StatusCode::NOT_FOUND)),
+        _ => return Err(unsupported()),
+    };
+    let since = match &token {
+        None => 0,
+        Some(t) => check_token(ctx, &coll, t).await?,
+    };
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, DEFAULT_LIMIT);
+    let coll_id = coll.id;
+    let changes = ctx
+        .blocking(move |s| Ok(s.list_changes_since(coll_id, since, limit)?))
+        .await?;
+    let store = ctx.store.clone();
+    let user = req.user.clone();
+    let max_resource_bytes = ctx.settings.max_resource_bytes;
+    let limits = Limits {
+        max_instances: ctx.settings.max_instances,
+        ..Limits::default()
+    };
+    let initial = token.is_none();
+    Ok(crate::handlers::stream::multistatus(move |sink| {
+        let r = RenderEnv {
+            props: &props,
+            env: PropEnv {
+                user: &user,
+                max_resource_bytes,
+            },
+            floating: floating_zone(coll.props.timezone.as_deref()),
+            limits,
+        };
+        let truncated = changes.len() > limit as usize;
+        let mut last = since;
+        for ch in changes.iter().take(limit as usize) {
+            last = ch.seq;
+            if let Some(resp) = member_response(&store, &user, &coll, ch, initial, &r)? {
+                sink.push(&resp)?;
+            }
+        }
+        let next = if truncated {
+            last
+        } else {
+            coll.sync_seq.max(last)
+        };
+        if truncated {
+            // RFC 6578 §3.6: the collection itself with 507 says more remain.
+            sink.push(&DavResponse::Status {
+                href: path::collection_href(&user.name, &coll.path),
+                status: 507,
+            })?;
+        }
+        Ok(Some(format!("urn:tributary:sync:{}:{}", coll.id, next)))
+    }))
+}
+
+/// Validate a client token and return its sequence; unknown, foreign, future or
+/// too-old tokens get the DAV:valid-sync-token precondition (RFC 6578 §3.2), so the
+/// client falls back to a full sync.
+async fn check_token(ctx: &Context, coll: &Collection, token: &str) -> Result<i64, DavError> {
+    let invalid = || DavError::dav(StatusCode::FORBIDDEN, "valid-sync-token");
+    let rest = token
+        .strip_prefix("urn:tributary:sync:")
+        .ok_or_else(invalid)?;
+    let (id, seq) = rest.split_once(':').ok_or_else(invalid)?;
+    let (id, seq): (i64, i64) = (
+        id.parse().map_err(|_| invalid())?,
+        seq.parse().map_err(|_| invalid())?,
+    );
+    if id != coll.id || seq > coll.sync_seq || seq < 0 {
+        return Err(invalid());
+    }
+    let coll_id = coll.id;
+    let pruned = ctx
+        .blocking(move |s| Ok(s.get_pruned_seq(coll_id)?))
+        .await?;
+    // Changes up to `pruned` may be gone from the log: an older token could miss them.
+    if seq < pruned {
+        return Err(invalid());
+    }
+    Ok(seq)
+}
+
+/// The response for one changed member: its properties if it exists, 404 if it was
+/// deleted (omitted on an initial sync).
+fn member_response(
+    store: &Store,
+    user: &User,
+    coll: &Collection,
+    ch: &MemberChange,
+    initial: bool,
+    r: &RenderEnv<'_>,
+) -> Result<Option<DavResponse>, String> {
+    if coll.kind == CollectionKind::Home {
+        let child_path = ch.name.clone();
+        return match store.get_collection(user.id, &child_path) {
+            Ok(c) => {
+                let href = path::collection_href(&user.name, &c.path);
+                let propstats =
+                    build_propstats(&Subject::Collection(&c), &r.props.props, &r.env, &[]);
+                Ok(Some(DavResponse::Props { href, propstats }))
+            }
+            Err(_) if initial => Ok(None),
+            Err(_) => Ok(Some(DavResponse::Status {
+                href: path::collection_href(&user.name, &child_path),
+                status: 404,
+            })),
+        };
+    }
+    let href = path::resource_href(&user.name, &coll.path, &ch.name);
+    match store
+        .get_resource_by_name(coll.id, &ch.name)
+        .map_err(|e| e.to_string())?
+    {
+        Some((meta, body)) => Ok(Some(object_response(href, &meta, &body, None, r))),
+        None if initial => Ok(None),
+        None => Ok(Some(DavResponse::Status { href, status: 404 })),
+    }
+}

@@ -1,0 +1,234 @@
+//! Reads for the REPORT methods: time-range candidates on the index columns and the
+//! change log since a sync token.
+
+use crate::resources::{meta_from_row, ResourceMeta, META_COLUMNS};
+use crate::{Result, Store};
+use rusqlite::params;
+
+/// One member change since a token (RFC 6578 §3.5), newest state per member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberChange {
+    /// Member name (last path segment).
+    pub name: String,
+    /// The change-log sequence of the member's newest change.
+    pub seq: i64,
+    /// True when the newest change is a deletion.
+    pub deleted: bool,
+}
+
+impl Store {
+    /// Call `f` with the metadata and body of every calendar object in `coll` whose
+    /// indexed span may overlap `[start, end)`, optionally only of one component type.
+    /// The span is a superset (see `tributary_calendar::ObjectIndex`), so the caller
+    /// decides the exact match; objects with no dated instance always pass.
+    pub fn for_each_candidate(
+        &self,
+        coll: i64,
+        component: Option<&str>,
+        start: Option<i64>,
+        end: Option<i64>,
+        mut f: impl FnMut(ResourceMeta, Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
+        self.with_conn(|c| {
+            // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=.
+            let sql = format!(
+                "SELECT {META_COLUMNS}, body FROM resources WHERE collection_id = ?1
+                 AND (?2 IS NULL OR component = ?2)
+                 AND (?4 IS NULL OR first_start IS NULL OR first_start < ?4)
+                 AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
+                 ORDER BY name"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![coll, component, start, end])?;
+            while let Some(r) = rows.next()? {
+                let meta = meta_from_row(r)?;
+                let body: Vec<u8> = r.get(8)?;
+                f(meta, body)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Members of `coll` changed after `since` (exclusive), oldest first, at most
+    /// `limit` (one more is fetched so the caller can tell that the list was cut).
+    pub fn list_changes_since(
+        &self,
+        coll: i64,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<MemberChange>> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, MAX(seq) AS s FROM changes WHERE collection_id = ?1 AND seq > ?2
+                 GROUP BY name ORDER BY s LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![coll, since, i64::from(limit) + 1], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (name, seq) = row?;
+                let deleted: bool = c
+                    .prepare_cached("SELECT deleted FROM changes WHERE seq = ?1")?
+                    .query_row([seq], |r| r.get(0))?;
+                out.push(MemberChange { name, seq, deleted });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The newest change-log sequence pruned from `coll`: a sync token older than this
+    /// could miss changes.
+    pub fn get_pruned_seq(&self, coll: i64) -> Result<i64> {
+        self.with_conn(|c| {
+            Ok(
+                c.prepare_cached("SELECT pruned_seq FROM collections WHERE id = ?1")?
+                    .query_row([coll], |r| r.get(0))?,
+            )
+        })
+    }
+
+    /// Metadata of several resources of one collection by name (multiget, sync).
+    pub fn get_resource_by_name(
+        &self,
+        coll: i64,
+        name: &str,
+    ) -> Result<Option<(ResourceMeta, Vec<u8>)>> {
+        match self.get_resource_body(coll, name) {
+            Ok(x) => Ok(Some(x)),
+            Err(crate::Error::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Prune the change log: rows older than `before` (Unix seconds) that are either
+    /// superseded by a newer change of the same member or are tombstones of deleted
+    /// members. The newest row of every existing member stays (initial syncs list members
+    /// from the log). Tokens older than what remains become invalid (RFC 6578 §3.2,
+    /// DAV:valid-sync-token). Returns the number of rows removed.
+    pub fn prune_tombstones(&self, before: i64) -> Result<usize> {
+        self.write(|tx| {
+            let doomed = "changed_at < ?1 AND (deleted = 1 OR seq NOT IN
+                   (SELECT MAX(seq) FROM changes GROUP BY collection_id, name))";
+            tx.execute(
+                &format!(
+                    "UPDATE collections SET pruned_seq = max(pruned_seq, (SELECT MAX(seq) FROM changes
+                     WHERE collection_id = collections.id AND {doomed}))
+                     WHERE id IN (SELECT collection_id FROM changes WHERE {doomed})"
+                ),
+                [before],
+            )?;
+            Ok(tx.execute(&format!("DELETE FROM changes WHERE {doomed}"), [before])?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::memory_store;
+    use crate::Preconditions;
+    use tributary_calendar::{ComponentKind, ObjectIndex};
+
+    fn ix(uid: &str, first: Option<i64>, last: Option<i64>) -> ObjectIndex {
+        ObjectIndex {
+            uid: uid.into(),
+            component: ComponentKind::Event,
+            first_start: first,
+            last_end: last,
+            has_recurrence: false,
+        }
+    }
+
+    #[test]
+    fn candidates_use_the_span() {
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        let c = s.get_collection(u.id, "default").unwrap().id;
+        let none = Preconditions::default();
+        s.put_resource(
+            c,
+            "early",
+            b"x",
+            "text/calendar",
+            Some(&ix("1", Some(0), Some(10))),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "late",
+            b"x",
+            "text/calendar",
+            Some(&ix("2", Some(100), Some(110))),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "open",
+            b"x",
+            "text/calendar",
+            Some(&ix("3", Some(5), None)),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "undated",
+            b"x",
+            "text/calendar",
+            Some(&ix("4", None, None)),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "point",
+            b"x",
+            "text/calendar",
+            Some(&ix("5", Some(50), Some(50))),
+            &none,
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        s.for_each_candidate(c, Some("VEVENT"), Some(50), Some(60), |m, _| {
+            got.push(m.name);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(got, vec!["open", "point", "undated"]);
+    }
+
+    #[test]
+    fn changes_since_report_newest_state_per_member() {
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        let c = s.get_collection(u.id, "default").unwrap().id;
+        let none = Preconditions::default();
+        s.put_resource(c, "a", b"1", "text/plain", None, &none)
+            .unwrap();
+        let token = s.get_collection(u.id, "default").unwrap().sync_seq;
+        s.put_resource(c, "b", b"1", "text/plain", None, &none)
+            .unwrap();
+        s.put_resource(c, "a", b"2", "text/plain", None, &none)
+            .unwrap();
+        s.delete_resource(c, "b", &none).unwrap();
+        let ch = s.list_changes_since(c, token, 100).unwrap();
+        let names: Vec<_> = ch.iter().map(|x| (x.name.as_str(), x.deleted)).collect();
+        assert_eq!(names, vec![("a", false), ("b", true)]);
+        assert_eq!(
+            s.list_changes_since(c, token, 1).unwrap().len(),
+            2,
+            "one extra row tells the caller it was cut"
+        );
+        // pruning keeps the newest row of every existing member
+        let removed = s.prune_tombstones(i64::MAX).unwrap();
+        assert_eq!(removed, 3, "a's first row, b's creation and b's tombstone");
+        let all = s.list_changes_since(c, 0, 100).unwrap();
+        assert_eq!(
+            all.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+            vec!["a"]
+        );
+        assert!(s.get_pruned_seq(c).unwrap() > token);
+    }
+}

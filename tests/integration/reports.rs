@@ -1,0 +1,335 @@
+//! REPORTs over HTTP: calendar-query, multiget, free-busy and sync-collection.
+
+use super::support::*;
+
+fn ical(uid: &str, extra: &str) -> String {
+    format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20240101T000000Z\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n")
+}
+
+fn query(range: &str, data: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><D:getetag/>{data}</D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">{range}</C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>"#
+    )
+}
+
+async fn seed(s: &TestServer) {
+    let objs = [
+        ("single", "DTSTART:20240110T100000Z\r\nDTEND:20240110T110000Z\r\nSUMMARY:Single\r\n"),
+        ("later", "DTSTART:20240301T100000Z\r\nDTEND:20240301T110000Z\r\nSUMMARY:Later\r\n"),
+        // weekly on Mondays from Jan 1; Jan 15 is excluded by EXDATE
+        ("weekly", "DTSTART:20240101T090000Z\r\nDTEND:20240101T100000Z\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\nEXDATE:20240115T090000Z\r\nSUMMARY:Weekly\r\n"),
+        ("tentative", "DTSTART:20240111T100000Z\r\nDTEND:20240111T110000Z\r\nSTATUS:TENTATIVE\r\nSUMMARY:Maybe\r\n"),
+        ("free", "DTSTART:20240112T100000Z\r\nDTEND:20240112T110000Z\r\nTRANSP:TRANSPARENT\r\nSUMMARY:Free\r\n"),
+    ];
+    for (uid, extra) in objs {
+        s.alice("PUT", &format!("{CAL}{uid}.ics"))
+            .ical(&ical(uid, extra))
+            .send()
+            .await
+            .status(201);
+    }
+}
+
+#[tokio::test]
+async fn time_range_query_matches_per_instance() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    // Jan 15 only holds the EXDATE'd weekly instance: nothing matches.
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(
+            r#"<C:time-range start="20240115T000000Z" end="20240116T000000Z"/>"#,
+            "",
+        ))
+        .send()
+        .await;
+    r.status(207).lacks("weekly.ics").lacks("single.ics");
+    // Jan 22 has an instance of the weekly series (recurrence only).
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(
+            r#"<C:time-range start="20240122T000000Z" end="20240123T000000Z"/>"#,
+            "",
+        ))
+        .send()
+        .await;
+    r.status(207)
+        .contains("weekly.ics")
+        .lacks("single.ics")
+        .lacks("later.ics");
+    // January: single, weekly, tentative, free — not later.
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(
+            r#"<C:time-range start="20240101T000000Z" end="20240201T000000Z"/>"#,
+            "<C:calendar-data/>",
+        ))
+        .send()
+        .await;
+    r.status(207)
+        .contains("single.ics")
+        .contains("weekly.ics")
+        .contains("tentative.ics")
+        .lacks("later.ics")
+        .contains("SUMMARY:Single");
+}
+
+#[tokio::test]
+async fn expanded_query_returns_instances_in_utc() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let data = r#"<C:calendar-data><C:expand start="20240108T000000Z" end="20240123T000000Z"/></C:calendar-data>"#;
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(
+            r#"<C:time-range start="20240108T000000Z" end="20240123T000000Z"/>"#,
+            data,
+        ))
+        .send()
+        .await;
+    r.status(207)
+        .contains("RECURRENCE-ID:20240108T090000Z")
+        .contains("RECURRENCE-ID:20240122T090000Z")
+        .lacks("RECURRENCE-ID:20240115T090000Z")
+        .lacks("RRULE");
+}
+
+#[tokio::test]
+async fn text_match_and_unsupported_collation() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let body = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop>
+<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match>wEEkly</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+    s.alice("REPORT", CAL)
+        .depth("1")
+        .xml(body)
+        .send()
+        .await
+        .status(207)
+        .contains("weekly.ics")
+        .lacks("single.ics");
+    let bad = body.replace("<C:text-match>", r#"<C:text-match collation="i;klingon">"#);
+    s.alice("REPORT", CAL)
+        .depth("1")
+        .xml(&bad)
+        .send()
+        .await
+        .status(403)
+        .contains("supported-collation");
+}
+
+#[tokio::test]
+async fn multiget_returns_data_and_404s() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    s.req("PUT", "/dav/calendars/bob/default/bobs.ics")
+        .auth(BOB)
+        .ical(&ical(
+            "bobs",
+            "DTSTART:20240110T100000Z\r\nSUMMARY:Bob secret\r\n",
+        ))
+        .send()
+        .await
+        .status(201);
+    let body = format!(
+        r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>
+<D:href>{CAL}single.ics</D:href><D:href>{CAL}missing.ics</D:href><D:href>/dav/calendars/bob/default/bobs.ics</D:href></C:calendar-multiget>"#
+    );
+    let r = s.alice("REPORT", CAL).depth("1").xml(&body).send().await;
+    r.status(207)
+        .contains("SUMMARY:Single")
+        .contains("missing.ics</D:href><D:status>HTTP/1.1 404")
+        .lacks("Bob secret");
+}
+
+#[tokio::test]
+async fn free_busy_honours_transp_and_status() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let body = r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20240110T000000Z" end="20240113T000000Z"/></C:free-busy-query>"#;
+    let r = s.alice("REPORT", CAL).depth("1").xml(body).send().await;
+    r.status(200)
+        .contains("BEGIN:VFREEBUSY")
+        .contains("20240110T100000Z/")
+        .contains("FBTYPE=BUSY-TENTATIVE")
+        .lacks("20240112T100000Z");
+}
+
+fn sync_body(token: &str, limit: Option<u32>) -> String {
+    let limit = limit
+        .map(|n| format!("<D:limit><D:nresults>{n}</D:nresults></D:limit>"))
+        .unwrap_or_default();
+    format!(
+        r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>{limit}<D:prop><D:getetag/></D:prop></D:sync-collection>"#
+    )
+}
+
+fn token_of(r: &Resp) -> String {
+    r.body
+        .split("<D:sync-token>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn sync_collection_initial_incremental_and_deletes() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    // DAVx5 sends an empty token; Thunderbird sends Depth 1.
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&sync_body("", None))
+        .send()
+        .await;
+    r.status(207).contains("single.ics").contains("weekly.ics");
+    let t1 = token_of(&r);
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("0")
+        .xml(&sync_body(&t1, None))
+        .send()
+        .await;
+    r.status(207).lacks("<D:response>");
+    assert_eq!(token_of(&r), t1, "no change, same token");
+    s.alice("PUT", &format!("{CAL}single.ics"))
+        .ical(&ical(
+            "single",
+            "DTSTART:20240110T100000Z\r\nSUMMARY:Edited\r\n",
+        ))
+        .send()
+        .await
+        .status(204);
+    s.alice("DELETE", &format!("{CAL}later.ics"))
+        .send()
+        .await
+        .status(204);
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("0")
+        .xml(&sync_body(&t1, None))
+        .send()
+        .await;
+    r.status(207)
+        .contains("single.ics")
+        .contains("later.ics</D:href><D:status>HTTP/1.1 404")
+        .lacks("weekly.ics");
+    assert_ne!(token_of(&r), t1);
+}
+
+#[tokio::test]
+async fn sync_collection_limit_continues_without_loss() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let mut token = String::new();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let r = s
+            .alice("REPORT", CAL)
+            .depth("0")
+            .xml(&sync_body(&token, Some(2)))
+            .send()
+            .await;
+        r.status(207);
+        for part in r.body.split("<D:href>").skip(1) {
+            let href = part.split('<').next().unwrap().to_string();
+            if href.ends_with(".ics") {
+                seen.push(href);
+            }
+        }
+        token = token_of(&r);
+        if !r.body.contains("507") {
+            break;
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "{seen:?}");
+}
+
+#[tokio::test]
+async fn invalid_sync_tokens_get_the_precondition() {
+    let s = TestServer::start().await;
+    for t in [
+        "garbage",
+        "urn:tributary:sync:999:1",
+        "urn:tributary:sync:2:99999",
+    ] {
+        s.alice("REPORT", CAL)
+            .depth("0")
+            .xml(&sync_body(t, None))
+            .send()
+            .await
+            .status(403)
+            .contains("valid-sync-token");
+    }
+}
+
+#[tokio::test]
+async fn home_sync_reports_new_and_deleted_calendars() {
+    let s = TestServer::start().await;
+    let r = s
+        .alice("REPORT", HOME)
+        .depth("0")
+        .xml(&sync_body("", None))
+        .send()
+        .await;
+    r.status(207).contains("/default/");
+    let t = token_of(&r);
+    s.alice("MKCALENDAR", &format!("{HOME}new/"))
+        .send()
+        .await
+        .status(201);
+    s.alice("DELETE", CAL).send().await.status(204);
+    let r = s
+        .alice("REPORT", HOME)
+        .depth("0")
+        .xml(&sync_body(&t, None))
+        .send()
+        .await;
+    r.status(207)
+        .contains("/new/")
+        .contains("default/</D:href><D:status>HTTP/1.1 404");
+}
+
+#[tokio::test]
+async fn supported_report_set_is_exact() {
+    let s = TestServer::start().await;
+    s.alice("PROPFIND", CAL)
+        .depth("0")
+        .xml(&propfind("<d:supported-report-set/>"))
+        .send()
+        .await
+        .contains("<C:calendar-query/>")
+        .contains("<D:sync-collection/>");
+    s.alice("PROPFIND", HOME)
+        .depth("0")
+        .xml(&propfind("<d:supported-report-set/>"))
+        .send()
+        .await
+        .contains("<D:sync-collection/>")
+        .lacks("calendar-query");
+    s.alice("MKCOL", &format!("{HOME}plain/"))
+        .send()
+        .await
+        .status(201);
+    s.alice("REPORT", &format!("{HOME}plain/"))
+        .depth("1")
+        .xml(&query("", ""))
+        .send()
+        .await
+        .status(403)
+        .contains("supported-report");
+}

@@ -21,6 +21,8 @@ pub struct RawConfig {
     pub log: RawLog,
     #[serde(default)]
     pub tls: RawTls,
+    #[serde(default)]
+    pub metrics: RawMetrics,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +54,26 @@ pub struct RawTls {
 #[serde(deny_unknown_fields)]
 pub struct RawLog {
     pub level: Option<String>,
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    pub enabled: Option<bool>,
+    pub bearer_token: Option<String>,
+}
+
+/// The sections of config.toml (also the `TRIBUTARY_<SECTION>_` prefixes).
+const SECTIONS: &[&str] = &["server", "storage", "tls", "log", "metrics"];
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable (on a terminal).
+    Human,
+    /// One JSON object per line (under systemd or when configured).
+    Json,
 }
 
 /// Validated configuration.
@@ -64,6 +86,7 @@ pub struct Config {
     /// How long deleted members stay in the change log (RFC 6578 tombstones).
     pub tombstone_retention: Duration,
     pub log_level: String,
+    pub log_format: LogFormat,
 }
 
 impl Config {
@@ -72,20 +95,68 @@ impl Config {
         match explicit {
             Some(p) => Self::from_file(p),
             None if Path::new("config.toml").is_file() => Self::from_file(Path::new("config.toml")),
-            None => Self::from_raw(RawConfig::default(), Path::new(".")),
+            None => Self::defaults(),
         }
     }
 
     fn from_file(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let raw: RawConfig = toml::from_str(&text)
+        let table: toml::Table = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), one_line(&e.to_string())))?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        let raw = Self::raw_with_env(table, std::env::vars())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Self::from_raw(raw, base)
+    }
+
+    fn defaults() -> Result<Config> {
+        let raw = Self::raw_with_env(toml::Table::new(), std::env::vars())?;
+        Self::from_raw(raw, Path::new("."))
+    }
+
+    /// Apply `TRIBUTARY_<SECTION>_<KEY>` environment overrides (for secrets such as
+    /// `TRIBUTARY_METRICS_BEARER_TOKEN`) and deserialize. Variables whose section is not
+    /// a config section are left alone; an unknown key in a known section is an error.
+    pub fn raw_with_env(
+        mut table: toml::Table,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<RawConfig> {
+        for (name, value) in vars {
+            let Some(rest) = name.strip_prefix("TRIBUTARY_") else {
+                continue;
+            };
+            let lower = rest.to_ascii_lowercase();
+            let Some(section) = SECTIONS
+                .iter()
+                .find(|s| lower.starts_with(&format!("{s}_")))
+            else {
+                continue;
+            };
+            let key = &lower[section.len() + 1..];
+            let parsed = if let Ok(i) = value.parse::<i64>() {
+                toml::Value::Integer(i)
+            } else if let Ok(b) = value.parse::<bool>() {
+                toml::Value::Boolean(b)
+            } else {
+                toml::Value::String(value)
+            };
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert(key.to_string(), parsed);
+                }
+                _ => bail!("{section}: is not a table"),
+            }
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("{}", one_line(&e.to_string())))
     }
 
     /// Validate raw values; relative paths resolve against `base` (the config's folder).
@@ -140,12 +211,23 @@ impl Config {
             bail!("storage.tombstone_retention_days: must be at least 7 (clients that sync weekly would miss deletions)");
         }
         let tombstone_retention = Duration::from_secs(u64::from(days) * 86_400);
+        server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
+        server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
+        let log_format = match raw.log.format.as_deref().unwrap_or("auto") {
+            "json" => LogFormat::Json,
+            "human" => LogFormat::Human,
+            // Under systemd stderr goes to the journal: JSON is easier to query there.
+            "auto" if std::env::var_os("JOURNAL_STREAM").is_some() => LogFormat::Json,
+            "auto" => LogFormat::Human,
+            other => bail!("log.format: {other:?} is not one of auto, human, json"),
+        };
         Ok(Config {
             server,
             store: StoreSettings::new(db_path),
             tls,
             tombstone_retention,
             log_level,
+            log_format,
         })
     }
 }
@@ -185,6 +267,33 @@ mod tests {
         let c = Config::from_raw(raw, Path::new("/etc/tributary")).unwrap();
         assert_eq!(c.server.listen.port(), 5232);
         assert_eq!(c.store.path, PathBuf::from("/etc/tributary/tributary.db"));
+    }
+
+    #[test]
+    fn environment_overrides_secrets() {
+        let vars = vec![
+            (
+                "TRIBUTARY_METRICS_BEARER_TOKEN".to_string(),
+                "s3cret".to_string(),
+            ),
+            (
+                "TRIBUTARY_SERVER_MAX_CONNECTIONS".to_string(),
+                "7".to_string(),
+            ),
+            (
+                "TRIBUTARY_URL".to_string(),
+                "ignored: not a section".to_string(),
+            ),
+        ];
+        let raw = Config::raw_with_env(toml::Table::new(), vars.into_iter()).unwrap();
+        let c = Config::from_raw(raw, Path::new(".")).unwrap();
+        assert_eq!(c.server.metrics_token.as_deref(), Some("s3cret"));
+        assert_eq!(c.server.max_connections, 7);
+        let bad = vec![("TRIBUTARY_SERVER_NOPE".to_string(), "1".to_string())];
+        let err = Config::raw_with_env(toml::Table::new(), bad.into_iter())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
     }
 
     #[test]

@@ -67,17 +67,20 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn init_logging(level: &str) {
+fn init_logging(level: &str, format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},hyper=warn")));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        config::LogFormat::Json => builder.json().with_current_span(true).try_init(),
+        config::LogFormat::Human => builder.try_init(),
+    };
 }
 
 fn serve(config: Config) -> Result<()> {
-    init_logging(&config.log_level);
+    init_logging(&config.log_level, config.log_format);
     let store = tributary_store::Store::open(&config.store)
         .with_context(|| format!("cannot open database {}", config.store.path.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -5,6 +5,7 @@ mod discovery;
 mod hostile;
 mod isolation;
 mod objects;
+mod operations;
 mod reports;
 mod support;
 mod tls;

@@ -116,10 +116,41 @@ pub(crate) fn walk_starts(
         .set_exdates(exdates)
         .limit();
     let mut walker = Walker::new(window, limits, visit);
-    let mut pending = (!excluded).then_some(first);
+    match walk_set(&set, frames, (!excluded).then_some(first), &mut walker) {
+        Some(ran_out) if !(ran_out && endless) => {}
+        // A panic inside the `rrule` crate on odd input, or its loop limit: what was
+        // seen stands, the rest is unknown.
+        _ => walker.result.truncated = true,
+    }
+    for &(from, to) in &extra.periods {
+        if walker.halted() {
+            break;
+        }
+        if let Some(wall) = frames.clock.epoch_to_wall(from) {
+            walker.offer_period(Start {
+                wall,
+                epoch: from,
+                end: Some(to),
+            });
+        }
+    }
+    Ok(walker.result)
+}
+
+/// Offers the starts of `set` in ascending order, with the DTSTART (`first`, unless
+/// excluded) merged in where it belongs. `Some(true)` when the set ran out,
+/// `Some(false)` when the walker stopped it, `None` when the `rrule` crate panicked
+/// (shielded here so odd input cannot take the caller down).
+fn walk_set(
+    set: &RRuleSet,
+    frames: Frames,
+    first: Option<Start>,
+    walker: &mut Walker<'_>,
+) -> Option<bool> {
+    let mut pending = first;
     let mut ran_out = false;
     let run = catch_unwind(AssertUnwindSafe(|| {
-        for dt in &set {
+        for dt in set {
             let epoch = frames.epoch(&dt);
             if let Some(p) = pending.filter(|p| p.epoch <= epoch) {
                 pending = None;
@@ -141,24 +172,7 @@ pub(crate) fn walk_starts(
             walker.offer(p);
         }
     }));
-    if run.is_err() || (ran_out && endless) {
-        // A panic inside the `rrule` crate on odd input, or its loop limit: what was
-        // seen stands, the rest is unknown.
-        walker.result.truncated = true;
-    }
-    for &(from, to) in &extra.periods {
-        if walker.halted() {
-            break;
-        }
-        if let Some(wall) = frames.clock.epoch_to_wall(from) {
-            walker.offer_period(Start {
-                wall,
-                epoch: from,
-                end: Some(to),
-            });
-        }
-    }
-    Ok(walker.result)
+    run.ok().map(|()| ran_out)
 }
 
 /// Window checks and limits around the visitor.

@@ -6,10 +6,12 @@
 //! sockets. Every store call runs on tokio's blocking pool. Errors become HTTP responses
 //! in exactly one place ([`error::DavError::into_response`]).
 
+mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
 mod handlers;
+pub mod metrics;
 pub mod path;
 mod props;
 mod serve;
@@ -41,6 +43,10 @@ pub struct ServerSettings {
     pub realm: String,
     /// Most instances examined per object when indexing recurrences.
     pub max_instances: u32,
+    /// Serve /metrics.
+    pub metrics_enabled: bool,
+    /// Bearer token /metrics requires, if any.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -54,6 +60,8 @@ impl Default for ServerSettings {
             auth_cache_ttl: Duration::from_secs(300),
             realm: "Tributary".into(),
             max_instances: 3000,
+            metrics_enabled: true,
+            metrics_token: None,
         }
     }
 }
@@ -67,13 +75,17 @@ pub struct Context {
     pub settings: Arc<ServerSettings>,
     /// Verified-credential cache.
     pub auth: Arc<auth::AuthCache>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Context {
     /// Build a context.
     pub fn new(store: Store, settings: ServerSettings) -> Self {
         let auth = Arc::new(auth::AuthCache::new(settings.auth_cache_ttl));
+        let metrics = Arc::new(metrics::Metrics::new());
         Self {
+            metrics,
             store,
             settings: Arc::new(settings),
             auth,

@@ -114,6 +114,7 @@ pub async fn handle(ctx: Context, req: hyper::Request<Incoming>) -> Response<Bod
     let span = tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty);
     let started = Instant::now();
     let realm = ctx.settings.realm.clone();
+    let method = req.method().as_str().to_string();
     async move {
         let mut resp = match pipeline(&ctx, req).await {
             Ok(r) => r,
@@ -123,9 +124,12 @@ pub async fn handle(ctx: Context, req: hyper::Request<Incoming>) -> Response<Bod
             "DAV",
             hyper::header::HeaderValue::from_static(handlers::DAV_HEADER),
         );
+        let seconds = started.elapsed().as_secs_f64();
+        ctx.metrics
+            .request(&method, resp.status().as_u16(), seconds);
         tracing::info!(
             status = resp.status().as_u16(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = seconds * 1000.0,
             "done"
         );
         resp
@@ -138,6 +142,10 @@ async fn pipeline(
     ctx: &Context,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, DavError> {
+    if crate::api::owns(req.uri().path()) {
+        let path = req.uri().path().to_string();
+        return crate::api::route(ctx, req.method(), &path, req.headers()).await;
+    }
     let target = path::parse(req.uri().path()).map_err(|e| DavError::BadRequest(e.0))?;
     if target == Target::WellKnown {
         // RFC 6764 §5; 301 rather than 302: Thunderbird/TbSync and Apple clients need a

@@ -23,6 +23,7 @@ pub mod password;
 mod properties;
 mod reports;
 mod resources;
+mod stats;
 mod users;
 
 pub use check::{CheckReport, IndexMismatch};
@@ -32,6 +33,7 @@ pub use error::{Error, Result};
 pub use properties::{DeadProperty, PropTarget};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
+pub use stats::StoreStats;
 pub use users::User;
 
 use r2d2_sqlite::SqliteConnectionManager;

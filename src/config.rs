@@ -34,6 +34,7 @@ pub struct RawServer {
     pub max_connections: Option<usize>,
     pub header_timeout_secs: Option<u64>,
     pub max_instances: Option<u32>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +212,12 @@ impl Config {
             bail!("storage.tombstone_retention_days: must be at least 7 (clients that sync weekly would miss deletions)");
         }
         let tombstone_retention = Duration::from_secs(u64::from(days) * 86_400);
+        for p in raw.server.trusted_proxies.iter().flatten() {
+            let ip = p.parse::<std::net::IpAddr>().map_err(|_| {
+                anyhow::anyhow!("server.trusted_proxies: {p:?} is not an IP address")
+            })?;
+            server.trusted_proxies.push(ip);
+        }
         server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
         server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
         let log_format = match raw.log.format.as_deref().unwrap_or("auto") {

@@ -12,6 +12,7 @@ use crate::Context;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -25,6 +26,72 @@ pub struct AuthCache {
     key: [u8; 32],
     ttl: Duration,
     entries: Mutex<HashMap<String, ([u8; 32], Instant)>>,
+    throttle: Throttle,
+}
+
+/// Slows down password guessing. Each address and each user name has a failure count
+/// that decays after [`Throttle::WINDOW`]; past [`Throttle::FREE`] failures every attempt
+/// waits, doubling up to [`Throttle::MAX_DELAY`]. Nobody is locked out: the real user
+/// waits a few seconds at most while an attack goes on, and not at all once it stops.
+pub struct Throttle {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl Throttle {
+    /// Failures before any delay.
+    pub const FREE: u32 = 5;
+    /// How long failures are remembered.
+    pub const WINDOW: Duration = Duration::from_secs(300);
+    /// The longest delay.
+    pub const MAX_DELAY: Duration = Duration::from_secs(5);
+
+    fn keys(ip: Option<IpAddr>, user: &str) -> Vec<String> {
+        let mut k = vec![format!("u:{user}")];
+        if let Some(ip) = ip {
+            k.push(format!("a:{ip}"));
+        }
+        k
+    }
+
+    /// The delay to apply before checking this attempt.
+    pub fn delay(&self, ip: Option<IpAddr>, user: &str) -> Duration {
+        let Ok(map) = self.failures.lock() else {
+            return Duration::ZERO;
+        };
+        let worst = Self::keys(ip, user)
+            .iter()
+            .filter_map(|k| map.get(k))
+            .filter(|(_, at)| at.elapsed() < Self::WINDOW)
+            .map(|(n, _)| *n)
+            .max()
+            .unwrap_or(0);
+        match worst.checked_sub(Self::FREE) {
+            None => Duration::ZERO,
+            Some(over) => (Duration::from_millis(100) * 2u32.saturating_pow(over.min(10)))
+                .min(Self::MAX_DELAY),
+        }
+    }
+
+    /// Record a failed attempt.
+    pub fn failed(&self, ip: Option<IpAddr>, user: &str) {
+        let Ok(mut map) = self.failures.lock() else {
+            return;
+        };
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, (_, at)| at.elapsed() < Self::WINDOW);
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+        }
+        for k in Self::keys(ip, user) {
+            let e = map.entry(k).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= Self::WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 = e.0.saturating_add(1);
+            e.1 = Instant::now();
+        }
+    }
 }
 
 impl AuthCache {
@@ -35,6 +102,9 @@ impl AuthCache {
             key,
             ttl,
             entries: Mutex::new(HashMap::new()),
+            throttle: Throttle {
+                failures: Mutex::new(HashMap::new()),
+            },
         }
     }
 
@@ -83,9 +153,26 @@ pub fn parse_basic(header: &str) -> Option<(String, String)> {
 }
 
 /// Authenticate a request's Authorization header; `Unauthorized` on any failure, with
-/// the same cost whether the user or the password was wrong.
-pub async fn authenticate(ctx: &Context, header: Option<&str>) -> Result<User, DavError> {
+/// the same cost whether the user or the password was wrong. Repeated failures from one
+/// address or for one user are slowed down (see [`Throttle`]).
+pub async fn authenticate(
+    ctx: &Context,
+    header: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<User, DavError> {
     let (name, pass) = header.and_then(parse_basic).ok_or(DavError::Unauthorized)?;
+    let delay = ctx.auth.throttle.delay(ip, &name);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let result = verify(ctx, name.clone(), pass).await;
+    if result.is_err() {
+        ctx.auth.throttle.failed(ip, &name);
+    }
+    result
+}
+
+async fn verify(ctx: &Context, name: String, pass: String) -> Result<User, DavError> {
     let lookup = name.clone();
     let user = ctx
         .blocking(move |s| match s.get_user(&lookup) {
@@ -130,6 +217,28 @@ mod tests {
         assert_eq!(parse_basic(&h), Some(("a@b.c".into(), "p:w".into())));
         assert_eq!(parse_basic("Bearer x"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
+    }
+
+    #[test]
+    fn throttle_slows_repeated_failures_only() {
+        let t = Throttle {
+            failures: Mutex::new(HashMap::new()),
+        };
+        let ip: Option<IpAddr> = "192.0.2.1".parse().ok();
+        for _ in 0..Throttle::FREE {
+            assert_eq!(t.delay(ip, "alice"), Duration::ZERO);
+            t.failed(ip, "alice");
+        }
+        t.failed(ip, "alice");
+        assert!(t.delay(ip, "alice") > Duration::ZERO);
+        // another address guessing the same user is slowed too (per-user count)
+        assert!(t.delay("198.51.100.7".parse().ok(), "alice") > Duration::ZERO);
+        // an unrelated user from an unrelated address is not
+        assert_eq!(t.delay("198.51.100.7".parse().ok(), "bob"), Duration::ZERO);
+        for _ in 0..100 {
+            t.failed(ip, "alice");
+        }
+        assert!(t.delay(ip, "alice") <= Throttle::MAX_DELAY);
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod props;
 mod serve;
 pub mod tls;
 
-pub use serve::{handle, serve, serve_with};
+pub use serve::{handle, serve, serve_with, Peer};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +47,8 @@ pub struct ServerSettings {
     pub metrics_enabled: bool,
     /// Bearer token /metrics requires, if any.
     pub metrics_token: Option<String>,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -62,6 +64,7 @@ impl Default for ServerSettings {
             max_instances: 3000,
             metrics_enabled: true,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

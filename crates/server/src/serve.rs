@@ -87,8 +87,9 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let header_timeout = ctx.settings.header_timeout;
-    let svc = service_fn(move |req| {
+    let svc = service_fn(move |mut req: hyper::Request<Incoming>| {
         let ctx = ctx.clone();
+        req.extensions_mut().insert(Peer(peer));
         async move { Ok::<_, std::convert::Infallible>(handle(ctx, req).await) }
     });
     let mut builder = http1::Builder::new();
@@ -107,6 +108,30 @@ where
 }
 
 static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The TCP peer of a request, set by the accept loop (absent for in-process calls).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+/// The client address: the TCP peer, or the first X-Forwarded-For hop when the peer is
+/// a trusted proxy.
+fn client_ip(ctx: &Context, req: &hyper::Request<Incoming>) -> Option<std::net::IpAddr> {
+    let peer = req.extensions().get::<Peer>()?.0.ip();
+    if !ctx.settings.trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    // The right-most address not belonging to a trusted proxy is the client.
+    forwarded
+        .into_iter()
+        .flat_map(|v| v.rsplit(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .find(|a| !ctx.settings.trusted_proxies.contains(a))
+        .or(Some(peer))
+}
 
 /// Handle one request: the whole pipeline, usable in-process by tests.
 pub async fn handle(ctx: Context, req: hyper::Request<Incoming>) -> Response<Body> {
@@ -164,7 +189,8 @@ async fn pipeline(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let user = crate::auth::authenticate(ctx, auth.as_deref()).await?;
+    let ip = client_ip(ctx, &req);
+    let user = crate::auth::authenticate(ctx, auth.as_deref(), ip).await?;
     tracing::Span::current().record("user", user.name.as_str());
     let (parts, body) = req.into_parts();
     let body = match read_limited(body, ctx.settings.max_body_bytes).await {

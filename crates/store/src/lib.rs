@@ -18,11 +18,16 @@ mod check;
 mod collections;
 mod copymove;
 mod error;
+mod ingest;
+mod ingest_log;
+mod mappings;
 pub mod migrate;
 pub mod password;
 mod properties;
 mod reports;
 mod resources;
+mod source_keys;
+mod sources;
 mod stats;
 mod users;
 
@@ -30,9 +35,17 @@ pub use check::{CheckReport, IndexMismatch};
 pub use collections::{Collection, CollectionKind, CollectionProps, NewCollection};
 pub use copymove::Transfer;
 pub use error::{Error, Result};
+pub use ingest::{Expected, IcalMatch, IngestApplied, IngestKind, IngestWrite, MappingWrite};
+pub use ingest_log::{
+    ConflictKind, HistoryEntry, IngestConflict, IngestStatus, NewHistoryEntry, NewIngestConflict,
+    Replacement, MAX_LOG_PAGE,
+};
+pub use mappings::{MappingStatus, MappingVersion, SourceMapping, MAX_MAPPING_PAGE};
 pub use properties::{DeadProperty, PropTarget};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
+pub use source_keys::{new_source_key, source_key_hash, SourceKey, MAX_KEYS_PER_SOURCE};
+pub use sources::{ConflictPolicy, NewSource, Privacy, Source};
 pub use stats::StoreStats;
 pub use users::User;
 

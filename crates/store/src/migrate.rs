@@ -5,7 +5,10 @@ use crate::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The migrations, in order; index + 1 is the schema version each one produces.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../../schema/0001_initial.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../../schema/0001_initial.sql"),
+    include_str!("../../../schema/0002_ingest.sql"),
+];
 
 /// The schema version this binary writes.
 pub fn latest_version() -> i64 {

@@ -23,6 +23,16 @@ pub struct RawConfig {
     pub tls: RawTls,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub ingest: RawIngest,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIngest {
+    pub max_body_bytes: Option<usize>,
+    pub admin_api_key: Option<String>,
+    pub history_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +76,7 @@ pub struct RawMetrics {
 }
 
 /// The sections of config.toml (also the `TRIBUTARY_<SECTION>_` prefixes).
-const SECTIONS: &[&str] = &["server", "storage", "tls", "log", "metrics"];
+const SECTIONS: &[&str] = &["server", "storage", "tls", "log", "metrics", "ingest"];
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +96,8 @@ pub struct Config {
     pub tls: Option<TlsSettings>,
     /// How long deleted members stay in the change log (RFC 6578 tombstones).
     pub tombstone_retention: Duration,
+    /// How long the webhook delivery history is kept.
+    pub history_retention: Duration,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -218,6 +230,18 @@ impl Config {
             })?;
             server.trusted_proxies.push(ip);
         }
+        if let Some(v) = raw.ingest.max_body_bytes {
+            server.webhook_max_body_bytes = positive("ingest.max_body_bytes", v)?;
+        }
+        server.admin_api_key = raw.ingest.admin_api_key.filter(|k| !k.is_empty());
+        if server.admin_api_key.as_ref().is_some_and(|k| k.len() < 16) {
+            bail!("ingest.admin_api_key: must be at least 16 characters");
+        }
+        let history_days = raw.ingest.history_retention_days.unwrap_or(90);
+        let history_retention = Duration::from_secs(
+            u64::from(positive("ingest.history_retention_days", history_days as usize)? as u32)
+                * 86_400,
+        );
         server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
         server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
         let log_format = match raw.log.format.as_deref().unwrap_or("auto") {
@@ -233,6 +257,7 @@ impl Config {
             store: StoreSettings::new(db_path),
             tls,
             tombstone_retention,
+            history_retention,
             log_level,
             log_format,
         })

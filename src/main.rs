@@ -4,6 +4,7 @@ mod admin_cmd;
 mod config;
 mod config_check;
 mod ics;
+mod source_cmd;
 mod transfer;
 mod user_cmd;
 
@@ -30,6 +31,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user_cmd::UserCommand),
+    /// Manage webhook sources (PowerAutomate flows) and their API keys.
+    #[command(subcommand)]
+    Source(source_cmd::SourceCommand),
     /// Validate the configuration file and list every problem, each with its key.
     CheckConfig,
     #[command(flatten)]
@@ -62,6 +66,7 @@ fn run(cli: Cli) -> Result<()> {
     match command {
         Command::Serve => serve(config),
         Command::User(cmd) => user_cmd::run(&config, cmd),
+        Command::Source(cmd) => source_cmd::run(&config, cmd),
         Command::Admin(cmd) => admin_cmd::run(&config, cmd),
         Command::CheckConfig => Ok(()), // handled above
     }
@@ -105,7 +110,7 @@ fn serve(config: Config) -> Result<()> {
         #[cfg(unix)]
         tokio::spawn(tributary_server::tls::reload_on_sighup(tls.clone()));
         let ctx = tributary_server::Context::new(store.clone(), config.server.clone());
-        tokio::spawn(prune_periodically(store.clone(), config.tombstone_retention));
+        tokio::spawn(prune_periodically(store.clone(), config.tombstone_retention, config.history_retention));
         tributary_server::serve_with(listener, ctx, tls, shutdown_signal()).await?;
         tracing::info!("shutting down");
         if let Err(e) = store.checkpoint() {
@@ -117,13 +122,22 @@ fn serve(config: Config) -> Result<()> {
 
 /// Prune the change log once an hour: tombstones and superseded rows older than the
 /// retention period.
-async fn prune_periodically(store: tributary_store::Store, retention: std::time::Duration) {
+async fn prune_periodically(
+    store: tributary_store::Store,
+    retention: std::time::Duration,
+    history: std::time::Duration,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
         let store = store.clone();
         let before = chrono_now() - retention.as_secs() as i64;
-        match tokio::task::spawn_blocking(move || store.prune_tombstones(before)).await {
+        let history_before = chrono_now() - history.as_secs() as i64;
+        let pruned = tokio::task::spawn_blocking(move || {
+            store.prune_history(history_before)?;
+            store.prune_tombstones(before)
+        });
+        match pruned.await {
             Ok(Ok(n)) if n > 0 => tracing::info!(rows = n, "pruned change log"),
             Ok(Err(e)) => tracing::warn!(error = %e, "pruning the change log failed"),
             _ => {}

@@ -1,3 +1,4 @@
+mod cli;
 mod clients;
 mod collections;
 mod copymove;
@@ -9,3 +10,4 @@ mod operations;
 mod reports;
 mod support;
 mod tls;
+mod webhooks;

@@ -49,6 +49,10 @@ pub struct ServerSettings {
     pub metrics_token: Option<String>,
     /// Reverse proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Largest webhook body accepted.
+    pub webhook_max_body_bytes: usize,
+    /// An API key for the management API (besides admin users' Basic auth).
+    pub admin_api_key: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -65,6 +69,8 @@ impl Default for ServerSettings {
             metrics_enabled: true,
             metrics_token: None,
             trusted_proxies: Vec::new(),
+            webhook_max_body_bytes: 1024 * 1024,
+            admin_api_key: None,
         }
     }
 }

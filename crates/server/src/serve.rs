@@ -168,8 +168,8 @@ async fn pipeline(
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, DavError> {
     if crate::api::owns(req.uri().path()) {
-        let path = req.uri().path().to_string();
-        return crate::api::route(ctx, req.method(), &path, req.headers()).await;
+        let ip = client_ip(ctx, &req);
+        return crate::api::route(ctx, req, ip).await;
     }
     let target = path::parse(req.uri().path()).map_err(|e| DavError::BadRequest(e.0))?;
     if target == Target::WellKnown {

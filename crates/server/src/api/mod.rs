@@ -1,10 +1,14 @@
 //! Non-DAV endpoints: health and readiness probes, Prometheus metrics (and, with the
 //! ingestion issue, the webhooks and the management API).
 
+mod manage;
+mod webhook;
+
 use crate::body::Body;
 use crate::error::DavError;
 use crate::Context;
-use hyper::{Method, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
 use subtle::ConstantTimeEq;
 
 /// Whether a path belongs to this module.
@@ -15,18 +19,23 @@ pub(crate) fn owns(path: &str) -> bool {
 /// Answer a request for one of the endpoints here.
 pub(crate) async fn route(
     ctx: &Context,
-    method: &Method,
-    path: &str,
-    headers: &hyper::HeaderMap,
+    req: Request<Incoming>,
+    ip: Option<std::net::IpAddr>,
 ) -> Result<Response<Body>, DavError> {
-    match (method, path) {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    match (&method, path.as_str()) {
         (&Method::GET | &Method::HEAD, "/api/health") => health(ctx).await,
         (&Method::GET | &Method::HEAD, "/api/ready") => ready(ctx).await,
-        (&Method::GET, "/metrics") => metrics(ctx, headers).await,
+        (&Method::GET, "/metrics") => metrics(ctx, req.headers()).await,
         (_, "/api/health" | "/api/ready" | "/metrics") => {
             Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED))
         }
-        _ => Err(DavError::Status(StatusCode::NOT_FOUND)),
+        (&Method::POST, p) if p.starts_with("/api/webhook/") => webhook::handle(ctx, req).await,
+        (_, p) if p.starts_with("/api/webhook/") => {
+            Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED))
+        }
+        _ => manage::handle(ctx, req, ip).await,
     }
 }
 

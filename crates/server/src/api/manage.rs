@@ -1,0 +1,243 @@
+//! The management API: sources, mappings, stats, history and conflicts.
+//!
+//! Credentials: an admin user's Basic auth, or the admin API key in `X-API-Key`
+//! (compared in constant time). Secrets (keys, hashes) never appear in answers.
+
+use super::json;
+use crate::body::{read_limited, Body};
+use crate::error::DavError;
+use crate::{path, Context};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{json as j, Value};
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+use tributary_store::{HistoryEntry, IngestConflict, MappingStatus, Source, SourceMapping, Store};
+
+pub(super) async fn handle(
+    ctx: &Context,
+    req: Request<Incoming>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Response<Body>, DavError> {
+    authorize(ctx, &req, ip).await?;
+    let path = req.uri().path().to_string();
+    let query = parse_query(req.uri().query().unwrap_or(""));
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<u32>().ok())
+        .unwrap_or(100)
+        .clamp(1, 1000);
+    let value = match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/api/sources") => ctx.blocking(|s| Ok(sources(s)?)).await?,
+        (Method::GET, "/api/events") => {
+            let status = match query.get("status").map(String::as_str) {
+                None => None,
+                Some("active") => Some(MappingStatus::Active),
+                Some("shadowed") => Some(MappingStatus::Shadowed),
+                Some("deleted") => Some(MappingStatus::Deleted),
+                Some(other) => {
+                    return Err(DavError::BadRequest(format!("unknown status {other:?}")))
+                }
+            };
+            let source = query.get("source").cloned();
+            let cursor = query.get("cursor").and_then(|c| c.parse::<i64>().ok());
+            ctx.blocking(move |s| Ok(events(s, source.as_deref(), status, limit, cursor)?))
+                .await?
+        }
+        (Method::GET, "/api/stats") => ctx.blocking(|s| Ok(stats(s)?)).await?,
+        (Method::GET, "/api/history") => {
+            let source = query.get("source").cloned();
+            ctx.blocking(move |s| {
+                Ok(j!(s
+                    .list_history(source.as_deref(), limit)?
+                    .iter()
+                    .map(history)
+                    .collect::<Vec<_>>()))
+            })
+            .await?
+        }
+        (Method::GET, "/api/conflicts") => {
+            let all = query.get("all").is_some_and(|v| v == "true");
+            ctx.blocking(move |s| {
+                Ok(j!(s
+                    .list_conflicts(!all, limit)?
+                    .iter()
+                    .map(conflict)
+                    .collect::<Vec<_>>()))
+            })
+            .await?
+        }
+        (Method::POST, p) if p.starts_with("/api/conflicts/") && p.ends_with("/resolve") => {
+            return resolve(ctx, req).await;
+        }
+        _ => return Err(DavError::Status(StatusCode::NOT_FOUND)),
+    };
+    Ok(json(StatusCode::OK, &value))
+}
+
+/// Admin API key or an admin user's Basic credentials.
+async fn authorize(
+    ctx: &Context,
+    req: &Request<Incoming>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), DavError> {
+    if let (Some(expected), Some(key)) = (
+        &ctx.settings.admin_api_key,
+        req.headers().get("x-api-key").and_then(|v| v.to_str().ok()),
+    ) {
+        if bool::from(key.trim().as_bytes().ct_eq(expected.as_bytes())) {
+            return Ok(());
+        }
+        return Err(DavError::Unauthorized);
+    }
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let user = crate::auth::authenticate(ctx, header, ip).await?;
+    if !user.is_admin {
+        return Err(DavError::Text(
+            StatusCode::FORBIDDEN,
+            "the management API needs an admin user".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| {
+            let d = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+fn source_json(s: &Source, recent: &[HistoryEntry]) -> Value {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for h in recent {
+        *counts.entry(h.entry.outcome.as_str()).or_default() += 1;
+    }
+    let last = recent.first();
+    let last_error = recent.iter().find(|h| h.entry.outcome.as_str() == "error");
+    j!({
+        "id": s.id,
+        "user": s.owner_name,
+        "calendar": path::collection_href(&s.owner_name, &s.collection_path),
+        "priority": s.priority,
+        "privacy": s.privacy.as_str(),
+        "conflict_policy": s.conflict_policy.as_str(),
+        "window_past_days": s.window_past_days,
+        "window_future_days": s.window_future_days,
+        "last_delivery": last.map(|h| h.entry.received_at),
+        "recent_outcomes": counts,
+        "last_error": last_error.map(|h| j!({"at": h.entry.received_at, "reason": h.entry.reason})),
+    })
+}
+
+fn sources(s: &Store) -> tributary_store::Result<Value> {
+    let mut out = Vec::new();
+    for src in s.list_sources()? {
+        let recent = s.list_history(Some(&src.id), 1000)?;
+        out.push(source_json(&src, &recent));
+    }
+    Ok(Value::Array(out))
+}
+
+fn mapping(m: &SourceMapping) -> Value {
+    j!({
+        "id": m.id, "source": m.source_id, "source_event_id": m.source_event_id, "ical_uid": m.ical_uid,
+        "start": m.start_utc, "last_modified": m.last_modified, "resource": m.resource_name,
+        "uid": m.object_uid, "deleted": m.deleted, "shadowed_by": m.shadowed_by,
+        "series_master_id": m.series_master_id, "updated_at": m.updated_at,
+    })
+}
+
+fn events(
+    s: &Store,
+    source: Option<&str>,
+    status: Option<MappingStatus>,
+    limit: u32,
+    cursor: Option<i64>,
+) -> tributary_store::Result<Value> {
+    let rows = s.list_mappings(source, status, limit, cursor)?;
+    let next = if rows.len() as u32 >= limit {
+        rows.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(j!({"events": rows.iter().map(mapping).collect::<Vec<_>>(), "next_cursor": next}))
+}
+
+fn history(h: &HistoryEntry) -> Value {
+    let e = &h.entry;
+    j!({"id": h.id, "source": e.source_id, "received_at": e.received_at, "action": e.action,
+        "source_event_id": e.source_event_id, "outcome": e.outcome.as_str(), "reason": e.reason, "duration_ms": e.duration_ms})
+}
+
+fn conflict(c: &IngestConflict) -> Value {
+    let x = &c.conflict;
+    j!({"id": c.id, "resource": x.resource_name, "source": x.source_id, "other_source": x.other_source_id,
+        "kind": x.kind.as_str(), "ours": x.ours, "theirs": x.theirs, "created_at": x.created_at,
+        "resolved_at": c.resolved_at, "resolution": x.resolution})
+}
+
+fn stats(s: &Store) -> tributary_store::Result<Value> {
+    let st = s.get_stats()?;
+    let sources = s.list_sources()?.len();
+    let mut outcomes: HashMap<&'static str, u64> = HashMap::new();
+    for h in s.list_history(None, 10_000)? {
+        *outcomes.entry(h.entry.outcome.as_str()).or_default() += 1;
+    }
+    let open_conflicts = s.list_conflicts(true, 10_000)?.len();
+    Ok(j!({
+        "users": st.users, "collections": st.collections, "resources": st.resources,
+        "database_bytes": st.database_bytes, "change_log_rows": st.change_rows, "tombstones": st.tombstones,
+        "sources": sources, "recent_delivery_outcomes": outcomes, "open_conflicts": open_conflicts,
+    }))
+}
+
+/// `POST /api/conflicts/ID/resolve` with `{"winner": "existing" | "incoming"}`.
+async fn resolve(ctx: &Context, req: Request<Incoming>) -> Result<Response<Body>, DavError> {
+    let id = req
+        .uri()
+        .path()
+        .trim_start_matches("/api/conflicts/")
+        .trim_end_matches("/resolve")
+        .parse::<i64>()
+        .map_err(|_| DavError::Status(StatusCode::NOT_FOUND))?;
+    let body = read_limited(req.into_body(), 64 * 1024)
+        .await
+        .map_err(|_| DavError::Status(StatusCode::PAYLOAD_TOO_LARGE))?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| DavError::BadRequest(format!("invalid JSON: {e}")))?;
+    let winner = match v.get("winner").and_then(Value::as_str) {
+        Some("existing") => tributary_ingest::conflict::Winner::Existing,
+        Some("incoming") => tributary_ingest::conflict::Winner::Incoming,
+        _ => {
+            return Err(DavError::BadRequest(
+                "winner must be \"existing\" or \"incoming\"".into(),
+            ))
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let result = ctx
+        .blocking(move |s| Ok(tributary_ingest::resolve_conflict(s, id, winner, now)))
+        .await?;
+    match result {
+        Ok(()) => Ok(json(StatusCode::OK, &j!({"status": "resolved", "id": id}))),
+        Err(tributary_ingest::Error::Store(tributary_store::Error::NotFound)) => {
+            Err(DavError::Status(StatusCode::NOT_FOUND))
+        }
+        Err(tributary_ingest::Error::Store(tributary_store::Error::Conflict(m))) => {
+            Err(DavError::Text(StatusCode::CONFLICT, m))
+        }
+        Err(e) => Err(DavError::Internal(e.to_string())),
+    }
+}

@@ -27,7 +27,7 @@ impl TestServer {
     }
 
     pub async fn with_settings(settings: ServerSettings) -> TestServer {
-        let store = tributary_store::test_util::memory_store();
+        let store = tributary_store::test_util::file_store();
         for (name, pw) in [ALICE, BOB] {
             // Cheap hashing is not an option: use the real argon2 path.
             let hash = tributary_store::password::hash(pw).unwrap();

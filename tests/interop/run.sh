@@ -149,6 +149,29 @@ if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     die "the server died during the pytest run"
 fi
 
+# --- load generator smoke run ------------------------------------------------
+# The repository's own load generator (crates/bench) in --quick mode: it discovers
+# the home like a client, creates calendars, loads a small dataset, runs every
+# workload and checks each query's result count against the dataset's truth. It
+# times nothing that CI judges; it only has to keep working.
+BENCH_BIN="${BENCH:-$(dirname "$BIN")/tributary-bench}"
+if [[ -x "$BENCH_BIN" ]]; then
+    log "==== load generator (--quick) ===="
+    add_user bench bench-secret-1
+    if ! printf 'bench-webhook-key-0123456789\n' | timeout 60 "$BIN" --config "$CONFIG" \
+            source add bench-source --user bench --calendar hooks --api-key-stdin >/dev/null; then
+        failures+=("bench-setup")
+    elif timeout 120 "$BENCH_BIN" --url "$BASE_URL/" --user bench --password bench-secret-1 --quick \
+            --webhook-key bench-webhook-key-0123456789 --webhook-source bench-source; then
+        log "load generator: OK"
+    else
+        log "load generator: FAILED"
+        failures+=("bench")
+    fi
+else
+    log "load generator not built ($BENCH_BIN): skipped"
+fi
+
 # --- litmus ----------------------------------------------------------------
 # litmus (0.13) creates and removes the collection <URL>litmus/ itself.  Each
 # suite runs on its own, without -k: the litmus wrapper then exits non-zero

@@ -12,6 +12,9 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
+/// The namespace the `xml` prefix is bound to.
+const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+
 /// Deepest element nesting accepted.
 pub const MAX_DEPTH: usize = 64;
 /// Most elements accepted in one body.
@@ -91,21 +94,31 @@ fn write_node(node: &Node, out: &mut String) {
     match node {
         Node::Text(t) => out.push_str(&quick_xml::escape::escape(t.as_str())),
         Node::Element(e) => {
+            // The `xml` prefix is bound by definition and may not be redeclared.
+            let xml_ns = e.name.ns.uri() == XML_NAMESPACE;
             let tag = if e.name.ns == Namespace::None {
                 e.name.local.clone()
+            } else if xml_ns {
+                format!("xml:{}", e.name.local)
             } else {
                 format!("x:{}", e.name.local)
             };
             out.push('<');
             out.push_str(&tag);
-            if e.name.ns != Namespace::None {
+            if e.name.ns != Namespace::None && !xml_ns {
                 out.push_str(" xmlns:x=\"");
                 out.push_str(&quick_xml::escape::escape(e.name.ns.uri()));
                 out.push('"');
             }
             for (name, value) in &e.attrs {
-                if name.ns == Namespace::None {
+                let prefix = match &name.ns {
+                    Namespace::None => "",
+                    n if n.uri() == XML_NAMESPACE => "xml:",
+                    _ => continue,
+                };
+                {
                     out.push(' ');
+                    out.push_str(prefix);
                     out.push_str(&name.local);
                     out.push_str("=\"");
                     out.push_str(&quick_xml::escape::escape(value.as_str()));
@@ -336,6 +349,14 @@ mod tests {
         assert!(parse(b"").is_err());
         assert!(parse(b"<a/><b/>").is_err());
         assert!(parse(b"<x:a/>").is_err());
+    }
+
+    #[test]
+    fn xml_namespace_is_never_redeclared() {
+        let el = parse(br#"<p><xml:lang>x</xml:lang><q xml:lang="en">y</q></p>"#).unwrap();
+        let inner = el.inner_xml();
+        assert_eq!(inner, r#"<xml:lang>x</xml:lang><q xml:lang="en">y</q>"#);
+        assert!(parse(format!("<r>{inner}</r>").as_bytes()).is_ok());
     }
 
     #[test]

@@ -161,18 +161,22 @@ pub async fn authenticate(
     ip: Option<IpAddr>,
 ) -> Result<User, DavError> {
     let (name, pass) = header.and_then(parse_basic).ok_or(DavError::Unauthorized)?;
-    let delay = ctx.auth.throttle.delay(ip, &name);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    let result = verify(ctx, name.clone(), pass).await;
+    let result = verify(ctx, name.clone(), pass, ip).await;
     if result.is_err() {
         ctx.auth.throttle.failed(ip, &name);
     }
     result
 }
 
-async fn verify(ctx: &Context, name: String, pass: String) -> Result<User, DavError> {
+/// Check credentials: a cached verified credential passes at once (a client that is
+/// already signed in is never slowed by someone else's guessing); anything else waits
+/// out the throttle delay, then pays for an argon2 verification.
+async fn verify(
+    ctx: &Context,
+    name: String,
+    pass: String,
+    ip: Option<IpAddr>,
+) -> Result<User, DavError> {
     let lookup = name.clone();
     let user = ctx
         .blocking(move |s| match s.get_user(&lookup) {
@@ -182,6 +186,10 @@ async fn verify(ctx: &Context, name: String, pass: String) -> Result<User, DavEr
         })
         .await?;
     let Some(user) = user else {
+        let delay = ctx.auth.throttle.delay(ip, &name);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let _ =
             tokio::task::spawn_blocking(move || password::verify(&pass, password::dummy_hash()))
                 .await;
@@ -190,6 +198,10 @@ async fn verify(ctx: &Context, name: String, pass: String) -> Result<User, DavEr
     let digest = ctx.auth.digest(&user.name, &pass, &user.password_hash);
     if ctx.auth.hit(&user.name, &digest) {
         return Ok(user);
+    }
+    let delay = ctx.auth.throttle.delay(ip, &name);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let hash = user.password_hash.clone();
     let ok = tokio::task::spawn_blocking(move || password::verify(&pass, &hash))

@@ -29,6 +29,13 @@ pub enum DavError {
     Unauthorized,
     /// 500; the message is logged, never sent.
     Internal(String),
+    /// The inner error, answered with `Connection: close` (the request body was left
+    /// unread, so the connection cannot carry another request).
+    CloseAfter(Box<DavError>),
+    /// 503 with Retry-After: the database stayed locked past the busy timeout.
+    Busy,
+    /// A status with a JSON body (the webhook and management API answers).
+    Json(StatusCode, String),
 }
 
 impl DavError {
@@ -54,6 +61,22 @@ impl DavError {
 
     /// Turn the error into a response. 5xx are logged here, once; 4xx at debug level.
     pub fn into_response(self, realm: &str) -> Response<Body> {
+        if let DavError::CloseAfter(inner) = self {
+            let mut r = inner.into_response(realm);
+            r.headers_mut().insert(
+                hyper::header::CONNECTION,
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            return r;
+        }
+        if let DavError::Busy = self {
+            tracing::warn!("database busy: answered 503");
+            return Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .header("Retry-After", "2")
+                .body(Body::empty())
+                .unwrap_or_else(|_| Response::new(Body::empty()));
+        }
         let (status, body, ctype) = match self {
             DavError::BadRequest(reason) => (
                 StatusCode::BAD_REQUEST,
@@ -61,6 +84,7 @@ impl DavError {
                 Some("text/plain; charset=utf-8"),
             ),
             DavError::Status(s) => (s, Body::empty(), None),
+            DavError::Json(s, body) => (s, Body::full(body), Some("application/json")),
             DavError::Text(s, reason) => (
                 s,
                 Body::full(format!("{reason}\n")),
@@ -82,6 +106,9 @@ impl DavError {
             DavError::Unauthorized => (StatusCode::UNAUTHORIZED, Body::empty(), None),
             DavError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, Body::empty(), None)
+            }
+            DavError::CloseAfter(_) | DavError::Busy => {
                 (StatusCode::INTERNAL_SERVER_ERROR, Body::empty(), None)
             }
         };
@@ -124,6 +151,7 @@ impl From<tributary_store::Error> for DavError {
             },
             E::Conflict(msg) => DavError::Text(StatusCode::CONFLICT, msg),
             E::Full => DavError::Status(StatusCode::INSUFFICIENT_STORAGE),
+            E::Busy => DavError::Busy,
             other => DavError::Internal(other.to_string()),
         }
     }

@@ -109,6 +109,19 @@ where
 
 static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Refuse a request whose body has not been read. A small body is drained, so the
+/// connection stays usable (clients such as python-caldav send a PROPFIND with a body,
+/// get 401, and retry with credentials on the same connection); a larger one is not
+/// read and the connection is closed after the answer, so the client never sends its
+/// next request into a connection that is going away.
+pub(crate) async fn refuse_unread(body: Incoming, err: DavError) -> DavError {
+    const DRAIN: usize = 64 * 1024;
+    match read_limited(body, DRAIN).await {
+        Ok(_) => err,
+        Err(_) => DavError::CloseAfter(Box::new(err)),
+    }
+}
+
 /// The TCP peer of a request, set by the accept loop (absent for in-process calls).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
@@ -190,7 +203,10 @@ async fn pipeline(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let ip = client_ip(ctx, &req);
-    let user = crate::auth::authenticate(ctx, auth.as_deref(), ip).await?;
+    let user = match crate::auth::authenticate(ctx, auth.as_deref(), ip).await {
+        Ok(u) => u,
+        Err(e) => return Err(refuse_unread(req.into_body(), e).await),
+    };
     tracing::Span::current().record("user", user.name.as_str());
     let (parts, body) = req.into_parts();
     let body = match read_limited(body, ctx.settings.max_body_bytes).await {

@@ -29,6 +29,9 @@ pub enum Error {
     /// The disk or database is full.
     #[error("storage full")]
     Full,
+    /// The database stayed locked by another process past the busy timeout.
+    #[error("database busy")]
+    Busy,
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Password(String),
@@ -62,6 +65,7 @@ impl From<rusqlite::Error> for Error {
             rusqlite::Error::SqliteFailure(f, _) => match f.code {
                 ErrorCode::ConstraintViolation => Error::AlreadyExists,
                 ErrorCode::DiskFull => Error::Full,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::Busy,
                 _ => Error::Sqlite(e),
             },
             _ => Error::Sqlite(e),

@@ -34,7 +34,7 @@ impl Store {
             let sql = format!(
                 "SELECT {META_COLUMNS}, body FROM resources WHERE collection_id = ?1
                  AND (?2 IS NULL OR component = ?2)
-                 AND (?4 IS NULL OR first_start IS NULL OR first_start < ?4)
+                 AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)
                  AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
                  ORDER BY name"
             );

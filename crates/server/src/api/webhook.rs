@@ -111,6 +111,20 @@ fn answer(
                 &j!({"status": "error", "reason": "busy, retry"}),
             )
         }
+        Err(IngestError::Store(tributary_store::Error::Full)) => {
+            ctx.metrics.delivery(source, "storage-full");
+            json(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &j!({"status": "error", "reason": "storage full"}),
+            )
+        }
+        Err(IngestError::Store(tributary_store::Error::Busy)) => {
+            ctx.metrics.delivery(source, "busy");
+            json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &j!({"status": "error", "reason": "busy, retry"}),
+            )
+        }
         Err(IngestError::Store(e)) => {
             ctx.metrics.delivery(source, "error");
             tracing::error!(source, error = %e, "webhook delivery failed");

@@ -1,0 +1,294 @@
+//! tributary-bench: a load generator for CalDAV servers.
+//!
+//! It discovers the calendar home like a client, makes two calendars, fills them with a
+//! seeded dataset and runs standard CalDAV workloads (PUT, PROPFIND, calendar-query,
+//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks, reporting
+//! ops/s and p50/p99 latency per workload. Answers are checked against the dataset's
+//! own truth, so a fast wrong answer fails the run. It speaks only standard CalDAV over
+//! plain HTTP and depends on no other tributary crate, so it measures Radicale or any
+//! other server the same way. See README.md beside Cargo.toml.
+
+mod client;
+mod dataset;
+mod discover;
+mod ics;
+mod queries;
+mod report;
+mod tz;
+mod webhook;
+mod workloads;
+mod xml;
+
+use clap::Parser;
+use client::{BenchResult, Conn, Target};
+use dataset::{Dataset, Kind};
+use hyper::header::HeaderValue;
+use report::{DatasetSummary, RunReport, Status};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use workloads::{Calendar, Ctx, Settings, Webhook};
+
+/// Command line. Options left unset take their normal or `--quick` default.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tributary-bench",
+    version,
+    about = "Load generator for CalDAV servers"
+)]
+struct Cli {
+    /// Server URL, plain HTTP; discovery starts here (e.g. http://127.0.0.1:5232/).
+    #[arg(long)]
+    url: String,
+    /// User name for Basic auth.
+    #[arg(long)]
+    user: String,
+    /// Password for Basic auth [default: the BENCH_PASSWORD environment variable].
+    #[arg(long)]
+    password: Option<String>,
+    /// Events per calendar [default: 2000; with --quick: 60].
+    #[arg(long)]
+    events: Option<usize>,
+    /// Dataset seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Workers of the concurrent workloads (PUT into the second calendar, GET, webhooks).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds the GET workload runs [default: 10; with --quick: 1].
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Repetitions of each sequential workload [default: 24; with --quick: 4].
+    #[arg(long)]
+    reps: Option<usize>,
+    /// Hrefs per calendar-multiget.
+    #[arg(long, default_value_t = 100)]
+    multiget: usize,
+    /// X-API-Key of the webhook workload (skipped unless given with --webhook-source).
+    #[arg(long)]
+    webhook_key: Option<String>,
+    /// X-Calendar-Source of the webhook workload.
+    #[arg(long)]
+    webhook_source: Option<String>,
+    /// Path of the webhook endpoint.
+    #[arg(long, default_value = "/api/webhook/event/created")]
+    webhook_path: String,
+    /// Webhook deliveries [default: 500; with --quick: 30].
+    #[arg(long)]
+    webhooks: Option<usize>,
+    /// Server process id, to read its RSS from /proc/PID/status.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Server database file (its -wal is added) or storage directory, to report its size.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Small dataset and short runs: the CI smoke test.
+    #[arg(long)]
+    quick: bool,
+    /// Keep the run's calendars instead of deleting them at the end.
+    #[arg(long)]
+    keep: bool,
+    /// Allow a server whose address is not a loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Threads of the client runtime (the server usually shares the machine).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.threads.clamp(1, 64))
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tributary-bench: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("tributary-bench: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs everything; `Ok(false)` when a workload failed, `Err` when the run could not
+/// start (bad options, discovery, MKCALENDAR).
+async fn run(cli: Cli) -> BenchResult<bool> {
+    let settings = settings(&cli)?;
+    let events = cli.events.unwrap_or(if cli.quick { 60 } else { 2000 });
+    if !(20..=1_000_000).contains(&events) {
+        return Err("--events must be between 20 and 1000000".to_string());
+    }
+    let password = match &cli.password {
+        Some(p) => p.clone(),
+        None => std::env::var("BENCH_PASSWORD")
+            .map_err(|_| "give --password or set BENCH_PASSWORD".to_string())?,
+    };
+    let target = Arc::new(Target::resolve(&cli.url, &cli.user, &password, cli.allow_remote).await?);
+    let mut conn = Conn::new(Arc::clone(&target));
+    let home = discover::discover(&mut conn, &target.base_path).await?;
+    eprintln!(
+        "tributary-bench: principal {}, calendar home {}",
+        home.principal, home.home
+    );
+
+    let run_id = run_id();
+    let mut calendars: Vec<Calendar> = Vec::new();
+    for tag in ["a", "b"] {
+        let stem = format!("bench-{}-{run_id}-{tag}", cli.seed);
+        match discover::make_calendar(&mut conn, &home.home, &stem).await {
+            Ok(path) => calendars.push(Calendar {
+                path,
+                prefix: format!("tb-{}-{run_id}-{tag}", cli.seed),
+            }),
+            Err(e) => {
+                cleanup(&mut conn, &calendars, cli.keep).await;
+                return Err(e);
+            }
+        }
+    }
+    let (a, b) = (calendars[0].clone(), calendars[1].clone());
+    let dataset = Dataset::generate(cli.seed, events);
+    let summary = summarize(&dataset, &a);
+    eprintln!(
+        "tributary-bench: {events} events a calendar ({} timed, {} all-day, {} recurring, \
+         {} with attendees, {} bytes on average) into {} and {}",
+        summary.timed,
+        summary.all_day,
+        summary.recurring,
+        summary.attendees,
+        summary.mean_bytes,
+        a.path,
+        b.path
+    );
+    let ctx = Ctx {
+        target,
+        dataset,
+        a,
+        b,
+        settings,
+    };
+
+    let db = cli.db.as_deref();
+    let mut resources = vec![report::sample("start", cli.pid, db)];
+    let mut results = workloads::load(&ctx).await;
+    resources.push(report::sample("after_put", cli.pid, db));
+    results.extend(workloads::read(&ctx).await);
+    resources.push(report::sample("end", cli.pid, db));
+    cleanup(&mut conn, &calendars, cli.keep).await;
+
+    let ok = results.iter().all(|w| w.status != Status::Failed);
+    let run_report = RunReport {
+        tool: "tributary-bench",
+        version: env!("CARGO_PKG_VERSION"),
+        url: cli.url.clone(),
+        seed: cli.seed,
+        events,
+        quick: cli.quick,
+        calendars: calendars.iter().map(|c| c.path.clone()).collect(),
+        dataset: summary,
+        workloads: results,
+        resources,
+        ok,
+    };
+    print!("{}", report::table(&run_report));
+    if let Some(path) = &cli.json {
+        let text = serde_json::to_string_pretty(&run_report)
+            .map_err(|e| format!("cannot encode the results: {e}"))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(ok)
+}
+
+/// The workload knobs, from the options and the `--quick` defaults.
+fn settings(cli: &Cli) -> BenchResult<Settings> {
+    let quick = cli.quick;
+    let seconds = cli.duration.unwrap_or(if quick { 1.0 } else { 10.0 });
+    // Every loop of the bench is bounded: an hour is the most a GET run may take.
+    if seconds.is_nan() || seconds <= 0.0 || seconds > 3600.0 {
+        return Err("--duration must be more than 0 and at most 3600 seconds".to_string());
+    }
+    if !(1..=256).contains(&cli.concurrency) {
+        return Err("--concurrency must be between 1 and 256".to_string());
+    }
+    let webhook = match (&cli.webhook_key, &cli.webhook_source) {
+        (Some(key), Some(source)) => Some(Webhook {
+            path: cli.webhook_path.clone(),
+            key: header_value(key, "--webhook-key")?,
+            source: header_value(source, "--webhook-source")?,
+        }),
+        (None, None) => None,
+        _ => return Err("--webhook-key and --webhook-source go together".to_string()),
+    };
+    Ok(Settings {
+        seed: cli.seed,
+        concurrency: cli.concurrency,
+        reps: cli
+            .reps
+            .unwrap_or(if quick { 4 } else { 24 })
+            .clamp(1, 10_000),
+        get_duration: Duration::from_secs_f64(seconds),
+        multiget: cli.multiget,
+        webhook,
+        webhooks: cli
+            .webhooks
+            .unwrap_or(if quick { 30 } else { 500 })
+            .min(1_000_000),
+    })
+}
+
+fn header_value(value: &str, option: &str) -> BenchResult<HeaderValue> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| format!("{option} holds characters a header cannot carry"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Distinguishes runs with the same seed: seconds since 1970 and the process id, in hex.
+fn run_id() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("{secs:x}{:04x}", std::process::id() & 0xffff)
+}
+
+fn summarize(dataset: &Dataset, cal: &Calendar) -> DatasetSummary {
+    let bytes: usize = dataset
+        .events
+        .iter()
+        .map(|e| e.to_ics(&cal.uid(e.index), 0).len())
+        .sum();
+    DatasetSummary {
+        timed: dataset.count_kind(Kind::Timed),
+        all_day: dataset.count_kind(Kind::AllDay),
+        recurring: dataset.count_kind(Kind::Recurring),
+        attendees: dataset.count_kind(Kind::Attendees),
+        mean_bytes: bytes / dataset.events.len().max(1),
+    }
+}
+
+/// Deletes the run's calendars unless `--keep`; failures are reported, not fatal.
+async fn cleanup(conn: &mut Conn, calendars: &[Calendar], keep: bool) {
+    if keep {
+        return;
+    }
+    for cal in calendars {
+        if let Err(e) = discover::delete(conn, &cal.path).await {
+            eprintln!("tributary-bench: could not delete {}: {e}", cal.path);
+        }
+    }
+}

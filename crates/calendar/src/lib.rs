@@ -114,6 +114,11 @@ pub struct ObjectIndex {
     pub last_end: Option<i64>,
     /// RRULE or RDATE present on any component, or any RECURRENCE-ID component.
     pub has_recurrence: bool,
+    /// The span is exactly the one instance of a single non-recurring VEVENT with a
+    /// positive length and exact UTC times: `[first_start, last_end)` then decides an
+    /// RFC 4791 §9.9 time-range by itself (start < DTEND AND end > DTSTART), without
+    /// parsing the object again.
+    pub exact_span: bool,
 }
 
 /// Parses and validates a calendar object resource as a client PUTs it
@@ -135,11 +140,21 @@ pub fn parse_object(data: &[u8], limits: &Limits) -> Result<ObjectIndex> {
         .components
         .iter()
         .any(|c| c.has("RRULE") || c.has("RDATE") || c.has("RECURRENCE-ID"));
+    let (first_start, last_end) = (bounds.first_start(), bounds.last_end());
+    let exact_span = match (object.components.as_slice(), first_start, last_end) {
+        ([only], Some(start), Some(end))
+            if object.kind == ComponentKind::Event && !has_recurrence && end > start =>
+        {
+            span::component_exact(only, object.kind, &zones)?
+        }
+        _ => false,
+    };
     Ok(ObjectIndex {
         uid: object.uid,
         component: object.kind,
-        first_start: bounds.first_start(),
-        last_end: bounds.last_end(),
+        first_start,
+        last_end,
         has_recurrence,
+        exact_span,
     })
 }

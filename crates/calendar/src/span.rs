@@ -114,6 +114,12 @@ pub(crate) fn component_extent(
     Ok(acc.finish(if inexact { FLOATING_SLACK } else { 0 }))
 }
 
+/// Whether a component's own start and end are exact UTC instants (no floating time,
+/// no DATE value, no approximated zone), so its span decides a time-range exactly.
+pub(crate) fn component_exact(comp: &Node, kind: ComponentKind, zones: &ZoneTable) -> Result<bool> {
+    Ok(timing(comp, kind, zones)?.is_some_and(|t| !t.inexact))
+}
+
 /// Running min/max of instance spans.
 struct Accumulator {
     start: i64,

@@ -8,6 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0001_initial.sql"),
     include_str!("../../../schema/0002_ingest.sql"),
+    include_str!("../../../schema/0003_exact_span.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -17,33 +17,44 @@ pub struct MemberChange {
 }
 
 impl Store {
-    /// Call `f` with the metadata and body of every calendar object in `coll` whose
-    /// indexed span may overlap `[start, end)`, optionally only of one component type.
-    /// The span is a superset (see `tributary_calendar::ObjectIndex`), so the caller
-    /// decides the exact match; objects with no dated instance always pass.
+    /// Call `f` for every calendar object in `coll` whose indexed span may overlap
+    /// `[start, end)`, optionally only of one component type. The span is a superset
+    /// (see `tributary_calendar::ObjectIndex`), so the caller decides the exact match;
+    /// objects with no dated instance always pass.
+    ///
+    /// With `decide_exact`, objects with an exact span (single non-recurring VEVENTs
+    /// with exact times) are decided here by RFC 4791 §9.9 (start < DTEND AND
+    /// end > DTSTART): those that do not overlap are skipped and those that do are
+    /// passed with `decided = true`, and their body only when `bodies_when_decided`.
+    /// Use it only when the query is nothing but a time-range on VEVENT.
     pub fn for_each_candidate(
         &self,
         coll: i64,
         component: Option<&str>,
-        start: Option<i64>,
-        end: Option<i64>,
-        mut f: impl FnMut(ResourceMeta, Vec<u8>) -> Result<()>,
+        (start, end): (Option<i64>, Option<i64>),
+        (decide_exact, bodies_when_decided): (bool, bool),
+        mut f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>) -> Result<()>,
     ) -> Result<()> {
         self.with_conn(|c| {
-            // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=.
+            // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
+            // a VTODO due exactly at `end` matches too, hence <=.
             let sql = format!(
-                "SELECT {META_COLUMNS}, body FROM resources WHERE collection_id = ?1
+                "SELECT {META_COLUMNS}, exact_span,
+                        CASE WHEN ?5 AND exact_span = 1 AND NOT ?6 THEN NULL ELSE body END
+                 FROM resources WHERE collection_id = ?1
                  AND (?2 IS NULL OR component = ?2)
                  AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)
                  AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
+                 AND NOT (?5 AND exact_span = 1 AND ((?3 IS NOT NULL AND last_end <= ?3) OR (?4 IS NOT NULL AND first_start >= ?4)))
                  ORDER BY name"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![coll, component, start, end])?;
+            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, bodies_when_decided])?;
             while let Some(r) = rows.next()? {
                 let meta = meta_from_row(r)?;
-                let body: Vec<u8> = r.get(8)?;
-                f(meta, body)?;
+                let decided = decide_exact && r.get::<_, bool>(8)?;
+                let body: Option<Vec<u8>> = r.get(9)?;
+                f(meta, decided, body)?;
             }
             Ok(())
         })
@@ -74,6 +85,58 @@ impl Store {
                 out.push(MemberChange { name, seq, deleted });
             }
             Ok(out)
+        })
+    }
+
+    /// Stream the members of `coll` changed after `since`, oldest change first, each
+    /// with its current row (`None` when deleted) and, if `with_body`, its body: one
+    /// query for the whole listing (initial syncs of large calendars). Calls `f` for at
+    /// most `limit + 1` members, so the caller can tell that the list was cut; `f`
+    /// returning `Ok(false)` stops early.
+    pub fn for_each_change_since(
+        &self,
+        coll: i64,
+        since: i64,
+        limit: u32,
+        with_body: bool,
+        mut f: impl FnMut(MemberChange, Option<(ResourceMeta, Option<Vec<u8>>)>) -> Result<bool>,
+    ) -> Result<()> {
+        self.with_conn(|c| {
+            let body = if with_body { "r.body" } else { "NULL" };
+            let sql = format!(
+                "SELECT latest.name, latest.s, c.deleted, r.id, r.collection_id, r.name, r.etag, r.content_type,
+                        r.size, r.modified_at, r.uid, {body}
+                 FROM (SELECT name, MAX(seq) AS s FROM changes WHERE collection_id = ?1 AND seq > ?2
+                       GROUP BY name ORDER BY s LIMIT ?3) AS latest
+                 JOIN changes c ON c.seq = latest.s
+                 LEFT JOIN resources r ON r.collection_id = ?1 AND r.name = latest.name
+                 ORDER BY latest.s"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![coll, since, i64::from(limit) + 1])?;
+            while let Some(r) = rows.next()? {
+                let change = MemberChange { name: r.get(0)?, seq: r.get(1)?, deleted: r.get(2)? };
+                let current = match r.get::<_, Option<i64>>(3)? {
+                    None => None,
+                    Some(id) => {
+                        let meta = ResourceMeta {
+                            id,
+                            collection_id: r.get(4)?,
+                            name: r.get(5)?,
+                            etag: r.get(6)?,
+                            content_type: r.get(7)?,
+                            size: r.get(8)?,
+                            modified_at: r.get(9)?,
+                            uid: r.get(10)?,
+                        };
+                        Some((meta, r.get::<_, Option<Vec<u8>>>(11)?))
+                    }
+                };
+                if !f(change, current)? {
+                    break;
+                }
+            }
+            Ok(())
         })
     }
 
@@ -136,6 +199,7 @@ mod tests {
             first_start: first,
             last_end: last,
             has_recurrence: false,
+            exact_span: false,
         }
     }
 
@@ -191,12 +255,86 @@ mod tests {
         )
         .unwrap();
         let mut got = Vec::new();
-        s.for_each_candidate(c, Some("VEVENT"), Some(50), Some(60), |m, _| {
-            got.push(m.name);
-            Ok(())
-        })
+        s.for_each_candidate(
+            c,
+            Some("VEVENT"),
+            (Some(50), Some(60)),
+            (false, false),
+            |m, _, _| {
+                got.push(m.name);
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(got, vec!["open", "point", "undated"]);
+    }
+
+    #[test]
+    fn exact_spans_are_decided_in_sql() {
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        let c = s.get_collection(u.id, "default").unwrap().id;
+        let none = Preconditions::default();
+        let exact = |uid: &str, a: i64, b: i64| ObjectIndex {
+            exact_span: true,
+            ..ix(uid, Some(a), Some(b))
+        };
+        // RFC 4791 §9.9, VEVENT with DTEND: start < DTEND AND end > DTSTART
+        s.put_resource(
+            c,
+            "ends-at-start",
+            b"x",
+            "text/calendar",
+            Some(&exact("1", 40, 50)),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "starts-at-end",
+            b"x",
+            "text/calendar",
+            Some(&exact("2", 60, 70)),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "inside",
+            b"x",
+            "text/calendar",
+            Some(&exact("3", 55, 56)),
+            &none,
+        )
+        .unwrap();
+        s.put_resource(
+            c,
+            "inexact",
+            b"x",
+            "text/calendar",
+            Some(&ix("4", Some(40), Some(50))),
+            &none,
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        s.for_each_candidate(
+            c,
+            Some("VEVENT"),
+            (Some(50), Some(60)),
+            (true, false),
+            |m, decided, body| {
+                got.push((m.name, decided, body.is_some()));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("inexact".into(), false, true),
+                ("inside".into(), true, false)
+            ]
+        );
     }
 
     #[test]

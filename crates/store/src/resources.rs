@@ -143,30 +143,31 @@ pub(crate) fn put_resource_tx(
         }
     }
     let etag = etag_of(body);
-    let (uid, comp, first, last, rec) = match index {
+    let (uid, comp, first, last, rec, exact) = match index {
         Some(ix) => (
             Some(ix.uid.as_str()),
             Some(ix.component.as_str()),
             ix.first_start,
             ix.last_end,
             ix.has_recurrence,
+            ix.exact_span,
         ),
-        None => (None, None, None, None, false),
+        None => (None, None, None, None, false, false),
     };
     let t = now();
     match &current {
         Some((id, _)) => {
             tx.prepare_cached(
-                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, body = ?5, modified_at = ?6, uid = ?7, component = ?8, first_start = ?9, last_end = ?10, has_recurrence = ?11 WHERE id = ?1",
+                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, body = ?5, modified_at = ?6, uid = ?7, component = ?8, first_start = ?9, last_end = ?10, has_recurrence = ?11, exact_span = ?12 WHERE id = ?1",
             )?
-            .execute(params![id, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec])?;
+            .execute(params![id, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact])?;
         }
         None => {
             tx.prepare_cached(
-                "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
-            .execute(params![coll, name, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec])?;
+            .execute(params![coll, name, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact])?;
         }
     }
     record_change_tx(tx, coll, name, false)?;

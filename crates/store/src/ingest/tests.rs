@@ -22,6 +22,7 @@ fn index(uid: &str) -> ObjectIndex {
         first_start: Some(1000),
         last_end: Some(4600),
         has_recurrence: false,
+        exact_span: false,
     }
 }
 

@@ -9,6 +9,7 @@ fn index(uid: &str) -> ObjectIndex {
         first_start: Some(0),
         last_end: Some(3600),
         has_recurrence: false,
+        exact_span: false,
     }
 }
 

@@ -27,6 +27,8 @@ pub(super) fn handle(
         _ => None,
     };
     let (component, range) = prefilter(&filter);
+    let simple = only_event_time_range(&filter);
+    let wants_data = props.data.is_some();
     let store = ctx.store.clone();
     let user = req.user.clone();
     let max_resource_bytes = ctx.settings.max_resource_bytes;
@@ -47,30 +49,60 @@ pub(super) fn handle(
             limits,
         };
         let mut failure = None;
-        let res =
-            store.for_each_candidate(cal.id, component, range.start, range.end, |meta, body| {
+        let res = store.for_each_candidate(
+            cal.id,
+            component,
+            (range.start, range.end),
+            (simple, wants_data),
+            |meta, decided, body| {
                 if only.as_ref().is_some_and(|n| *n != meta.name) {
                     return Ok(());
                 }
-                let Ok(parsed) = parse_stored(&body, &limits) else {
-                    return Ok(());
+                let body = body.unwrap_or_default();
+                let parsed = if decided {
+                    None
+                } else {
+                    let Ok(parsed) = parse_stored(&body, &limits) else {
+                        return Ok(());
+                    };
+                    if !parsed.matches(&filter, floating, &limits) {
+                        return Ok(());
+                    }
+                    Some(parsed)
                 };
-                if !parsed.matches(&filter, floating, &limits) {
-                    return Ok(());
-                }
                 let href = path::resource_href(&user.name, &cal.path, &meta.name);
-                if let Err(e) = sink.push(&object_response(href, &meta, &body, Some(&parsed), &r)) {
+                if let Err(e) = sink.push(&object_response(href, &meta, &body, parsed.as_ref(), &r))
+                {
                     failure = Some(e);
                     return Err(tributary_store::Error::Conflict("client went away".into()));
                 }
                 Ok(())
-            });
+            },
+        );
         match (failure, res) {
             (Some(e), _) => Err(e),
             (None, Err(e)) => Err(e.to_string()),
             (None, Ok(())) => Ok(None),
         }
     }))
+}
+
+/// True when the filter is nothing but a time-range on VEVENT (what clients send to
+/// fill a calendar view): then the store decides objects with an exact span by
+/// themselves (RFC 4791 §9.9, see `ObjectIndex::exact_span`), without parsing them.
+fn only_event_time_range(filter: &CompFilter) -> bool {
+    let [event] = filter.comp_filters.as_slice() else {
+        return false;
+    };
+    filter.name == "VCALENDAR"
+        && !filter.is_not_defined
+        && filter.time_range.is_none()
+        && filter.prop_filters.is_empty()
+        && event.name == "VEVENT"
+        && !event.is_not_defined
+        && event.time_range.is_some()
+        && event.prop_filters.is_empty()
+        && event.comp_filters.is_empty()
 }
 
 /// The component type and time range the SQL prefilter may use: only from a single

@@ -32,12 +32,18 @@ pub(super) async fn handle(
     let text = ctx
         .blocking(move |s| {
             let mut periods = Vec::new();
-            s.for_each_candidate(cal.id, Some("VEVENT"), Some(start), Some(end), |_, body| {
-                if let Ok(p) = parse_stored(&body, &limits) {
-                    periods.extend(p.busy_periods(range, floating, &limits));
-                }
-                Ok(())
-            })?;
+            s.for_each_candidate(
+                cal.id,
+                Some("VEVENT"),
+                (Some(start), Some(end)),
+                (false, false),
+                |_, _, body| {
+                    if let Ok(p) = parse_stored(&body.unwrap_or_default(), &limits) {
+                        periods.extend(p.busy_periods(range, floating, &limits));
+                    }
+                    Ok(())
+                },
+            )?;
             let now = chrono::Utc::now().timestamp();
             Ok(freebusy_calendar((start, end), &periods, now))
         })

@@ -10,6 +10,7 @@ use super::{floating_zone, object_response, unsupported, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::propfind::build_propstats;
+use crate::handlers::stream::Sink;
 use crate::handlers::{Request, Resolved};
 use crate::path;
 use crate::props::{PropEnv, Subject};
@@ -45,10 +46,6 @@ pub(super) async fn handle(
         Some(t) => check_token(ctx, &coll, t).await?,
     };
     let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, DEFAULT_LIMIT);
-    let coll_id = coll.id;
-    let changes = ctx
-        .blocking(move |s| Ok(s.list_changes_since(coll_id, since, limit)?))
-        .await?;
     let store = ctx.store.clone();
     let user = req.user.clone();
     let max_resource_bytes = ctx.settings.max_resource_bytes;
@@ -67,14 +64,11 @@ pub(super) async fn handle(
             floating: floating_zone(coll.props.timezone.as_deref()),
             limits,
         };
-        let truncated = changes.len() > limit as usize;
-        let mut last = since;
-        for ch in changes.iter().take(limit as usize) {
-            last = ch.seq;
-            if let Some(resp) = member_response(&store, &user, &coll, ch, initial, &r)? {
-                sink.push(&resp)?;
-            }
-        }
+        let (last, truncated) = if coll.kind == CollectionKind::Home {
+            home_members(&store, &user, &coll, since, limit, initial, &r, sink)?
+        } else {
+            calendar_members(&store, &user, &coll, since, limit, initial, &r, sink)?
+        };
         let next = if truncated {
             last
         } else {
@@ -89,6 +83,76 @@ pub(super) async fn handle(
         }
         Ok(Some(format!("urn:tributary:sync:{}:{}", coll.id, next)))
     }))
+}
+
+/// Members of a calendar, streamed from one joined query; bodies are read only when
+/// calendar-data was asked for. Returns the last seq reported and whether more remain.
+#[allow(clippy::too_many_arguments)]
+fn calendar_members(
+    store: &Store,
+    user: &User,
+    coll: &Collection,
+    since: i64,
+    limit: u32,
+    initial: bool,
+    r: &RenderEnv<'_>,
+    sink: &mut Sink,
+) -> Result<(i64, bool), String> {
+    let with_body = r.props.data.is_some();
+    let (mut last, mut count, mut truncated) = (since, 0u32, false);
+    let mut failure = None;
+    let res = store.for_each_change_since(coll.id, since, limit, with_body, |ch, current| {
+        if count == limit {
+            truncated = true;
+            return Ok(false);
+        }
+        count += 1;
+        last = ch.seq;
+        let href = path::resource_href(&user.name, &coll.path, &ch.name);
+        let resp = match current {
+            Some((meta, body)) => {
+                object_response(href, &meta, body.as_deref().unwrap_or_default(), None, r)
+            }
+            None if initial => return Ok(true),
+            None => DavResponse::Status { href, status: 404 },
+        };
+        if let Err(e) = sink.push(&resp) {
+            failure = Some(e);
+            return Ok(false);
+        }
+        Ok(true)
+    });
+    match (failure, res) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(e.to_string()),
+        (None, Ok(())) => Ok((last, truncated)),
+    }
+}
+
+/// Members of the calendar home (its calendars and collections).
+#[allow(clippy::too_many_arguments)]
+fn home_members(
+    store: &Store,
+    user: &User,
+    coll: &Collection,
+    since: i64,
+    limit: u32,
+    initial: bool,
+    r: &RenderEnv<'_>,
+    sink: &mut Sink,
+) -> Result<(i64, bool), String> {
+    let changes = store
+        .list_changes_since(coll.id, since, limit)
+        .map_err(|e| e.to_string())?;
+    let truncated = changes.len() > limit as usize;
+    let mut last = since;
+    for ch in changes.iter().take(limit as usize) {
+        last = ch.seq;
+        if let Some(resp) = member_response(store, user, coll, ch, initial, r)? {
+            sink.push(&resp)?;
+        }
+    }
+    Ok((last, truncated))
 }
 
 /// Validate a client token and return its sequence; unknown, foreign, future or

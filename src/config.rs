@@ -43,6 +43,7 @@ pub struct RawServer {
     pub max_resource_bytes: Option<usize>,
     pub max_connections: Option<usize>,
     pub header_timeout_secs: Option<u64>,
+    pub body_timeout_secs: Option<u64>,
     pub max_instances: Option<u32>,
     pub trusted_proxies: Option<Vec<String>>,
 }
@@ -192,6 +193,10 @@ impl Config {
         if let Some(v) = raw.server.header_timeout_secs {
             server.header_timeout =
                 Duration::from_secs(positive("server.header_timeout_secs", v as usize)? as u64);
+        }
+        if let Some(v) = raw.server.body_timeout_secs {
+            server.body_timeout =
+                Duration::from_secs(positive("server.body_timeout_secs", v as usize)? as u64);
         }
         if let Some(v) = raw.server.max_instances {
             server.max_instances = positive("server.max_instances", v as usize)? as u32;

@@ -66,8 +66,22 @@ impl HttpBody for Body {
 pub enum ReadError {
     /// Larger than the limit.
     TooLarge,
+    /// Not received in time.
+    TimedOut,
     /// The connection failed mid-body.
     Io(String),
+}
+
+/// Read a request body within `timeout` (a slowloris sender trickling its body must
+/// not hold a connection and a task forever).
+pub async fn read_timed(
+    body: Incoming,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, ReadError> {
+    tokio::time::timeout(timeout, read_limited(body, limit))
+        .await
+        .unwrap_or(Err(ReadError::TimedOut))
 }
 
 /// Read a request body, refusing it as soon as it passes `limit` bytes (a declared

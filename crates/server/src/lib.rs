@@ -37,6 +37,8 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// Time a client has to send its request headers.
     pub header_timeout: Duration,
+    /// Time a client has to send a whole request body (slow senders get 408).
+    pub body_timeout: Duration,
     /// How long a verified credential stays cached.
     pub auth_cache_ttl: Duration,
     /// The realm in `WWW-Authenticate`.
@@ -63,6 +65,7 @@ impl Default for ServerSettings {
             max_resource_bytes: 1024 * 1024,
             max_connections: 1024,
             header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(60),
             auth_cache_ttl: Duration::from_secs(300),
             realm: "Tributary".into(),
             max_instances: 3000,

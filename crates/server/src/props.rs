@@ -307,3 +307,83 @@ pub(crate) fn is_protected(name: &PropName) -> bool {
         ) | (CalendarServer, "getctag")
     )
 }
+
+/// A resource property the fast renderer writes without building values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FastProp {
+    Etag,
+    ContentType,
+    ContentLength,
+    LastModified,
+    ResourceType,
+    CalendarData,
+}
+
+/// When a request names only properties every calendar object has (what clients ask
+/// for in listings: getetag, getcontenttype, …, calendar-data), the list of them; else
+/// `None` and the general path (dead properties, 404s) is used.
+pub(crate) fn fast_plan(query: &tributary_dav_proto::request::Propfind) -> Option<Vec<FastProp>> {
+    let tributary_dav_proto::request::Propfind::Prop(names) = query else {
+        return None;
+    };
+    names
+        .iter()
+        .map(|n| match (&n.ns, n.local.as_str()) {
+            (Namespace::Dav, "getetag") => Some(FastProp::Etag),
+            (Namespace::Dav, "getcontenttype") => Some(FastProp::ContentType),
+            (Namespace::Dav, "getcontentlength") => Some(FastProp::ContentLength),
+            (Namespace::Dav, "getlastmodified") => Some(FastProp::LastModified),
+            (Namespace::Dav, "resourcetype") => Some(FastProp::ResourceType),
+            (Namespace::CalDav, "calendar-data") => Some(FastProp::CalendarData),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Render one resource's `DAV:response` with the properties of a fast plan straight
+/// into `out`. `href` must already be percent-encoded; `data` is the calendar-data text.
+pub(crate) fn write_fast(
+    out: &mut String,
+    href: &str,
+    meta: &ResourceMeta,
+    plan: &[FastProp],
+    data: Option<&str>,
+) {
+    use tributary_dav_proto::response::escape;
+    out.push_str("<D:response><D:href>");
+    out.push_str(&escape(href));
+    out.push_str("</D:href><D:propstat><D:prop>");
+    for p in plan {
+        match p {
+            FastProp::Etag => {
+                out.push_str("<D:getetag>");
+                out.push_str(&escape(&meta.etag));
+                out.push_str("</D:getetag>");
+            }
+            FastProp::ContentType => {
+                out.push_str("<D:getcontenttype>");
+                out.push_str(&escape(&meta.content_type));
+                out.push_str("</D:getcontenttype>");
+            }
+            FastProp::ContentLength => {
+                out.push_str(&format!(
+                    "<D:getcontentlength>{}</D:getcontentlength>",
+                    meta.size
+                ));
+            }
+            FastProp::LastModified => {
+                out.push_str(&format!(
+                    "<D:getlastmodified>{}</D:getlastmodified>",
+                    http_date(meta.modified_at)
+                ));
+            }
+            FastProp::ResourceType => out.push_str("<D:resourcetype/>"),
+            FastProp::CalendarData => {
+                out.push_str("<C:calendar-data>");
+                out.push_str(&escape(data.unwrap_or_default()));
+                out.push_str("</C:calendar-data>");
+            }
+        }
+    }
+    out.push_str("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\n");
+}

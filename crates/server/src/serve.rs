@@ -1,6 +1,6 @@
 //! The accept loop and the per-request pipeline (limits, auth, routing).
 
-use crate::body::{read_limited, Body, ReadError};
+use crate::body::{read_timed, Body, ReadError};
 use crate::error::DavError;
 use crate::handlers::{self, Request};
 use crate::path::{self, Target};
@@ -116,7 +116,7 @@ static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 /// next request into a connection that is going away.
 pub(crate) async fn refuse_unread(body: Incoming, err: DavError) -> DavError {
     const DRAIN: usize = 64 * 1024;
-    match read_limited(body, DRAIN).await {
+    match read_timed(body, DRAIN, std::time::Duration::from_secs(5)).await {
         Ok(_) => err,
         Err(_) => DavError::CloseAfter(Box::new(err)),
     }
@@ -209,9 +209,15 @@ async fn pipeline(
     };
     tracing::Span::current().record("user", user.name.as_str());
     let (parts, body) = req.into_parts();
-    let body = match read_limited(body, ctx.settings.max_body_bytes).await {
+    let body = match read_timed(body, ctx.settings.max_body_bytes, ctx.settings.body_timeout).await
+    {
         Ok(b) => b,
         Err(ReadError::TooLarge) => return Err(DavError::Status(StatusCode::PAYLOAD_TOO_LARGE)),
+        Err(ReadError::TimedOut) => {
+            return Err(DavError::CloseAfter(Box::new(DavError::Status(
+                StatusCode::REQUEST_TIMEOUT,
+            ))))
+        }
         Err(ReadError::Io(e)) => {
             return Err(DavError::BadRequest(format!("could not read body: {e}")))
         }

@@ -7,7 +7,7 @@
 //! instead of retrying); 413 over the size limit; never 202.
 
 use super::json;
-use crate::body::{read_limited, Body, ReadError};
+use crate::body::{read_timed, Body, ReadError};
 use crate::error::DavError;
 use crate::{path, Context};
 use hyper::body::Incoming;
@@ -37,7 +37,9 @@ pub(super) async fn handle(
             .map(str::to_string)
     };
     let (Some(source_id), Some(key)) = (header("x-calendar-source"), header("x-api-key")) else {
-        return Ok(unauthorized(ctx, "unknown"));
+        return Err(
+            crate::serve::refuse_unread(req.into_body(), unauthorized(ctx, "unknown")).await,
+        );
     };
     let (sid, k) = (source_id.clone(), key);
     let valid = ctx
@@ -45,9 +47,17 @@ pub(super) async fn handle(
         .await?;
     if !valid {
         tracing::info!(source = %source_id, "webhook refused: bad key or unknown source");
-        return Ok(unauthorized(ctx, "unknown"));
+        return Err(
+            crate::serve::refuse_unread(req.into_body(), unauthorized(ctx, "unknown")).await,
+        );
     }
-    let body = match read_limited(req.into_body(), ctx.settings.webhook_max_body_bytes).await {
+    let body = match read_timed(
+        req.into_body(),
+        ctx.settings.webhook_max_body_bytes,
+        ctx.settings.body_timeout,
+    )
+    .await
+    {
         Ok(b) => b,
         Err(ReadError::TooLarge) => {
             ctx.metrics.delivery(&source_id, "too-large");
@@ -55,6 +65,11 @@ pub(super) async fn handle(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &j!({"status": "error", "reason": "body too large"}),
             ));
+        }
+        Err(ReadError::TimedOut) => {
+            return Err(DavError::CloseAfter(Box::new(DavError::Status(
+                StatusCode::REQUEST_TIMEOUT,
+            ))))
         }
         Err(ReadError::Io(e)) => {
             return Err(DavError::BadRequest(format!("could not read body: {e}")))
@@ -71,11 +86,11 @@ pub(super) async fn handle(
     Ok(answer(ctx, &source_id, result))
 }
 
-fn unauthorized(ctx: &Context, source: &str) -> Response<Body> {
+fn unauthorized(ctx: &Context, source: &str) -> DavError {
     ctx.metrics.delivery(source, "unauthorized");
-    json(
+    DavError::Json(
         StatusCode::UNAUTHORIZED,
-        &j!({"status": "error", "reason": "unauthorized"}),
+        j!({"status": "error", "reason": "unauthorized"}).to_string(),
     )
 }
 

@@ -131,10 +131,24 @@ impl Job<'_> {
             }
             return Ok(());
         }
+        let fast = crate::props::fast_plan(self.query)
+            .filter(|p| !p.contains(&crate::props::FastProp::CalendarData));
+        let prefix = path::collection_href(&name, &c.path);
         let mut failure = None;
         let result = store.for_each_resource(c.id, |m| {
-            let href = path::resource_href(&name, &c.path, &m.name);
-            if let Err(e) = self.entry(&Subject::Resource(&m), href, None) {
+            let pushed = match &fast {
+                Some(plan) => {
+                    let href = format!("{prefix}{}", path::encode(&m.name));
+                    self.sink
+                        .push_with(|out| crate::props::write_fast(out, &href, &m, plan, None))
+                }
+                None => self.entry(
+                    &Subject::Resource(&m),
+                    path::resource_href(&name, &c.path, &m.name),
+                    None,
+                ),
+            };
+            if let Err(e) = pushed {
                 failure = Some(e);
                 return Err(tributary_store::Error::Conflict("client went away".into()));
             }

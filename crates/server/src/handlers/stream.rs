@@ -19,6 +19,25 @@ pub(crate) struct Sink {
 pub(crate) type StreamError = String;
 
 impl Sink {
+    /// Append a response rendered straight into the buffer by `render`.
+    pub(crate) fn push_with(
+        &mut self,
+        render: impl FnOnce(&mut String),
+    ) -> Result<(), StreamError> {
+        render(self.out.buffer());
+        self.flush_if_full()
+    }
+
+    fn flush_if_full(&mut self) -> Result<(), StreamError> {
+        if self.out.len() >= CHUNK {
+            let chunk = self.out.drain();
+            self.tx
+                .blocking_send(Bytes::from(chunk))
+                .map_err(|_| "client went away".to_string())?;
+        }
+        Ok(())
+    }
+
     /// Append one response, sending a chunk when enough is buffered. Fails when the
     /// client went away, so the producer stops reading rows.
     pub(crate) fn push(&mut self, r: &DavResponse) -> Result<(), StreamError> {

@@ -1,7 +1,7 @@
 //! CALDAV:calendar-query (RFC 4791 §7.8): SQL prefilters candidates on the indexed UTC
 //! span, the calendar crate decides the exact match per instance.
 
-use super::{calendar_of, floating_zone, object_response, RenderEnv};
+use super::{calendar_of, floating_zone, push_object, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
@@ -40,6 +40,7 @@ pub(super) fn handle(
         floating_zone(timezone.as_deref()).or_else(|| floating_zone(cal.props.timezone.as_deref()));
     Ok(crate::handlers::stream::multistatus(move |sink| {
         let r = RenderEnv {
+            fast: crate::props::fast_plan(&props.props),
             props: &props,
             env: PropEnv {
                 user: &user,
@@ -71,8 +72,7 @@ pub(super) fn handle(
                     Some(parsed)
                 };
                 let href = path::resource_href(&user.name, &cal.path, &meta.name);
-                if let Err(e) = sink.push(&object_response(href, &meta, &body, parsed.as_ref(), &r))
-                {
+                if let Err(e) = push_object(sink, href, &meta, &body, parsed.as_ref(), &r) {
                     failure = Some(e);
                     return Err(tributary_store::Error::Conflict("client went away".into()));
                 }

@@ -85,9 +85,42 @@ pub(crate) fn floating_zone(text: Option<&str>) -> Option<chrono_tz::Tz> {
 /// Everything a report needs to render one calendar object.
 pub(crate) struct RenderEnv<'a> {
     pub props: &'a PropRequest,
+    /// The fast rendering plan when only common properties were asked for.
+    pub fast: Option<Vec<crate::props::FastProp>>,
     pub env: PropEnv<'a>,
     pub floating: Option<chrono_tz::Tz>,
     pub limits: Limits,
+}
+
+/// Stream one calendar object's response, through the fast renderer when the request
+/// allows it.
+pub(crate) fn push_object(
+    sink: &mut crate::handlers::stream::Sink,
+    href: String,
+    meta: &ResourceMeta,
+    body: &[u8],
+    parsed: Option<&ParsedObject>,
+    r: &RenderEnv<'_>,
+) -> Result<(), crate::handlers::stream::StreamError> {
+    if let Some(plan) = &r.fast {
+        let data = plan
+            .contains(&crate::props::FastProp::CalendarData)
+            .then(|| data_text(body, parsed, r));
+        return sink
+            .push_with(|out| crate::props::write_fast(out, &href, meta, plan, data.as_deref()));
+    }
+    sink.push(&object_response(href, meta, body, parsed, r))
+}
+
+/// The calendar-data text of an object, shaped as the request asks (§9.6).
+fn data_text(body: &[u8], parsed: Option<&ParsedObject>, r: &RenderEnv<'_>) -> String {
+    let text = String::from_utf8_lossy(body);
+    let req = r.props.data.clone().unwrap_or_default();
+    if req == DataRequest::default() {
+        text.into_owned()
+    } else {
+        render_data(&text, body, parsed, &req, r)
+    }
 }
 
 /// A `DAV:response` for one calendar object with the requested properties, including
@@ -109,13 +142,7 @@ pub(crate) fn object_response(
         for ps in propstats.iter_mut() {
             ps.props.retain(|p| p.name != data_name);
         }
-        let text = String::from_utf8_lossy(body);
-        let req = r.props.data.clone().unwrap_or_default();
-        let data = if req == DataRequest::default() {
-            text.into_owned()
-        } else {
-            render_data(&text, body, parsed, &req, r)
-        };
+        let data = data_text(body, parsed, r);
         if let Some(ok) = propstats.iter_mut().find(|ps| ps.status == 200) {
             ok.props.push(PropEntry {
                 name: data_name,

@@ -1,7 +1,7 @@
 //! CALDAV:calendar-multiget (RFC 4791 §7.9): each href answered on its own; a missing
 //! one, or one outside the user's home, is a 404 inside the multistatus.
 
-use super::{calendar_of, floating_zone, object_response, RenderEnv};
+use super::{calendar_of, floating_zone, push_object, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
@@ -33,6 +33,7 @@ pub(super) fn handle(
     let floating = floating_zone(cal.props.timezone.as_deref());
     Ok(crate::handlers::stream::multistatus(move |sink| {
         let r = RenderEnv {
+            fast: crate::props::fast_plan(&props.props),
             props: &props,
             env: PropEnv {
                 user: &user,
@@ -44,14 +45,14 @@ pub(super) fn handle(
         let mut collections: HashMap<String, Option<Collection>> = HashMap::new();
         for href in hrefs {
             let found = locate(&store, &user, &href, &mut collections);
-            let resp = match found {
-                Some((coll, name)) => match store.get_resource_by_name(coll.id, &name) {
-                    Ok(Some((meta, body))) => object_response(href, &meta, &body, None, &r),
-                    _ => DavResponse::Status { href, status: 404 },
-                },
-                None => DavResponse::Status { href, status: 404 },
+            let current = match found {
+                Some((coll, name)) => store.get_resource_by_name(coll.id, &name).ok().flatten(),
+                None => None,
             };
-            sink.push(&resp)?;
+            match current {
+                Some((meta, body)) => push_object(sink, href, &meta, &body, None, &r)?,
+                None => sink.push(&DavResponse::Status { href, status: 404 })?,
+            }
         }
         Ok(None)
     }))

@@ -6,7 +6,7 @@
 //! order of their newest change, which makes `limit` safe: the continuation token is
 //! the seq of the last member returned, and nothing after it is skipped (§3.6).
 
-use super::{floating_zone, object_response, unsupported, RenderEnv};
+use super::{floating_zone, object_response, push_object, unsupported, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::propfind::build_propstats;
@@ -56,6 +56,7 @@ pub(super) async fn handle(
     let initial = token.is_none();
     Ok(crate::handlers::stream::multistatus(move |sink| {
         let r = RenderEnv {
+            fast: crate::props::fast_plan(&props.props),
             props: &props,
             env: PropEnv {
                 user: &user,
@@ -109,14 +110,19 @@ fn calendar_members(
         count += 1;
         last = ch.seq;
         let href = path::resource_href(&user.name, &coll.path, &ch.name);
-        let resp = match current {
-            Some((meta, body)) => {
-                object_response(href, &meta, body.as_deref().unwrap_or_default(), None, r)
-            }
+        let pushed = match current {
+            Some((meta, body)) => push_object(
+                sink,
+                href,
+                &meta,
+                body.as_deref().unwrap_or_default(),
+                None,
+                r,
+            ),
             None if initial => return Ok(true),
-            None => DavResponse::Status { href, status: 404 },
+            None => sink.push(&DavResponse::Status { href, status: 404 }),
         };
-        if let Err(e) = sink.push(&resp) {
+        if let Err(e) = pushed {
             failure = Some(e);
             return Ok(false);
         }

@@ -254,7 +254,11 @@ pub fn read_head(s: &mut TcpStream) -> String {
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         let n = s.read(&mut byte).unwrap();
-        assert!(n > 0, "closed mid-head: {:?}", String::from_utf8_lossy(&head));
+        assert!(
+            n > 0,
+            "closed mid-head: {:?}",
+            String::from_utf8_lossy(&head)
+        );
         head.push(byte[0]);
     }
     String::from_utf8_lossy(&head).into_owned()

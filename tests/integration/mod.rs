@@ -1,3 +1,4 @@
+mod binary;
 mod cli;
 mod clients;
 mod collections;
@@ -8,6 +9,10 @@ mod isolation;
 mod objects;
 mod operations;
 mod reports;
+mod secrets;
+mod shutdown;
+mod slowloris;
+mod storm;
 mod support;
 mod tls;
 mod webhooks;

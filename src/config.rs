@@ -25,6 +25,29 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub ingest: RawIngest,
+    /// Webhook sources declared here instead of (or besides) `tributary source add`.
+    #[serde(default)]
+    pub sources: Vec<SourceDecl>,
+}
+
+/// A `[[sources]]` entry: applied at `serve` start (created or updated).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceDecl {
+    pub id: String,
+    pub user: String,
+    pub calendar: Option<String>,
+    pub priority: Option<i64>,
+    pub privacy: Option<String>,
+    pub policy: Option<String>,
+    pub window_past_days: Option<i64>,
+    pub window_future_days: Option<i64>,
+    /// SHA-256 (hex) of the API key(s) — `tributary source hash-key` prints it; the
+    /// key itself never goes in the file.
+    #[serde(default)]
+    pub api_key_sha256: Vec<String>,
+    /// Or: the name of an environment variable holding the key.
+    pub api_key_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -101,6 +124,7 @@ pub struct Config {
     pub history_retention: Duration,
     pub log_level: String,
     pub log_format: LogFormat,
+    pub sources: Vec<SourceDecl>,
 }
 
 impl Config {
@@ -257,7 +281,26 @@ impl Config {
             "auto" => LogFormat::Human,
             other => bail!("log.format: {other:?} is not one of auto, human, json"),
         };
+        for (i, src) in raw.sources.iter().enumerate() {
+            if src.id.is_empty() || src.user.is_empty() {
+                bail!("sources[{i}]: id and user are required");
+            }
+            if src.api_key_sha256.is_empty() && src.api_key_env.is_none() {
+                bail!(
+                    "sources[{i}] ({}): set api_key_sha256 or api_key_env",
+                    src.id
+                );
+            }
+            if let Some(bad) = src
+                .api_key_sha256
+                .iter()
+                .find(|h| h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()))
+            {
+                bail!("sources[{i}].api_key_sha256: {bad:?} is not a SHA-256 hex digest");
+            }
+        }
         Ok(Config {
+            sources: raw.sources,
             server,
             store: StoreSettings::new(db_path),
             tls,

@@ -88,6 +88,7 @@ fn serve(config: Config) -> Result<()> {
     init_logging(&config.log_level, config.log_format);
     let store = tributary_store::Store::open(&config.store)
         .with_context(|| format!("cannot open database {}", config.store.path.display()))?;
+    source_cmd::apply_declared(&store, &config.sources)?;
     // Store calls run on the blocking pool; SQLite serialises writers and the pool
     // holds 8 connections, so more than a few dozen threads would only add memory.
     let runtime = tokio::runtime::Builder::new_multi_thread()

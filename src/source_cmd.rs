@@ -45,6 +45,9 @@ pub enum SourceCommand {
     },
     /// List sources.
     List,
+    /// Print the SHA-256 of an API key read from standard input, for
+    /// `api_key_sha256` in a `[[sources]]` entry of config.toml.
+    HashKey,
     /// Add a new API key and print it; the old key stays valid until `drop-old-keys`.
     RotateKey {
         /// Source id.
@@ -110,6 +113,7 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
                 println!("API key (shown once, send it as X-API-Key): {key}");
             }
         }
+        SourceCommand::HashKey => println!("{}", tributary_store::source_key_hash(&read_key()?)),
         SourceCommand::List => {
             for s in store.list_sources()? {
                 let keys = store.list_source_keys(&s.id)?.len();
@@ -160,6 +164,52 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
                 }
             );
         }
+    }
+    Ok(())
+}
+
+/// Create or update the sources declared in config.toml (`[[sources]]`).
+pub fn apply_declared(store: &Store, decls: &[crate::config::SourceDecl]) -> Result<()> {
+    for d in decls {
+        let ctx = || format!("sources entry {}", d.id);
+        let owner = store
+            .get_user(&d.user)
+            .map_err(|_| anyhow::anyhow!("sources entry {}: no user named {}", d.id, d.user))?;
+        let cal = calendar_for(store, owner.id, d.calendar.as_deref().unwrap_or(&d.id))
+            .with_context(ctx)?;
+        let mut new = NewSource::new(&d.id, owner.id, cal.id);
+        new.priority = d.priority.unwrap_or(new.priority);
+        if let Some(p) = &d.privacy {
+            new.privacy = Privacy::parse(p).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "sources entry {}: privacy must be full, busy-only or skip-private",
+                    d.id
+                )
+            })?;
+        }
+        if let Some(p) = &d.policy {
+            new.conflict_policy = parse_policy(p).with_context(ctx)?;
+        }
+        new.window_past_days = d.window_past_days.unwrap_or(new.window_past_days);
+        new.window_future_days = d.window_future_days.unwrap_or(new.window_future_days);
+        store.put_source(&new).with_context(ctx)?;
+        let mut hashes: Vec<String> = d
+            .api_key_sha256
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        if let Some(var) = &d.api_key_env {
+            let key = std::env::var(var).map_err(|_| {
+                anyhow::anyhow!(
+                    "sources entry {}: environment variable {var} is not set",
+                    d.id
+                )
+            })?;
+            hashes.push(tributary_store::source_key_hash(key.trim()));
+        }
+        store
+            .put_source_key_hashes(&d.id, &hashes)
+            .with_context(ctx)?;
     }
     Ok(())
 }

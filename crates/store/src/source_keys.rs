@@ -75,6 +75,37 @@ impl Store {
         })
     }
 
+    /// Make the source's keys exactly these SHA-256 digests (hex), keeping rows (and
+    /// their ages) of digests already present. For sources declared in config.toml,
+    /// which names digests, never keys.
+    pub fn put_source_key_hashes(&self, source_id: &str, hashes: &[String]) -> Result<()> {
+        if hashes.len() as i64 > MAX_KEYS_PER_SOURCE {
+            return Err(Error::Conflict("a source holds at most two keys".into()));
+        }
+        self.write(|tx| {
+            get_source_tx(tx, source_id)?;
+            let existing: Vec<String> = {
+                let mut stmt =
+                    tx.prepare("SELECT key_hash FROM source_keys WHERE source_id = ?1")?;
+                let rows = stmt.query_map([source_id], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<Vec<String>>>()?
+            };
+            for old in existing.iter().filter(|h| !hashes.contains(h)) {
+                tx.execute(
+                    "DELETE FROM source_keys WHERE source_id = ?1 AND key_hash = ?2",
+                    params![source_id, old],
+                )?;
+            }
+            for new in hashes.iter().filter(|h| !existing.contains(h)) {
+                tx.execute(
+                    "INSERT INTO source_keys (source_id, key_hash, created_at) VALUES (?1, ?2, ?3)",
+                    params![source_id, new.to_ascii_lowercase(), now()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
     /// The keys of a source, oldest first.
     pub fn list_source_keys(&self, source_id: &str) -> Result<Vec<SourceKey>> {
         self.with_conn(|c| {

@@ -67,6 +67,7 @@ pub struct RawServer {
     pub max_connections: Option<usize>,
     pub header_timeout_secs: Option<u64>,
     pub body_timeout_secs: Option<u64>,
+    pub http_redirect_listen: Option<String>,
     pub max_instances: Option<u32>,
     pub trusted_proxies: Option<Vec<String>>,
 }
@@ -125,6 +126,8 @@ pub struct Config {
     pub log_level: String,
     pub log_format: LogFormat,
     pub sources: Vec<SourceDecl>,
+    /// A plain-HTTP listener that only redirects to HTTPS.
+    pub http_redirect: Option<SocketAddr>,
 }
 
 impl Config {
@@ -271,6 +274,15 @@ impl Config {
             u64::from(positive("ingest.history_retention_days", history_days as usize)? as u32)
                 * 86_400,
         );
+        let http_redirect = match &raw.server.http_redirect_listen {
+            None => None,
+            Some(_) if tls.is_none() => {
+                bail!("server.http_redirect_listen: only with [tls] (it redirects to HTTPS)")
+            }
+            Some(l) => Some(l.parse::<SocketAddr>().map_err(|_| {
+                anyhow::anyhow!("server.http_redirect_listen: {l:?} is not an IP:PORT address")
+            })?),
+        };
         server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
         server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
         let log_format = match raw.log.format.as_deref().unwrap_or("auto") {
@@ -300,6 +312,7 @@ impl Config {
             }
         }
         Ok(Config {
+            http_redirect,
             sources: raw.sources,
             server,
             store: StoreSettings::new(db_path),

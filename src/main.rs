@@ -113,6 +113,13 @@ fn serve(config: Config) -> Result<()> {
         // Always handle SIGHUP (systemctl reload): its default action ends the process.
         #[cfg(unix)]
         tokio::spawn(tributary_server::tls::reload_on_sighup(tls.clone()));
+        if let Some(addr) = config.http_redirect {
+            let plain = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            tracing::info!(address = %addr, "redirecting plain HTTP to HTTPS");
+            tokio::spawn(tributary_server::redirect::serve_redirect(plain, config.server.listen.port(), shutdown_signal()));
+        }
         let ctx = tributary_server::Context::new(store.clone(), config.server.clone());
         tokio::spawn(prune_periodically(store.clone(), config.tombstone_retention, config.history_retention));
         tributary_server::serve_with(listener, ctx, tls, shutdown_signal()).await?;

@@ -61,3 +61,40 @@ async fn metrics_token_and_switch() {
     let s = TestServer::with_settings(off).await;
     s.req("GET", "/metrics").send().await.status(404);
 }
+
+#[tokio::test]
+async fn http2_prior_knowledge_is_served() {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let s = TestServer::start().await;
+    let stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    use base64::Engine;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", ALICE.0, ALICE.1))
+    );
+    // Two requests multiplexed on one connection.
+    let mut answers = Vec::new();
+    for path in [CAL, HOME] {
+        let req = hyper::Request::builder()
+            .method("PROPFIND")
+            .uri(format!("http://{}{path}", s.addr))
+            .header("Authorization", &auth)
+            .header("Depth", "0")
+            .body(Full::new(bytes::Bytes::from(propfind("<d:displayname/>"))))
+            .unwrap();
+        answers.push(sender.send_request(req));
+    }
+    for a in answers {
+        let resp = a.await.unwrap();
+        assert_eq!(resp.status(), 207);
+        assert_eq!(resp.version(), hyper::Version::HTTP_2);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("<D:multistatus"));
+    }
+}

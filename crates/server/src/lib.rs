@@ -14,6 +14,7 @@ mod handlers;
 pub mod metrics;
 pub mod path;
 mod props;
+pub mod redirect;
 mod serve;
 pub mod tls;
 

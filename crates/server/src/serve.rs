@@ -7,10 +7,10 @@ use crate::path::{self, Target};
 use crate::tls::ReloadableAcceptor;
 use crate::Context;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,7 +80,7 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Serve HTTP/1.1 on one accepted (and, with TLS, handshaken) connection until the
+/// Serve HTTP/1.1 or HTTP/2 on one accepted (and, with TLS, handshaken) connection until the
 /// client leaves or shutdown is signalled.
 async fn serve_connection<I>(io: I, ctx: Context, mut stop: watch::Receiver<bool>, peer: SocketAddr)
 where
@@ -92,10 +92,17 @@ where
         req.extensions_mut().insert(Peer(peer));
         async move { Ok::<_, std::convert::Infallible>(handle(ctx, req).await) }
     });
-    let mut builder = http1::Builder::new();
+    // HTTP/1.1, and HTTP/2 when the client asks for it (ALPN over TLS, or the h2
+    // preface in clear text).
+    let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
+        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(64);
     let conn = builder.serve_connection(io, svc);
     tokio::pin!(conn);
     tokio::select! {

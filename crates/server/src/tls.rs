@@ -7,10 +7,8 @@
 //! touched, so nothing in flight breaks. A reload that fails (missing file, key not
 //! matching the certificate) keeps the previous certificate in service.
 //!
-//! ALPN offers only `http/1.1` because hyper is built with `http1` alone. Serving HTTP/2
-//! would need hyper's `http2` feature, `hyper_util::server::conn::auto::Builder` (feature
-//! `server-auto` of hyper-util) in the accept loop, and `h2` listed first in
-//! [`ALPN_PROTOCOLS`].
+//! ALPN offers `h2` first, then `http/1.1`; the accept loop serves both through
+//! `hyper_util::server::conn::auto::Builder`.
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -23,7 +21,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 /// Protocols offered in ALPN, most preferred first.
-pub const ALPN_PROTOCOLS: &[&[u8]] = &[b"http/1.1"];
+pub const ALPN_PROTOCOLS: &[&[u8]] = &[b"h2", b"http/1.1"];
 
 /// Where the certificate and key live (from `[tls]` in config.toml).
 #[derive(Debug, Clone, PartialEq, Eq)]

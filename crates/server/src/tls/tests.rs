@@ -212,5 +212,8 @@ fn chain_and_key_in_one_file_load() {
     let both = format!("{cert}{key}");
     let settings = write_pair(&dir, "both", &both, &both);
     let config = load_server_config(&settings).expect("load");
-    assert_eq!(config.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    assert_eq!(
+        config.alpn_protocols,
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    );
 }

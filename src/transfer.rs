@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use tributary_calendar::Limits;
-use tributary_store::{Collection, CollectionKind, NewCollection, Preconditions, Store};
+use tributary_store::{Collection, CollectionKind, NewCollection, Store};
 
 /// The media type stored for calendar objects (as the PUT handler stores it).
 pub const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
@@ -125,31 +125,38 @@ pub fn import_text(
             message: s.message,
         }));
     let mut existing = Existing::load(store, cal.id)?;
+    let mut batch: Vec<Pending<'_>> = Vec::new();
     for (i, object) in objects.iter().enumerate() {
-        if let Err(message) = import_one(store, cal, object, opts, &mut existing, &mut summary) {
-            summary.errors.push(ImportError {
+        match import_one(store, cal, object, opts, &mut existing, &mut summary) {
+            Ok(Some(p)) => batch.push(p),
+            Ok(None) => {}
+            Err(message) => summary.errors.push(ImportError {
                 uid: Some(object.uid.clone()),
                 line: object.line,
                 message,
-            });
+            }),
+        }
+        if batch.len() >= BATCH {
+            flush(store, cal, &mut batch, &mut summary)?;
         }
         if (i + 1) % PROGRESS_EVERY == 0 {
             progress(i + 1, objects.len());
         }
     }
+    flush(store, cal, &mut batch, &mut summary)?;
     summary.errors.sort_by_key(|e| e.line);
     Ok(summary)
 }
 
 /// Validate and store one object, as the PUT handler would (RFC 4791 §5.3.2.1).
-fn import_one(
+fn import_one<'a>(
     store: &Store,
     cal: &Collection,
-    object: &ics::ObjectText,
+    object: &'a ics::ObjectText,
     opts: &ImportOptions,
     existing: &mut Existing,
     summary: &mut ImportSummary,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<Option<Pending<'a>>, String> {
     let bytes = object.text.as_bytes();
     if bytes.len() > opts.max_resource_bytes {
         return Err(format!(
@@ -173,29 +180,58 @@ fn import_one(
                 .map_err(|e| e.to_string())?;
             if body == bytes {
                 summary.unchanged += 1;
-                return Ok(());
+                return Ok(None);
             }
             name.clone()
         }
         None => existing.new_name(&index.uid)?,
     };
-    let outcome = store
-        .put_resource(
-            cal.id,
-            &name,
-            bytes,
-            CALENDAR_TYPE,
-            Some(&index),
-            &Preconditions::default(),
-        )
-        .map_err(|e| e.to_string())?;
-    if outcome.created {
-        summary.created += 1;
-    } else {
-        summary.updated += 1;
-    }
     existing.names.insert(name.clone());
-    existing.by_uid.insert(index.uid, name);
+    existing.by_uid.insert(index.uid.clone(), name.clone());
+    Ok(Some(Pending {
+        object,
+        name,
+        index,
+    }))
+}
+
+/// Objects written per transaction: one fsync for many events instead of one each.
+const BATCH: usize = 500;
+
+/// A validated object waiting for its batch.
+struct Pending<'a> {
+    object: &'a ics::ObjectText,
+    name: String,
+    index: tributary_calendar::ObjectIndex,
+}
+
+/// Write the pending objects in one transaction and count the outcomes.
+fn flush(
+    store: &Store,
+    cal: &Collection,
+    batch: &mut Vec<Pending<'_>>,
+    summary: &mut ImportSummary,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<(&str, &[u8], &tributary_calendar::ObjectIndex)> = batch
+        .iter()
+        .map(|p| (p.name.as_str(), p.object.text.as_bytes(), &p.index))
+        .collect();
+    let results = store.put_resources(cal.id, &items, CALENDAR_TYPE)?;
+    for (p, r) in batch.iter().zip(results) {
+        match r {
+            Ok(o) if o.created => summary.created += 1,
+            Ok(_) => summary.updated += 1,
+            Err(e) => summary.errors.push(ImportError {
+                uid: Some(p.index.uid.clone()),
+                line: p.object.line,
+                message: e.to_string(),
+            }),
+        }
+    }
+    batch.clear();
     Ok(())
 }
 

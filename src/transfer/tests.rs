@@ -150,7 +150,11 @@ fn existing_uid_under_another_name_is_updated_in_place() {
     // A client created the object under its own name first.
     let text = body(&store, &cal, "single@example.com.ics");
     store
-        .delete_resource(cal.id, "single@example.com.ics", &Preconditions::default())
+        .delete_resource(
+            cal.id,
+            "single@example.com.ics",
+            &tributary_store::Preconditions::default(),
+        )
         .unwrap();
     let index = tributary_calendar::parse_object(text.as_bytes(), &Limits::default()).unwrap();
     store
@@ -160,7 +164,7 @@ fn existing_uid_under_another_name_is_updated_in_place() {
             text.as_bytes(),
             CALENDAR_TYPE,
             Some(&index),
-            &Preconditions::default(),
+            &tributary_store::Preconditions::default(),
         )
         .unwrap();
     let changed = TEAM.replace("SUMMARY:Lunch", "SUMMARY:Late lunch");

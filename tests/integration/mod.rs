@@ -3,6 +3,7 @@ mod cli;
 mod clients;
 mod collections;
 mod copymove;
+mod data;
 mod declared;
 mod discovery;
 mod hostile;

@@ -209,6 +209,39 @@ impl Store {
         self.write(|tx| put_resource_tx(tx, coll, name, body, content_type, index, pre))
     }
 
+    /// Create or replace many calendar objects of one collection in one durable
+    /// transaction (bulk import): each item runs in its own savepoint, so one that
+    /// fails (a UID conflict, say) is rolled back alone and reported in its slot.
+    pub fn put_resources(
+        &self,
+        coll: i64,
+        items: &[(&str, &[u8], &ObjectIndex)],
+        content_type: &str,
+    ) -> Result<Vec<Result<PutOutcome>>> {
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(items.len());
+            for (name, body, index) in items {
+                tx.execute_batch("SAVEPOINT item")?;
+                let r = put_resource_tx(
+                    tx,
+                    coll,
+                    name,
+                    body,
+                    content_type,
+                    Some(index),
+                    &Preconditions::default(),
+                );
+                if r.is_ok() {
+                    tx.execute_batch("RELEASE item")?;
+                } else {
+                    tx.execute_batch("ROLLBACK TO item; RELEASE item")?;
+                }
+                out.push(r);
+            }
+            Ok(out)
+        })
+    }
+
     /// Delete a resource; `NotFound` when absent, `PreconditionFailed` when If-Match fails.
     pub fn delete_resource(&self, coll: i64, name: &str, pre: &Preconditions) -> Result<()> {
         self.write(|tx| delete_resource_tx(tx, coll, name, pre))

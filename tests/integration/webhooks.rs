@@ -326,3 +326,181 @@ async fn management_api_needs_admin_credentials_and_hides_secrets() {
         )
         .lacks(KEY);
 }
+
+fn meeting(id: &str, subject: &str, sensitivity: &str, modified: &str) -> String {
+    format!(
+        r#"{{"id": "{id}", "iCalUId": "040000008200E00074C5B7101A82E008000000001", "organizer": "boss@example.com",
+        "subject": "{subject}", "start": "2026-12-10T09:00:00.0000000", "end": "2026-12-10T10:00:00.0000000",
+        "sensitivity": "{sensitivity}", "lastModifiedDateTime": "{modified}"}}"#
+    )
+}
+
+async fn add_source(
+    s: &TestServer,
+    id: &str,
+    priority: i64,
+    privacy: tributary_store::Privacy,
+    key: &str,
+) {
+    let alice = s.store.get_user(ALICE.0).unwrap();
+    let cal = s.store.get_collection(alice.id, "default").unwrap();
+    let mut src = NewSource::new(id, alice.id, cal.id);
+    src.priority = priority;
+    src.privacy = privacy;
+    s.store.put_source(&src).unwrap();
+    s.store.replace_source_keys(id, key).unwrap();
+}
+
+fn post_as(s: &TestServer, source: &str, key: &str, body: &str) -> Req {
+    s.req("POST", "/api/webhook/event/created")
+        .header("X-API-Key", key)
+        .header("X-Calendar-Source", source)
+        .body(body)
+}
+
+#[tokio::test]
+async fn a_re_keyed_id_updates_the_same_object() {
+    let s = server().await;
+    let first = post(
+        &s,
+        "created",
+        &meeting("old-id", "Planning", "normal", "2026-11-20T10:00:00Z"),
+    )
+    .send()
+    .await;
+    first.status(200).contains("\"created\"");
+    // Accepting the invitation changes the Exchange id; iCalUId, organizer and start stay.
+    let second = post(
+        &s,
+        "created",
+        &meeting(
+            "new-id",
+            "Planning (accepted)",
+            "normal",
+            "2026-11-20T11:00:00Z",
+        ),
+    )
+    .send()
+    .await;
+    second.status(200);
+    assert!(
+        second.body.contains("\"updated\"") || second.body.contains("\"unchanged\""),
+        "{}",
+        second.body
+    );
+    assert_eq!(href_of(&first), href_of(&second));
+    let list = s
+        .alice("PROPFIND", CAL)
+        .depth("1")
+        .xml(&propfind("<d:getetag/>"))
+        .send()
+        .await;
+    assert_eq!(member_count(&list), 1, "{}", list.body);
+}
+
+#[tokio::test]
+async fn one_meeting_from_two_sources_shows_once_with_the_higher_priority_version() {
+    let s = server().await; // m365-tenant1 has the default priority 10
+    add_source(
+        &s,
+        "m365-tenant2",
+        1,
+        tributary_store::Privacy::Full,
+        "tenant2-key-0123456789abcdef",
+    )
+    .await;
+    post(
+        &s,
+        "created",
+        &meeting("t1-id", "From tenant 1", "normal", "2026-11-20T10:00:00Z"),
+    )
+    .send()
+    .await
+    .status(200);
+    post_as(
+        &s,
+        "m365-tenant2",
+        "tenant2-key-0123456789abcdef",
+        &meeting("t2-id", "From tenant 2", "normal", "2026-11-20T10:00:00Z"),
+    )
+    .send()
+    .await
+    .status(200);
+    let list = s
+        .alice("PROPFIND", CAL)
+        .depth("1")
+        .xml(&propfind("<d:getetag/>"))
+        .send()
+        .await;
+    assert_eq!(
+        member_count(&list),
+        1,
+        "one meeting, one event: {}",
+        list.body
+    );
+    let q = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>"#;
+    s.alice("REPORT", CAL)
+        .depth("1")
+        .xml(q)
+        .send()
+        .await
+        .status(207)
+        .contains("From tenant 2")
+        .lacks("From tenant 1");
+}
+
+#[tokio::test]
+async fn privacy_modes_shape_what_is_stored() {
+    let s = server().await;
+    add_source(
+        &s,
+        "busy",
+        5,
+        tributary_store::Privacy::BusyOnly,
+        "busy-key-0123456789abcdef",
+    )
+    .await;
+    add_source(
+        &s,
+        "skip",
+        5,
+        tributary_store::Privacy::SkipPrivate,
+        "skip-key-0123456789abcdef",
+    )
+    .await;
+    let private = |id: &str| {
+        format!(
+            r#"{{"id": "{id}", "subject": "Therapy", "location": "Dr. X", "start": "2026-12-11T09:00:00.0000000", "end": "2026-12-11T10:00:00.0000000", "sensitivity": "private"}}"#
+        )
+    };
+    // full: kept as sent, marked private
+    let full = post(&s, "created", &private("p-full")).send().await;
+    s.alice("GET", &href_of(&full))
+        .send()
+        .await
+        .contains("SUMMARY:Therapy")
+        .contains("CLASS:PRIVATE");
+    // busy-only: title "Busy", no details
+    let busy = post_as(&s, "busy", "busy-key-0123456789abcdef", &private("p-busy"))
+        .send()
+        .await;
+    s.alice("GET", &href_of(&busy))
+        .send()
+        .await
+        .contains("SUMMARY:Busy")
+        .lacks("Therapy")
+        .lacks("Dr. X");
+    // skip-private: not ingested at all
+    post_as(&s, "skip", "skip-key-0123456789abcdef", &private("p-skip"))
+        .send()
+        .await
+        .status(200)
+        .contains("\"ignored\"");
+    let list = s
+        .alice("PROPFIND", CAL)
+        .depth("1")
+        .xml(&propfind("<d:getetag/>"))
+        .send()
+        .await;
+    assert_eq!(member_count(&list), 2, "{}", list.body);
+}

@@ -5,7 +5,6 @@ use super::{calendar_of, floating_zone, push_object, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
-use crate::props::PropEnv;
 use crate::{path, Context};
 use hyper::Response;
 use tributary_calendar::filter::{CompFilter, TimeRange};
@@ -39,16 +38,7 @@ pub(super) fn handle(
     let floating =
         floating_zone(timezone.as_deref()).or_else(|| floating_zone(cal.props.timezone.as_deref()));
     Ok(crate::handlers::stream::multistatus(move |sink| {
-        let r = RenderEnv {
-            fast: crate::props::fast_plan(&props.props),
-            props: &props,
-            env: PropEnv {
-                user: &user,
-                max_resource_bytes,
-            },
-            floating,
-            limits,
-        };
+        let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
         let mut failure = None;
         let res = store.for_each_candidate(
             cal.id,

@@ -82,6 +82,28 @@ pub(crate) fn floating_zone(text: Option<&str>) -> Option<chrono_tz::Tz> {
     tributary_calendar::resolve_tzid(name.trim())
 }
 
+impl<'a> RenderEnv<'a> {
+    /// The rendering settings of one report.
+    pub(crate) fn new(
+        props: &'a PropRequest,
+        user: &'a tributary_store::User,
+        max_resource_bytes: usize,
+        floating: Option<chrono_tz::Tz>,
+        limits: Limits,
+    ) -> Self {
+        RenderEnv {
+            fast: crate::props::fast_plan(&props.props),
+            props,
+            env: PropEnv {
+                user,
+                max_resource_bytes,
+            },
+            floating,
+            limits,
+        }
+    }
+}
+
 /// Everything a report needs to render one calendar object.
 pub(crate) struct RenderEnv<'a> {
     pub props: &'a PropRequest,

@@ -6,7 +6,6 @@ use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
 use crate::path::{self, Target};
-use crate::props::PropEnv;
 use crate::Context;
 use hyper::Response;
 use std::collections::HashMap;
@@ -32,16 +31,7 @@ pub(super) fn handle(
     };
     let floating = floating_zone(cal.props.timezone.as_deref());
     Ok(crate::handlers::stream::multistatus(move |sink| {
-        let r = RenderEnv {
-            fast: crate::props::fast_plan(&props.props),
-            props: &props,
-            env: PropEnv {
-                user: &user,
-                max_resource_bytes,
-            },
-            floating,
-            limits,
-        };
+        let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
         let mut collections: HashMap<String, Option<Collection>> = HashMap::new();
         for href in hrefs {
             let found = locate(&store, &user, &href, &mut collections);

@@ -13,7 +13,7 @@ use crate::handlers::propfind::build_propstats;
 use crate::handlers::stream::Sink;
 use crate::handlers::{Request, Resolved};
 use crate::path;
-use crate::props::{PropEnv, Subject};
+use crate::props::Subject;
 use crate::Context;
 use hyper::{Response, StatusCode};
 use tributary_calendar::Limits;
@@ -55,16 +55,13 @@ pub(super) async fn handle(
     };
     let initial = token.is_none();
     Ok(crate::handlers::stream::multistatus(move |sink| {
-        let r = RenderEnv {
-            fast: crate::props::fast_plan(&props.props),
-            props: &props,
-            env: PropEnv {
-                user: &user,
-                max_resource_bytes,
-            },
-            floating: floating_zone(coll.props.timezone.as_deref()),
+        let r = RenderEnv::new(
+            &props,
+            &user,
+            max_resource_bytes,
+            floating_zone(coll.props.timezone.as_deref()),
             limits,
-        };
+        );
         let (last, truncated) = if coll.kind == CollectionKind::Home {
             home_members(&store, &user, &coll, since, limit, initial, &r, sink)?
         } else {

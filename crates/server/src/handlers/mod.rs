@@ -115,37 +115,44 @@ pub(crate) async fn resolve(
         } if *u == user.name => (segments.clone(), user.id),
         _ => return Err(not_found),
     };
-    ctx.blocking(move |s| {
-        let path = segments.join("/");
-        match s.get_collection(owner, &path) {
-            Ok(c) => return Ok(Resolved::Collection(c)),
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let name = segments.last().cloned().unwrap_or_default();
-        let parent_path = segments[..segments.len().saturating_sub(1)].join("/");
-        let parent = match s.get_collection(owner, &parent_path) {
-            Ok(p) => p,
-            Err(StoreError::NotFound) => {
-                return Ok(Resolved::Missing {
-                    parent: None,
-                    path,
-                    name,
-                })
-            }
-            Err(e) => return Err(e.into()),
-        };
-        match s.get_resource(parent.id, &name) {
-            Ok(meta) => Ok(Resolved::Resource(parent, meta)),
-            Err(StoreError::NotFound) => Ok(Resolved::Missing {
-                parent: Some(parent),
+    ctx.blocking(move |s| resolve_home(s, owner, &segments))
+        .await
+}
+
+/// Look up home-relative `segments` of `owner`'s home, on the blocking pool.
+pub(crate) fn resolve_home(
+    s: &tributary_store::Store,
+    owner: i64,
+    segments: &[String],
+) -> Result<Resolved, DavError> {
+    let path = segments.join("/");
+    match s.get_collection(owner, &path) {
+        Ok(c) => return Ok(Resolved::Collection(c)),
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let name = segments.last().cloned().unwrap_or_default();
+    let parent_path = segments[..segments.len().saturating_sub(1)].join("/");
+    let parent = match s.get_collection(owner, &parent_path) {
+        Ok(p) => p,
+        Err(StoreError::NotFound) => {
+            return Ok(Resolved::Missing {
+                parent: None,
                 path,
                 name,
-            }),
-            Err(e) => Err(e.into()),
+            })
         }
-    })
-    .await
+        Err(e) => return Err(e.into()),
+    };
+    match s.get_resource(parent.id, &name) {
+        Ok(meta) => Ok(Resolved::Resource(parent, meta)),
+        Err(StoreError::NotFound) => Ok(Resolved::Missing {
+            parent: Some(parent),
+            path,
+            name,
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A response with a status, optional headers and an empty body.

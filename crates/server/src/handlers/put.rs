@@ -1,60 +1,67 @@
 //! PUT (RFC 4918 §9.7, RFC 4791 §5.3.2): calendar objects are validated against the
 //! §5.3.2.1 preconditions and stored byte for byte; other collections take any bytes.
 
-use super::{preconditions, resolve, status, Request, Resolved};
+use super::{preconditions, resolve, resolve_home, status, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
+use crate::path::Target;
 use crate::{path, Context};
 use hyper::{Response, StatusCode};
 use tributary_calendar::{Limits, ObjectIndex};
 use tributary_store::{Collection, CollectionKind, Error as StoreError};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
-    let (parent, name) = match resolve(ctx, &req.user, &req.target).await? {
-        Resolved::Resource(parent, meta) => (parent, meta.name),
-        Resolved::Missing {
-            parent: Some(parent),
-            name,
-            ..
-        } => (parent, name),
-        // RFC 4918 §9.7.1: no intermediate collections are created.
-        Resolved::Missing { parent: None, .. } => {
-            return Err(DavError::Status(StatusCode::CONFLICT))
+    // Resolution, validation and the write run in one trip to the blocking pool.
+    let segments = match &req.target {
+        Target::Home { user, segments, .. } if *user == req.user.name => segments.clone(),
+        _ => {
+            // Not in the user's home: resolve answers 404 (other homes) or names
+            // something PUT cannot replace.
+            resolve(ctx, &req.user, &req.target).await?;
+            return Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED));
         }
-        _ => return Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
     };
-    if parent.kind == CollectionKind::Home {
-        return Err(DavError::Text(
-            StatusCode::FORBIDDEN,
-            "resources go in a calendar or collection, not the calendar home".into(),
-        ));
-    }
     let content_type = req
         .header("content-type")
         .unwrap_or("application/octet-stream")
         .to_string();
-    let index = if parent.kind == CollectionKind::Calendar {
-        Some(check_calendar_object(
-            ctx,
-            &parent,
-            &content_type,
-            &req.body,
-        )?)
-    } else {
-        None
-    };
     let pre = preconditions(&req);
-    let owner = req.user.name.clone();
+    let (owner_id, owner) = (req.user.id, req.user.name.clone());
     let body = req.body;
-    let coll_id = parent.id;
-    let stored_type = if index.is_some() {
-        "text/calendar; charset=utf-8".to_string()
-    } else {
-        content_type
-    };
+    let ctx2 = ctx.clone();
     let outcome = ctx
         .blocking(move |s| {
-            match s.put_resource(coll_id, &name, &body, &stored_type, index.as_ref(), &pre) {
+            let (parent, name) = match resolve_home(s, owner_id, &segments)? {
+                Resolved::Resource(parent, meta) => (parent, meta.name),
+                Resolved::Missing {
+                    parent: Some(parent),
+                    name,
+                    ..
+                } => (parent, name),
+                // RFC 4918 §9.7.1: no intermediate collections are created.
+                Resolved::Missing { parent: None, .. } => {
+                    return Err(DavError::Status(StatusCode::CONFLICT))
+                }
+                _ => return Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
+            };
+            if parent.kind == CollectionKind::Home {
+                return Err(DavError::Text(
+                    StatusCode::FORBIDDEN,
+                    "resources go in a calendar or collection, not the calendar home".into(),
+                ));
+            }
+            let index = match parent.kind {
+                CollectionKind::Calendar => {
+                    Some(check_calendar_object(&ctx2, &parent, &content_type, &body)?)
+                }
+                _ => None,
+            };
+            let stored_type = if index.is_some() {
+                "text/calendar; charset=utf-8"
+            } else {
+                content_type.as_str()
+            };
+            match s.put_resource(parent.id, &name, &body, stored_type, index.as_ref(), &pre) {
                 Err(StoreError::UidConflict(other)) => {
                     Err(uid_conflict(&owner, &parent.path, &other))
                 }

@@ -22,6 +22,7 @@
 
 mod alarm;
 mod data;
+mod digest;
 mod duration;
 mod error;
 pub mod filter;
@@ -44,6 +45,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use digest::{digest_overlaps, MAX_DIGEST_INSTANCES};
 pub use error::{Error, Result};
 pub use tz::resolve_tzid;
 
@@ -119,6 +121,9 @@ pub struct ObjectIndex {
     /// RFC 4791 §9.9 time-range by itself (start < DTEND AND end > DTSTART), without
     /// parsing the object again.
     pub exact_span: bool,
+    /// For bounded recurring VEVENTs with exact times: every instance's UTC span,
+    /// encoded (see [`digest_overlaps`]), so a time-range is decided without parsing.
+    pub instances: Option<Vec<u8>>,
 }
 
 /// Parses and validates a calendar object resource as a client PUTs it
@@ -149,6 +154,11 @@ pub fn parse_object(data: &[u8], limits: &Limits) -> Result<ObjectIndex> {
         }
         _ => false,
     };
+    let instances = if has_recurrence && last_end.is_some() {
+        digest::digest(&root, object.kind, &zones, limits)
+    } else {
+        None
+    };
     Ok(ObjectIndex {
         uid: object.uid,
         component: object.kind,
@@ -156,5 +166,6 @@ pub fn parse_object(data: &[u8], limits: &Limits) -> Result<ObjectIndex> {
         last_end,
         has_recurrence,
         exact_span,
+        instances,
     })
 }

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0001_initial.sql"),
     include_str!("../../../schema/0002_ingest.sql"),
     include_str!("../../../schema/0003_exact_span.sql"),
+    include_str!("../../../schema/0004_instance_digest.sql"),
 ];
 
 /// The schema version this binary writes.

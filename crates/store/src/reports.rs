@@ -4,6 +4,7 @@
 use crate::resources::{meta_from_row, ResourceMeta, META_COLUMNS};
 use crate::{Result, Store};
 use rusqlite::params;
+use tributary_calendar::filter::TimeRange;
 
 /// One member change since a token (RFC 6578 §3.5), newest state per member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +41,8 @@ impl Store {
             // a VTODO due exactly at `end` matches too, hence <=.
             let sql = format!(
                 "SELECT {META_COLUMNS}, exact_span,
-                        CASE WHEN ?5 AND exact_span = 1 AND NOT ?6 THEN NULL ELSE body END
+                        CASE WHEN ?5 AND (exact_span = 1 OR instances IS NOT NULL) AND NOT ?6 THEN NULL ELSE body END,
+                        CASE WHEN ?5 THEN instances END
                  FROM resources WHERE collection_id = ?1
                  AND (?2 IS NULL OR component = ?2)
                  AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)
@@ -52,8 +54,14 @@ impl Store {
             let mut rows = stmt.query(params![coll, component, start, end, decide_exact, bodies_when_decided])?;
             while let Some(r) = rows.next()? {
                 let meta = meta_from_row(r)?;
-                let decided = decide_exact && r.get::<_, bool>(8)?;
                 let body: Option<Vec<u8>> = r.get(9)?;
+                let digest: Option<Vec<u8>> = r.get(10)?;
+                let decided = match digest {
+                    // A pre-digested recurring event: decided per instance here.
+                    Some(d) if !tributary_calendar::digest_overlaps(&d, &TimeRange { start, end }) => continue,
+                    Some(_) => true,
+                    None => decide_exact && r.get::<_, bool>(8)?,
+                };
                 f(meta, decided, body)?;
             }
             Ok(())
@@ -200,6 +208,7 @@ mod tests {
             last_end: last,
             has_recurrence: false,
             exact_span: false,
+            instances: None,
         }
     }
 

@@ -154,20 +154,21 @@ pub(crate) fn put_resource_tx(
         ),
         None => (None, None, None, None, false, false),
     };
+    let digest = index.and_then(|ix| ix.instances.as_deref());
     let t = now();
     match &current {
         Some((id, _)) => {
             tx.prepare_cached(
-                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, body = ?5, modified_at = ?6, uid = ?7, component = ?8, first_start = ?9, last_end = ?10, has_recurrence = ?11, exact_span = ?12 WHERE id = ?1",
+                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, body = ?5, modified_at = ?6, uid = ?7, component = ?8, first_start = ?9, last_end = ?10, has_recurrence = ?11, exact_span = ?12, instances = ?13 WHERE id = ?1",
             )?
-            .execute(params![id, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact])?;
+            .execute(params![id, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact, digest])?;
         }
         None => {
             tx.prepare_cached(
-                "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
-            .execute(params![coll, name, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact])?;
+            .execute(params![coll, name, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact, digest])?;
         }
     }
     record_change_tx(tx, coll, name, false)?;

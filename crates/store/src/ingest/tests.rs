@@ -23,6 +23,7 @@ fn index(uid: &str) -> ObjectIndex {
         last_end: Some(4600),
         has_recurrence: false,
         exact_span: false,
+        instances: None,
     }
 }
 

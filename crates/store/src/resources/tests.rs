@@ -10,6 +10,7 @@ fn index(uid: &str) -> ObjectIndex {
         last_end: Some(3600),
         has_recurrence: false,
         exact_span: false,
+        instances: None,
     }
 }
 

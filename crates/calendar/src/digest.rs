@@ -70,7 +70,7 @@ pub(crate) fn digest(
 /// parsing matcher uses. A malformed digest counts as overlapping (the caller then
 /// returns the object rather than missing it).
 pub fn digest_overlaps(blob: &[u8], range: &TimeRange) -> bool {
-    if blob.is_empty() || blob.len() % RECORD != 0 {
+    if blob.is_empty() || !blob.len().is_multiple_of(RECORD) {
         return true;
     }
     blob.chunks_exact(RECORD).any(|r| {

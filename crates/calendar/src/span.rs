@@ -92,6 +92,12 @@ pub(crate) fn component_extent(
     zones: &ZoneTable,
     limits: &Limits,
 ) -> Result<Extent> {
+    // A VFREEBUSY without both DTSTART and DTEND is matched by its FREEBUSY periods
+    // (RFC 4791 §9.9), which the span does not model: such objects are always
+    // candidates and the matcher decides (found by the recurrence_time_range fuzzer).
+    if kind == ComponentKind::FreeBusy && !(comp.has("DTSTART") && comp.has("DTEND")) {
+        return Ok(Extent::Undated);
+    }
     let Some(timing) = timing(comp, kind, zones)? else {
         return Ok(Extent::Undated);
     };

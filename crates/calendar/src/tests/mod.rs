@@ -233,3 +233,35 @@ fn vtimezone_and_valarm_are_allowed_beside_the_component() {
     assert_eq!(idx.last_end, Some(utc(2024, 1, 15, 10, 0, 0)));
     assert!(!idx.has_recurrence);
 }
+
+/// Found by the recurrence_time_range fuzzer: a VFREEBUSY with DTSTART but no DTEND is
+/// matched through its FREEBUSY periods, so its index must not rule out later ranges.
+#[test]
+fn fuzz_regression_recurrence_time_range_4b88bf12() {
+    let input = include_bytes!("../../tests/fuzz-regressions/recurrence_time_range_4b88bf12.bin");
+    let ics = &input[16..];
+    let index = crate::parse_object(ics, &crate::Limits::default()).expect("valid object");
+    assert_eq!(
+        index.first_start, None,
+        "FREEBUSY periods are not in the span: always a candidate"
+    );
+    let parsed = crate::query::parse_stored(ics, &crate::Limits::default()).unwrap();
+    let range = crate::filter::TimeRange {
+        start: Some(1136160000),
+        end: Some(1136419197),
+    };
+    let filter = crate::filter::CompFilter {
+        name: "VCALENDAR".into(),
+        is_not_defined: false,
+        time_range: None,
+        prop_filters: vec![],
+        comp_filters: vec![crate::filter::CompFilter {
+            name: "VFREEBUSY".into(),
+            is_not_defined: false,
+            time_range: Some(range),
+            prop_filters: vec![],
+            comp_filters: vec![],
+        }],
+    };
+    assert!(parsed.matches(&filter, None, &crate::Limits::default()));
+}

@@ -79,7 +79,7 @@ pub(crate) fn expand(
         // No end: only the first instance matters (for first_start).
         (run(&set, 1)?.dates, true)
     };
-    out.open |= open;
+    out.open |= open || crate::rule::unreliable(comp);
     out.instances = dates
         .iter()
         .map(|d| Instance {

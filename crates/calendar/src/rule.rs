@@ -96,3 +96,26 @@ fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
     };
     Some(frame_datetime(frame, wall)?.with_timezone(&RTz::UTC))
 }
+
+/// Rules the `rrule` crate is known to expand incompletely: BYSETPOS together with an
+/// ordinal BYDAY (`1FR`). It gives up after many empty periods and reports a COUNT
+/// rule as finished early (found by the ical_parse_index fuzzer). For those, whatever
+/// follows the instances seen is treated as unknown (open-ended index, matching every
+/// later range) rather than as absent.
+pub(crate) fn unreliable(comp: &Node) -> bool {
+    comp.props("RRULE").any(|p| {
+        let v = p.value.to_ascii_uppercase();
+        let has_setpos = v.split(';').any(|part| part.starts_with("BYSETPOS="));
+        let ordinal_day = v
+            .split(';')
+            .filter_map(|part| part.strip_prefix("BYDAY="))
+            .flat_map(|days| days.split(','))
+            .any(|d| {
+                d.trim()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '+' || c == '-')
+            });
+        has_setpos && ordinal_day
+    })
+}

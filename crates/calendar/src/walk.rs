@@ -122,6 +122,9 @@ pub(crate) fn walk_starts(
         // seen stands, the rest is unknown.
         _ => walker.result.truncated = true,
     }
+    if crate::rule::unreliable(comp) {
+        walker.result.truncated = true;
+    }
     for &(from, to) in &extra.periods {
         if walker.halted() {
             break;

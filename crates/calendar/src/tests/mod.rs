@@ -265,3 +265,56 @@ fn fuzz_regression_recurrence_time_range_4b88bf12() {
     };
     assert!(parsed.matches(&filter, None, &crate::Limits::default()));
 }
+
+/// Found by the ical_parse_index fuzzer (a libFuzzer timeout under AddressSanitizer):
+/// a monthly rule mixing an ordinal BYDAY (`1FR`) with BYSETPOS. The rrule crate walks
+/// many empty periods for it, so the expansion budgets cut it short (about 0.2 s in a
+/// release build): the object must still index and answer, open-ended rather than
+/// wrong, with no more instances than the rule allows. Known limitation: only the
+/// first instance is listed by expand.
+#[test]
+fn fuzz_regression_ical_parse_index_95be83d1() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_95be83d1.ics");
+    let index = crate::parse_object(ics, &crate::Limits::default()).expect("valid object");
+    assert!(
+        index.instances.is_none(),
+        "a cut-short expansion is never digested"
+    );
+    let parsed = crate::query::parse_stored(ics, &crate::Limits::default()).unwrap();
+    let req = crate::filter::DataRequest {
+        expand: Some(crate::filter::TimeRange {
+            start: index.first_start,
+            end: Some(index.first_start.unwrap_or(0) + 3 * 366 * 86_400),
+        }),
+        ..Default::default()
+    };
+    let out = parsed.calendar_data(
+        std::str::from_utf8(ics).unwrap(),
+        &req,
+        None,
+        &crate::Limits::default(),
+    );
+    let n = out.matches("BEGIN:VEVENT").count();
+    assert!((1..=24).contains(&n), "{n} instances");
+    // What the rrule crate did not list is unknown, not absent: a later month matches,
+    // and the index stays open-ended so the store never rules the object out.
+    assert_eq!(index.last_end, None);
+    let later = crate::filter::TimeRange {
+        start: Some(907_200_000),
+        end: Some(909_878_400),
+    }; // Oct 1998
+    let filter = crate::filter::CompFilter {
+        name: "VCALENDAR".into(),
+        is_not_defined: false,
+        time_range: None,
+        prop_filters: vec![],
+        comp_filters: vec![crate::filter::CompFilter {
+            name: "VEVENT".into(),
+            is_not_defined: false,
+            time_range: Some(later),
+            prop_filters: vec![],
+            comp_filters: vec![],
+        }],
+    };
+    assert!(parsed.matches(&filter, None, &crate::Limits::default()));
+}

@@ -318,3 +318,31 @@ fn fuzz_regression_ical_parse_index_95be83d1() {
     };
     assert!(parsed.matches(&filter, None, &crate::Limits::default()));
 }
+
+/// Found by the ical_parse_index fuzzer: a VTODO whose DUE is before its DTSTART
+/// matched a range around the DUE that its indexed span (at DTSTART) ruled out.
+#[test]
+fn fuzz_regression_ical_parse_index_bed00b9d() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_bed00b9d.ics");
+    let index = crate::parse_object(ics, &crate::Limits::default()).expect("kept, leniently");
+    assert_eq!(index.first_start, None, "always a candidate");
+    let parsed = crate::query::parse_stored(ics, &crate::Limits::default()).unwrap();
+    let range = crate::filter::TimeRange {
+        start: Some(2_460_526_020),
+        end: Some(2_460_565_770),
+    };
+    let filter = crate::filter::CompFilter {
+        name: "VCALENDAR".into(),
+        is_not_defined: false,
+        time_range: None,
+        prop_filters: vec![],
+        comp_filters: vec![crate::filter::CompFilter {
+            name: "VTODO".into(),
+            is_not_defined: false,
+            time_range: Some(range),
+            prop_filters: vec![],
+            comp_filters: vec![],
+        }],
+    };
+    assert!(parsed.matches(&filter, None, &crate::Limits::default()));
+}

@@ -83,9 +83,13 @@ fn escape_text(value: &str) -> String {
 
 /// Appends `line` folded at [`MAX_LINE`] octets, each piece ending in CRLF and each
 /// continuation starting with one space (which counts toward the 75).
+///
+/// Control characters other than HTAB are dropped: RFC 5545 §3.1 excludes them from
+/// content lines, and a stray CR or VT would let the written text parse differently
+/// from what was meant (found by the ical_parse_index fuzzer).
 pub(crate) fn push_line(line: &str, out: &mut String) {
     let mut used = 0usize;
-    for c in line.chars() {
+    for c in line.chars().filter(|&c| c == '\t' || !c.is_control()) {
         let width = c.len_utf8();
         if used + width > MAX_LINE {
             out.push_str("\r\n ");

@@ -346,3 +346,30 @@ fn fuzz_regression_ical_parse_index_bed00b9d() {
     };
     assert!(parsed.matches(&filter, None, &crate::Limits::default()));
 }
+
+/// Found by the ical_parse_index fuzzer: control characters inside values (a stray CR,
+/// VT, NULs) made written calendar-data parse back differently. The writer drops them,
+/// so writing what it wrote gives the same text.
+#[test]
+fn fuzz_regression_ical_parse_index_7be9a7ad() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_7be9a7ad.ics");
+    let limits = crate::Limits::default();
+    let parsed = crate::query::parse_stored(ics, &limits).unwrap();
+    let start = 1_704_067_200; // 2024-01-01
+    let req = crate::filter::DataRequest {
+        expand: Some(crate::filter::TimeRange {
+            start: Some(start),
+            end: Some(start + 10),
+        }),
+        ..Default::default()
+    };
+    let first = parsed.calendar_data(&String::from_utf8_lossy(ics), &req, None, &limits);
+    assert!(
+        !first
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t')),
+        "{first:?}"
+    );
+    let again = crate::query::parse_stored(first.as_bytes(), &limits).unwrap();
+    assert_eq!(again.calendar_data(&first, &req, None, &limits), first);
+}

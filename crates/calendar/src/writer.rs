@@ -56,9 +56,17 @@ pub(crate) fn prop_line(prop: &Prop) -> String {
 /// values that contain the COLON, SEMICOLON, or COMMA character separators MUST be
 /// specified as quoted-string text values."). A value holding DQUOTE was a list of
 /// quoted values whose outer quotes the parser removed; they are put back.
+/// Any other DQUOTE cannot be written in a parameter at all (§3.1, QSAFE-CHAR) and is
+/// dropped (found by the ical_parse_index fuzzer).
 fn param_value(value: &str) -> Cow<'_, str> {
-    let special = value.contains([':', ';', ',', '"']);
-    if special {
+    if value.contains('"') {
+        if value.split("\",\"").all(|part| !part.contains('"')) {
+            return Cow::Owned(format!("\"{value}\""));
+        }
+        let cleaned: String = value.chars().filter(|&c| c != '"').collect();
+        return Cow::Owned(param_value(&cleaned).into_owned());
+    }
+    if value.contains([':', ';', ',']) {
         Cow::Owned(format!("\"{value}\""))
     } else {
         Cow::Borrowed(value)

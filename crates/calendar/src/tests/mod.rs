@@ -373,3 +373,33 @@ fn fuzz_regression_ical_parse_index_7be9a7ad() {
     let again = crate::query::parse_stored(first.as_bytes(), &limits).unwrap();
     assert_eq!(again.calendar_data(&first, &req, None, &limits), first);
 }
+
+/// Found by the ical_parse_index fuzzer: a parameter value with an unbalanced DQUOTE
+/// (`TZID=.W" Europe Standard Time"`) was written back as an unparseable line.
+#[test]
+fn fuzz_regression_ical_parse_index_0097f3d2() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_0097f3d2.ics");
+    let limits = crate::Limits::default();
+    let parsed = crate::query::parse_stored(ics, &limits).expect("the fuzzer's input parses");
+    // Subsetting with everything selected makes the writer serialise the object.
+    let all = crate::filter::CompSelect {
+        name: "VCALENDAR".into(),
+        all_props: true,
+        props: vec![],
+        all_comps: true,
+        comps: vec![],
+    };
+    let req = crate::filter::DataRequest {
+        comp: Some(all),
+        ..Default::default()
+    };
+    let first = parsed.calendar_data(&String::from_utf8_lossy(ics), &req, None, &limits);
+    assert!(
+        first.contains("TZID=\".W Europe Standard Time\"")
+            || first.contains("TZID=.W Europe Standard Time"),
+        "{first}"
+    );
+    let again = crate::query::parse_stored(first.as_bytes(), &limits)
+        .expect("written calendar-data parses");
+    assert_eq!(again.calendar_data(&first, &req, None, &limits), first);
+}

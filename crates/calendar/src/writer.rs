@@ -59,6 +59,12 @@ pub(crate) fn prop_line(prop: &Prop) -> String {
 /// Any other DQUOTE cannot be written in a parameter at all (§3.1, QSAFE-CHAR) and is
 /// dropped (found by the ical_parse_index fuzzer).
 fn param_value(value: &str) -> Cow<'_, str> {
+    // Control characters are not allowed (§3.1) and surrounding space does not survive
+    // a parse: write what a reader will read back.
+    if value.chars().any(|c| c.is_control()) || value.trim() != value {
+        let cleaned: String = value.chars().filter(|c| !c.is_control()).collect();
+        return Cow::Owned(param_value(cleaned.trim()).into_owned());
+    }
     if value.contains('"') {
         if value.split("\",\"").all(|part| !part.contains('"')) {
             return Cow::Owned(format!("\"{value}\""));

@@ -403,3 +403,31 @@ fn fuzz_regression_ical_parse_index_0097f3d2() {
         .expect("written calendar-data parses");
     assert_eq!(again.calendar_data(&first, &req, None, &limits), first);
 }
+
+/// Found by the ical_parse_index fuzzer: a parameter value padded with NULs and a
+/// space (`TZID=Europe/Berlin<NUL…> `) was written so that it read back differently.
+#[test]
+fn fuzz_regression_ical_parse_index_fab491d9() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_fab491d9.ics");
+    let limits = crate::Limits::default();
+    let parsed = crate::query::parse_stored(ics, &limits).expect("the fuzzer's input parses");
+    let all = crate::filter::CompSelect {
+        name: "VCALENDAR".into(),
+        all_props: true,
+        props: vec![],
+        all_comps: true,
+        comps: vec![],
+    };
+    let req = crate::filter::DataRequest {
+        comp: Some(all),
+        ..Default::default()
+    };
+    let first = parsed.calendar_data(&String::from_utf8_lossy(ics), &req, None, &limits);
+    assert!(
+        first.contains("DTSTART;TZID=Europe/Berlin:20240110T093000"),
+        "{first}"
+    );
+    let again = crate::query::parse_stored(first.as_bytes(), &limits)
+        .expect("written calendar-data parses");
+    assert_eq!(again.calendar_data(&first, &req, None, &limits), first);
+}

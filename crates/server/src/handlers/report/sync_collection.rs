@@ -6,7 +6,7 @@
 //! order of their newest change, which makes `limit` safe: the continuation token is
 //! the seq of the last member returned, and nothing after it is skipped (§3.6).
 
-use super::{floating_zone, object_response, push_object, unsupported, RenderEnv};
+use super::{floating_zone, push_object, unsupported, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::propfind::build_propstats;
@@ -19,7 +19,7 @@ use hyper::{Response, StatusCode};
 use tributary_calendar::Limits;
 use tributary_dav_proto::request::PropRequest;
 use tributary_dav_proto::response::Response as DavResponse;
-use tributary_store::{Collection, CollectionKind, MemberChange, Store, User};
+use tributary_store::{Collection, CollectionKind, Error as StoreError, MemberChange, Store, User};
 
 /// Members reported in one answer when the client sets no limit.
 const DEFAULT_LIMIT: u32 = 100_000;
@@ -151,7 +151,7 @@ fn home_members(
     let mut last = since;
     for ch in changes.iter().take(limit as usize) {
         last = ch.seq;
-        if let Some(resp) = member_response(store, user, coll, ch, initial, r)? {
+        if let Some(resp) = home_member_response(store, user, ch, initial, r)? {
             sink.push(&resp)?;
         }
     }
@@ -185,39 +185,26 @@ async fn check_token(ctx: &Context, coll: &Collection, token: &str) -> Result<i6
     Ok(seq)
 }
 
-/// The response for one changed member: its properties if it exists, 404 if it was
-/// deleted (omitted on an initial sync).
-fn member_response(
+/// The response for one changed member of the home (a calendar or collection): its
+/// properties if it exists, 404 if it was deleted (omitted on an initial sync).
+fn home_member_response(
     store: &Store,
     user: &User,
-    coll: &Collection,
     ch: &MemberChange,
     initial: bool,
     r: &RenderEnv<'_>,
 ) -> Result<Option<DavResponse>, String> {
-    if coll.kind == CollectionKind::Home {
-        let child_path = ch.name.clone();
-        return match store.get_collection(user.id, &child_path) {
-            Ok(c) => {
-                let href = path::collection_href(&user.name, &c.path);
-                let propstats =
-                    build_propstats(&Subject::Collection(&c), &r.props.props, &r.env, &[]);
-                Ok(Some(DavResponse::Props { href, propstats }))
-            }
-            Err(_) if initial => Ok(None),
-            Err(_) => Ok(Some(DavResponse::Status {
-                href: path::collection_href(&user.name, &child_path),
-                status: 404,
-            })),
-        };
-    }
-    let href = path::resource_href(&user.name, &coll.path, &ch.name);
-    match store
-        .get_resource_by_name(coll.id, &ch.name)
-        .map_err(|e| e.to_string())?
-    {
-        Some((meta, body)) => Ok(Some(object_response(href, &meta, &body, None, r))),
-        None if initial => Ok(None),
-        None => Ok(Some(DavResponse::Status { href, status: 404 })),
+    match store.get_collection(user.id, &ch.name) {
+        Ok(c) => {
+            let href = path::collection_href(&user.name, &c.path);
+            let propstats = build_propstats(&Subject::Collection(&c), &r.props.props, &r.env, &[]);
+            Ok(Some(DavResponse::Props { href, propstats }))
+        }
+        Err(StoreError::NotFound) if initial => Ok(None),
+        Err(StoreError::NotFound) => Ok(Some(DavResponse::Status {
+            href: path::collection_href(&user.name, &ch.name),
+            status: 404,
+        })),
+        Err(e) => Err(e.to_string()),
     }
 }

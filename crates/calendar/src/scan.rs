@@ -152,7 +152,7 @@ fn convert(c: &Component<'_>) -> Node {
 }
 
 fn convert_prop(p: &Property<'_>) -> Prop {
-    let params = p
+    let params: Vec<(String, String)> = p
         .params
         .iter()
         .map(|param| {
@@ -164,12 +164,67 @@ fn convert_prop(p: &Property<'_>) -> Prop {
             (param.key.as_str().trim().to_ascii_uppercase(), value)
         })
         .collect();
-    Prop {
-        name: p.name.as_str().trim().to_ascii_uppercase(),
-        value: p.val.as_str().to_string(),
-        params,
-        text: unescaped_as_text(p),
+    let name = p.name.as_str().trim().to_ascii_uppercase();
+    let unescaped = unescaped_as_text(p);
+    let mut value = p.val.as_str().to_string();
+    // The parser only unescapes TEXT under an upper-case name, but the name is written
+    // back in upper case: a value it left escaped under `DESCrIPTION` would be
+    // unescaped on the next read and then written differently. Unescape it now, as the
+    // parser will then (found by the ical_parse_index fuzzer).
+    if !unescaped && text_when_written(&name, &params) {
+        value = unescape_text(&value);
+        return Prop {
+            name,
+            value,
+            params,
+            text: true,
+        };
     }
+    Prop {
+        name,
+        value,
+        params,
+        text: unescaped,
+    }
+}
+
+/// Whether the parser will read the value as TEXT once the property is written back
+/// with upper-case name and parameter names.
+fn text_when_written(name: &str, params: &[(String, String)]) -> bool {
+    if ["CATEGORIES", "RESOURCES", "REQUEST-STATUS"].contains(&name) {
+        return false;
+    }
+    match params
+        .iter()
+        .find(|(key, _)| key == "VALUE")
+        .and_then(|(_, v)| v.parse::<ValueType>().ok())
+    {
+        Some(value_type) => value_type == ValueType::Text,
+        None => text_by_name(name),
+    }
+}
+
+/// RFC 5545 §3.3.11 unescaping, as the parser does it: `\\`, `\;`, `\,`, `\:` and
+/// `\n`/`\N`; any other backslash is kept.
+fn unescape_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(e @ ('\\' | ',' | ';' | ':')) => out.push(e),
+            Some('n' | 'N') => out.push('\n'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Whether the `icalendar` parser unescaped this value as TEXT, by its own rule: the

@@ -175,3 +175,22 @@ fn fuzz_regression_ical_parse_index_fab491d9() {
         "{first}"
     );
 }
+
+/// ical_parse_index: a TEXT property under a mixed-case name (`DESCrIPTION`) is left
+/// escaped by the parser but written back as `DESCRIPTION`, which the next read
+/// unescapes: an unescaped `;` in it made the second write differ from the first.
+#[test]
+fn fuzz_regression_ical_parse_index_e61279ed() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_e61279ed.ics");
+    let first = written_stably(ics, &select_all());
+    assert!(
+        first.contains("DESCRIPTION;LANGUAGE=de:Ein sehr langerDZIDTN\\;=Europe"),
+        "{first}"
+    );
+    let small = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T100000Z\r\nSummary:one\\, two; three\\nfour\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let first = written_stably(small, &select_all());
+    assert!(
+        first.contains("SUMMARY:one\\, two\\; three\\nfour\r\n"),
+        "{first}"
+    );
+}

@@ -349,38 +349,42 @@ pub(crate) fn write_fast(
     plan: &[FastProp],
     data: Option<&str>,
 ) {
-    use tributary_dav_proto::response::escape;
+    use tributary_dav_proto::response::escape_into;
     out.push_str("<D:response><D:href>");
-    out.push_str(&escape(href));
+    escape_into(out, href);
     out.push_str("</D:href><D:propstat><D:prop>");
     for p in plan {
         match p {
             FastProp::Etag => {
                 out.push_str("<D:getetag>");
-                out.push_str(&escape(&meta.etag));
+                escape_into(out, &meta.etag);
                 out.push_str("</D:getetag>");
             }
             FastProp::ContentType => {
                 out.push_str("<D:getcontenttype>");
-                out.push_str(&escape(&meta.content_type));
+                escape_into(out, &meta.content_type);
                 out.push_str("</D:getcontenttype>");
             }
             FastProp::ContentLength => {
-                out.push_str(&format!(
+                use std::fmt::Write;
+                let _ = write!(
+                    out,
                     "<D:getcontentlength>{}</D:getcontentlength>",
                     meta.size
-                ));
+                );
             }
             FastProp::LastModified => {
-                out.push_str(&format!(
+                use std::fmt::Write;
+                let _ = write!(
+                    out,
                     "<D:getlastmodified>{}</D:getlastmodified>",
                     http_date(meta.modified_at)
-                ));
+                );
             }
             FastProp::ResourceType => out.push_str("<D:resourcetype/>"),
             FastProp::CalendarData => {
                 out.push_str("<C:calendar-data>");
-                out.push_str(&escape(data.unwrap_or_default()));
+                escape_into(out, data.unwrap_or_default());
                 out.push_str("</C:calendar-data>");
             }
         }

@@ -95,8 +95,9 @@ fn foreign_key_problems(c: &Connection) -> Result<Vec<String>> {
 
 fn check_indexes(c: &Connection, limits: &Limits, report: &mut CheckReport) -> Result<()> {
     let mut stmt = c.prepare(
-        "SELECT u.name, c.path, r.name, r.uid, r.component, r.first_start, r.last_end, r.has_recurrence, r.body
+        "SELECT u.name, c.path, r.name, r.uid, r.component, r.first_start, r.last_end, r.has_recurrence, b.body
          FROM resources r
+         JOIN resource_bodies b ON b.resource_id = r.id
          JOIN collections c ON c.id = r.collection_id
          JOIN users u ON u.id = c.owner_id
          WHERE c.kind = 'calendar'

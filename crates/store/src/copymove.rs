@@ -79,20 +79,45 @@ impl Store {
     ) -> Result<bool> {
         self.write(|tx| {
             let (body, ctype, src_id): (Vec<u8>, String, i64) = tx.query_row(
-                "SELECT body, content_type, id FROM resources WHERE collection_id = ?1 AND name = ?2",
+                "SELECT b.body, r.content_type, r.id FROM resources r
+                 JOIN resource_bodies b ON b.resource_id = r.id
+                 WHERE r.collection_id = ?1 AND r.name = ?2",
                 params![src.0, src.1],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
-            let dst = get_collection_tx(tx, owner, dst_coll_path)
-                .map_err(|e| if matches!(e, Error::NotFound) { Error::Conflict("destination collection does not exist".into()) } else { e })?;
+            let dst = get_collection_tx(tx, owner, dst_coll_path).map_err(|e| {
+                if matches!(e, Error::NotFound) {
+                    Error::Conflict("destination collection does not exist".into())
+                } else {
+                    e
+                }
+            })?;
             if dst.kind == CollectionKind::Home {
-                return Err(Error::Conflict("resources cannot be stored in the calendar home".into()));
+                return Err(Error::Conflict(
+                    "resources cannot be stored in the calendar home".into(),
+                ));
             }
-            let dst_path = if dst_coll_path.is_empty() { dst_name.to_string() } else { format!("{dst_coll_path}/{dst_name}") };
+            let dst_path = if dst_coll_path.is_empty() {
+                dst_name.to_string()
+            } else {
+                format!("{dst_coll_path}/{dst_name}")
+            };
             let created = clear_destination_tx(tx, owner, dst.id, &dst_path, how.overwrite)?;
-            put_resource_tx(tx, dst.id, dst_name, &body, &ctype, dst_index, &Preconditions::default())?;
+            put_resource_tx(
+                tx,
+                dst.id,
+                dst_name,
+                &body,
+                &ctype,
+                dst_index,
+                &Preconditions::default(),
+            )?;
             if let Some(new_id) = resource_id_tx(tx, dst.id, dst_name)? {
-                copy_dead_tx(tx, PropTarget::Resource(src_id), PropTarget::Resource(new_id))?;
+                copy_dead_tx(
+                    tx,
+                    PropTarget::Resource(src_id),
+                    PropTarget::Resource(new_id),
+                )?;
             }
             if how.remove_source {
                 delete_resource_tx(tx, src.0, src.1, &Preconditions::default())?;
@@ -182,11 +207,15 @@ fn copy_members_tx(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
     };
     for (id, name) in members {
         tx.execute(
-            "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
-             SELECT ?2, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances FROM resources WHERE id = ?1",
+            "INSERT INTO resources (collection_id, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
+             SELECT ?2, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances FROM resources WHERE id = ?1",
             params![id, to],
         )?;
         let new_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO resource_bodies (resource_id, body) SELECT ?2, body FROM resource_bodies WHERE resource_id = ?1",
+            params![id, new_id],
+        )?;
         copy_dead_tx(tx, PropTarget::Resource(id), PropTarget::Resource(new_id))?;
         crate::changes::record_change_tx(tx, to, &name, false)?;
     }

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0002_ingest.sql"),
     include_str!("../../../schema/0003_exact_span.sql"),
     include_str!("../../../schema/0004_instance_digest.sql"),
+    include_str!("../../../schema/0005_resource_bodies.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -56,5 +57,45 @@ mod tests {
             migrate(&mut c),
             Err(Error::TooNew { found: 999, .. })
         ));
+    }
+
+    /// Version 5 moves bodies out of `resources`: every body of a version 4 database
+    /// must arrive in `resource_bodies` under its resource.
+    #[test]
+    fn version_5_keeps_every_body() {
+        let mut c = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..4] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO users (id, name, password_hash, created_at) VALUES (1, 'u', 'x', 0);
+             INSERT INTO collections (id, owner_id, path, kind, created_at, modified_at)
+                 VALUES (7, 1, 'cal', 'calendar', 0, 0);
+             INSERT INTO resources (id, collection_id, name, etag, content_type, size, body, modified_at)
+                 VALUES (11, 7, 'a.ics', '\"e1\"', 'text/calendar', 3, X'414243', 0),
+                        (12, 7, 'b.ics', '\"e2\"', 'text/calendar', 2, X'4445', 0);",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let bodies: Vec<(i64, Vec<u8>)> = c
+            .prepare("SELECT resource_id, body FROM resource_bodies ORDER BY resource_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(bodies, vec![(11, b"ABC".to_vec()), (12, b"DE".to_vec())]);
+        let etag: String = c
+            .query_row("SELECT etag FROM resources WHERE id = 11", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(etag, "\"e1\"");
+        // Deleting a resource takes its body with it.
+        c.execute_batch("PRAGMA foreign_keys = ON; DELETE FROM resources WHERE id = 11;")
+            .unwrap();
+        let left: i64 = c
+            .query_row("SELECT count(*) FROM resource_bodies", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1);
     }
 }

@@ -41,7 +41,8 @@ impl Store {
             // a VTODO due exactly at `end` matches too, hence <=.
             let sql = format!(
                 "SELECT {META_COLUMNS}, exact_span,
-                        CASE WHEN ?5 AND (exact_span = 1 OR instances IS NOT NULL) AND NOT ?6 THEN NULL ELSE body END,
+                        CASE WHEN ?5 AND (exact_span = 1 OR instances IS NOT NULL) AND NOT ?6 THEN NULL
+                             ELSE (SELECT body FROM resource_bodies WHERE resource_id = resources.id) END,
                         CASE WHEN ?5 THEN instances END
                  FROM resources WHERE collection_id = ?1
                  AND (?2 IS NULL OR component = ?2)
@@ -110,7 +111,11 @@ impl Store {
         mut f: impl FnMut(MemberChange, Option<(ResourceMeta, Option<Vec<u8>>)>) -> Result<bool>,
     ) -> Result<()> {
         self.with_conn(|c| {
-            let body = if with_body { "r.body" } else { "NULL" };
+            let body = if with_body {
+                "(SELECT body FROM resource_bodies WHERE resource_id = r.id)"
+            } else {
+                "NULL"
+            };
             let sql = format!(
                 "SELECT latest.name, latest.s, c.deleted, r.id, r.collection_id, r.name, r.etag, r.content_type,
                         r.size, r.modified_at, r.uid, {body}

@@ -159,16 +159,20 @@ pub(crate) fn put_resource_tx(
     match &current {
         Some((id, _)) => {
             tx.prepare_cached(
-                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, body = ?5, modified_at = ?6, uid = ?7, component = ?8, first_start = ?9, last_end = ?10, has_recurrence = ?11, exact_span = ?12, instances = ?13 WHERE id = ?1",
+                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, modified_at = ?5, uid = ?6, component = ?7, first_start = ?8, last_end = ?9, has_recurrence = ?10, exact_span = ?11, instances = ?12 WHERE id = ?1",
             )?
-            .execute(params![id, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact, digest])?;
+            .execute(params![id, etag, content_type, body.len() as i64, t, uid, comp, first, last, rec, exact, digest])?;
+            tx.prepare_cached("UPDATE resource_bodies SET body = ?2 WHERE resource_id = ?1")?
+                .execute(params![id, body])?;
         }
         None => {
             tx.prepare_cached(
-                "INSERT INTO resources (collection_id, name, etag, content_type, size, body, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO resources (collection_id, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
-            .execute(params![coll, name, etag, content_type, body.len() as i64, body, t, uid, comp, first, last, rec, exact, digest])?;
+            .execute(params![coll, name, etag, content_type, body.len() as i64, t, uid, comp, first, last, rec, exact, digest])?;
+            tx.prepare_cached("INSERT INTO resource_bodies (resource_id, body) VALUES (?1, ?2)")?
+                .execute(params![tx.last_insert_rowid(), body])?;
         }
     }
     record_change_tx(tx, coll, name, false)?;
@@ -263,7 +267,8 @@ impl Store {
     pub fn get_resource_body(&self, coll: i64, name: &str) -> Result<(ResourceMeta, Vec<u8>)> {
         self.with_conn(|c| {
             let sql = format!(
-                "SELECT {META_COLUMNS}, body FROM resources WHERE collection_id = ?1 AND name = ?2"
+                "SELECT {META_COLUMNS}, (SELECT body FROM resource_bodies WHERE resource_id = resources.id)
+                 FROM resources WHERE collection_id = ?1 AND name = ?2"
             );
             Ok(c.prepare_cached(&sql)?
                 .query_row(params![coll, name], |r| Ok((meta_from_row(r)?, r.get(8)?)))?)

@@ -70,6 +70,19 @@ pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
 
+/// Append `s` to `out`, escaped as [`escape`] does. Most of what a multistatus carries
+/// (hrefs, ETags, calendar-data) needs no escaping: two vectorised scans find that out
+/// and the text is copied as it is; quick-xml's byte-by-byte escaping was ~15 % of a
+/// Depth 1 PROPFIND.
+pub fn escape_into(out: &mut String, s: &str) {
+    let b = s.as_bytes();
+    if memchr::memchr3(b'<', b'>', b'&', b).is_none() && memchr::memchr2(b'"', b'\'', b).is_none() {
+        out.push_str(s);
+    } else {
+        out.push_str(&quick_xml::escape::escape(s));
+    }
+}
+
 /// A DAV:error body naming one precondition or postcondition element (RFC 4918 §16,
 /// RFC 4791 §1.3), with optional `DAV:href` children (e.g. the resource that holds a
 /// conflicting UID for CALDAV:no-uid-conflict).

@@ -1,6 +1,6 @@
 //! The multistatus writer.
 
-use super::{escape, open_tag, status_line, ROOT_NAMESPACES};
+use super::{escape, escape_into, open_tag, status_line, ROOT_NAMESPACES};
 use crate::names::PropName;
 
 /// The value of one property in a response.
@@ -86,7 +86,7 @@ impl MultistatusWriter {
         out.push_str("<D:response><D:href>");
         match r {
             Response::Props { href, propstats } => {
-                out.push_str(&escape(href));
+                escape_into(out, href);
                 out.push_str("</D:href>");
                 for ps in propstats.iter().filter(|p| !p.props.is_empty()) {
                     out.push_str("<D:propstat><D:prop>");
@@ -99,7 +99,7 @@ impl MultistatusWriter {
                 }
             }
             Response::Status { href, status } => {
-                out.push_str(&escape(href));
+                escape_into(out, href);
                 out.push_str("</D:href><D:status>");
                 out.push_str(&status_line(*status));
                 out.push_str("</D:status>");
@@ -154,7 +154,7 @@ fn write_prop(out: &mut String, p: &PropEntry) {
     let close = open_tag(out, &p.name, false);
     match &p.content {
         PropContent::Empty => {}
-        PropContent::Text(t) => out.push_str(&escape(t)),
+        PropContent::Text(t) => escape_into(out, t),
         PropContent::Xml(x) => out.push_str(x),
         PropContent::Hrefs(hrefs) => {
             for h in hrefs {

@@ -146,7 +146,15 @@ fn short_message(msg: &str) -> String {
 fn convert(c: &Component<'_>) -> Node {
     Node {
         name: c.name.as_str().trim().to_ascii_uppercase(),
-        props: c.properties.iter().map(convert_prop).collect(),
+        // A bare `BEGIN` line (no colon) reads as a property without a value; written
+        // back as `BEGIN:` it would open a component (found by the ical_parse_index
+        // fuzzer). Such lines, and nameless ones, are dropped.
+        props: c
+            .properties
+            .iter()
+            .map(convert_prop)
+            .filter(|p| !p.name.is_empty() && p.name != "BEGIN" && p.name != "END")
+            .collect(),
         children: c.components.iter().map(convert).collect(),
     }
 }

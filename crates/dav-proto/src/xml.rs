@@ -272,6 +272,20 @@ fn resolved_ns(ns: &ResolveResult<'_>) -> Result<Namespace> {
     }
 }
 
+/// An XML local name (Namespaces in XML §3, NCName): not empty, starting with a letter
+/// or `_`, then letters, digits, `-`, `.` and `_`; any non-ASCII character is let
+/// through. quick-xml reads `< a="1"/>` as an element with an empty name, which would
+/// be stored in a dead property and written back as ill-formed XML (found by the
+/// dav_bodies fuzzer).
+fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_alphabetic() || first == '_' || !first.is_ascii())
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_') || !c.is_ascii())
+}
+
 fn open_element(
     reader: &NsReader<&[u8]>,
     ns: Namespace,
@@ -280,6 +294,11 @@ fn open_element(
     let local = std::str::from_utf8(start.local_name().into_inner())
         .map_err(|_| Error::MalformedXml("element name is not UTF-8".into()))?
         .to_string();
+    if !is_name(&local) {
+        return Err(Error::MalformedXml(format!(
+            "invalid element name {local:?}"
+        )));
+    }
     let name = PropName { ns, local };
     let mut attrs = Vec::new();
     for attr in start.attributes() {
@@ -291,6 +310,11 @@ fn open_element(
         let (ans, alocal) = reader.resolve_attribute(key);
         let alocal = std::str::from_utf8(alocal.into_inner())
             .map_err(|_| Error::MalformedXml("attribute name is not UTF-8".into()))?;
+        if !is_name(alocal) {
+            return Err(Error::MalformedXml(format!(
+                "invalid attribute name {alocal:?}"
+            )));
+        }
         let value = attr
             .unescape_value()
             .map_err(|e| Error::MalformedXml(e.to_string()))?;
@@ -319,6 +343,34 @@ mod tests {
         assert!(el.name.is(&Namespace::Dav, "propfind"));
         let prop = el.child(&Namespace::Dav, "prop").unwrap();
         assert!(prop.child(&Namespace::Dav, "getetag").is_some());
+    }
+
+    #[test]
+    fn refuses_nameless_and_misnamed_elements() {
+        // The dav_bodies fuzzer's input, cut down.
+        for body in [
+            &b"<foo>< a=\"1\"/></foo>"[..],
+            b"<foo xmln/=\"urn:x\">x</foo>",
+            b"<foo><1a/></foo>",
+        ] {
+            assert!(
+                matches!(parse(body), Err(Error::MalformedXml(_))),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(parse("<foo><b\u{e9}-1.x_y/></foo>".as_bytes()).is_ok());
+    }
+
+    /// dav_bodies fuzzer input (first byte: the target's selector): whatever parses must
+    /// be stored as a dead property value that parses again.
+    #[test]
+    fn fuzz_regression_dav_bodies_d802a817() {
+        let input = include_bytes!("../tests/fuzz-regressions/dav_bodies_d802a817.bin");
+        if let Ok(root) = parse(&input[1..]) {
+            let wrapped = format!("<value>{}</value>", root.inner_xml());
+            assert!(parse(wrapped.as_bytes()).is_ok(), "{wrapped}");
+        }
     }
 
     #[test]

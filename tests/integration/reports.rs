@@ -227,6 +227,26 @@ async fn sync_collection_initial_incremental_and_deletes() {
         .contains("later.ics</D:href><D:status>HTTP/1.1 404")
         .lacks("weekly.ics");
     assert_ne!(token_of(&r), t1);
+    // A new initial sync lists the members there are now, not the deleted one
+    // (RFC 6578 §3.8), and its token reports nothing more.
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&sync_body("", None))
+        .send()
+        .await;
+    r.status(207)
+        .contains("single.ics")
+        .contains("weekly.ics")
+        .lacks("later.ics");
+    let t2 = token_of(&r);
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("0")
+        .xml(&sync_body(&t2, None))
+        .send()
+        .await;
+    r.status(207).lacks("<D:response>");
 }
 
 #[tokio::test]

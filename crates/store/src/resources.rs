@@ -282,16 +282,42 @@ impl Store {
         coll: i64,
         mut f: impl FnMut(ResourceMeta) -> Result<()>,
     ) -> Result<()> {
+        self.for_each_member(coll, false, |meta, _| f(meta))
+    }
+
+    /// Call `f` for each resource of a collection, by name, with its body when
+    /// `with_body`; streamed from one statement (one consistent snapshot).
+    pub fn for_each_member(
+        &self,
+        coll: i64,
+        with_body: bool,
+        mut f: impl FnMut(ResourceMeta, Option<Vec<u8>>) -> Result<()>,
+    ) -> Result<()> {
         self.with_conn(|c| {
+            let body = if with_body {
+                "(SELECT body FROM resource_bodies WHERE resource_id = resources.id)"
+            } else {
+                "NULL"
+            };
             let sql = format!(
-                "SELECT {META_COLUMNS} FROM resources WHERE collection_id = ?1 ORDER BY name"
+                "SELECT {META_COLUMNS}, {body} FROM resources WHERE collection_id = ?1 ORDER BY name"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query([coll])?;
             while let Some(r) = rows.next()? {
-                f(meta_from_row(r)?)?;
+                f(meta_from_row(r)?, r.get(8)?)?;
             }
             Ok(())
+        })
+    }
+
+    /// How many resources a collection holds.
+    pub fn count_members(&self, coll: i64) -> Result<u64> {
+        self.with_conn(|c| {
+            Ok(
+                c.prepare_cached("SELECT count(*) FROM resources WHERE collection_id = ?1")?
+                    .query_row([coll], |r| r.get(0))?,
+            )
         })
     }
 }

@@ -1,12 +1,12 @@
 //! The change log (RFC 6578): one row per member change, in the writer's transaction.
 
 use crate::{now, Result};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 /// Record a change of member `name` in collection `collection_id` and advance the
 /// collection's sync sequence (getctag and sync-token) in the same transaction.
 pub(crate) fn record_change_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     collection_id: i64,
     name: &str,
     deleted: bool,

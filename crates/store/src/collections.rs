@@ -1,7 +1,7 @@
 //! Collections in a calendar home: the home itself, calendars and plain collections.
 
 use crate::{now, Error, Result, Store};
-use rusqlite::{params, Row, Transaction};
+use rusqlite::{params, Connection, Row};
 use tributary_calendar::ComponentKind;
 
 /// What a collection is.
@@ -130,11 +130,7 @@ fn components_text(c: &Option<Vec<ComponentKind>>) -> String {
 }
 
 /// Insert a collection inside a caller's transaction; returns its id.
-pub(crate) fn insert_collection(
-    tx: &Transaction<'_>,
-    owner: i64,
-    c: &NewCollection,
-) -> Result<i64> {
+pub(crate) fn insert_collection(tx: &Connection, owner: i64, c: &NewCollection) -> Result<i64> {
     let p = &c.props;
     let t = now();
     tx.execute(
@@ -146,11 +142,7 @@ pub(crate) fn insert_collection(
 }
 
 /// Fetch a collection inside a transaction.
-pub(crate) fn get_collection_tx(
-    tx: &Transaction<'_>,
-    owner: i64,
-    path: &str,
-) -> Result<Collection> {
+pub(crate) fn get_collection_tx(tx: &Connection, owner: i64, path: &str) -> Result<Collection> {
     let sql =
         format!("SELECT {COLLECTION_COLUMNS} FROM collections WHERE owner_id = ?1 AND path = ?2");
     Ok(tx
@@ -259,7 +251,7 @@ impl Store {
 }
 
 /// Delete a collection tree inside a transaction; `NotFound` when the root is missing.
-pub(crate) fn delete_tree_tx(tx: &Transaction<'_>, owner: i64, path: &str) -> Result<()> {
+pub(crate) fn delete_tree_tx(tx: &Connection, owner: i64, path: &str) -> Result<()> {
     if path.is_empty() {
         return Err(Error::Conflict(
             "the calendar home cannot be deleted".into(),
@@ -278,7 +270,7 @@ pub(crate) fn delete_tree_tx(tx: &Transaction<'_>, owner: i64, path: &str) -> Re
 /// Record a change of the collection at `path` in its parent's change log, so that
 /// sync-collection on the calendar home reports new, changed and deleted calendars.
 pub(crate) fn record_in_parent_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: i64,
     path: &str,
     deleted: bool,

@@ -8,7 +8,7 @@ use crate::collections::{
 use crate::properties::copy_dead_tx;
 use crate::resources::{delete_resource_tx, put_resource_tx, Preconditions};
 use crate::{CollectionKind, Error, PropTarget, Result, Store};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use tributary_calendar::ObjectIndex;
 
 /// How a COPY or MOVE treats the destination and the source.
@@ -22,7 +22,7 @@ pub struct Transfer {
     pub deep: bool,
 }
 
-fn resource_id_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option<i64>> {
+fn resource_id_tx(tx: &Connection, coll: i64, name: &str) -> Result<Option<i64>> {
     Ok(tx
         .query_row(
             "SELECT id FROM resources WHERE collection_id = ?1 AND name = ?2",
@@ -35,7 +35,7 @@ fn resource_id_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option<
 /// Make room at a destination: fail with `PreconditionFailed` when something is there and
 /// overwrite is off, else delete what is there. Returns true when the place was empty.
 fn clear_destination_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: i64,
     dst_parent: i64,
     dst_path: &str,
@@ -168,7 +168,7 @@ impl Store {
 /// Copy every collection of the tree (or only its root when not deep) with members and
 /// dead properties.
 fn copy_tree_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     owner: i64,
     src_path: &str,
     dst_path: &str,
@@ -199,7 +199,7 @@ fn copy_tree_tx(
     Ok(())
 }
 
-fn copy_members_tx(tx: &Transaction<'_>, from: i64, to: i64) -> Result<()> {
+fn copy_members_tx(tx: &Connection, from: i64, to: i64) -> Result<()> {
     let members: Vec<(i64, String)> = {
         let mut stmt = tx.prepare("SELECT id, name FROM resources WHERE collection_id = ?1")?;
         let rows = stmt.query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))?;

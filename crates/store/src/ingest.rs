@@ -13,7 +13,7 @@ use crate::ingest_log::{put_conflict_tx, put_history_tx, NewHistoryEntry, NewIng
 use crate::mappings::{find_by_ical_uid_on, get_mapping_on, MappingVersion};
 use crate::resources::{delete_resource_tx, put_resource_tx};
 use crate::{Preconditions, Result, Store};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use tributary_calendar::ObjectIndex;
 
 /// What happens to the calendar object.
@@ -128,7 +128,7 @@ pub enum IngestApplied {
     Stale,
 }
 
-fn current_etag_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option<String>> {
+fn current_etag_tx(tx: &Connection, coll: i64, name: &str) -> Result<Option<String>> {
     Ok(tx
         .prepare_cached("SELECT etag FROM resources WHERE collection_id = ?1 AND name = ?2")?
         .query_row(params![coll, name], |r| r.get(0))
@@ -136,7 +136,7 @@ fn current_etag_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option
 }
 
 /// Whether the database still holds what the plan was made from.
-fn still_current(tx: &Transaction<'_>, w: &IngestWrite) -> Result<bool> {
+fn still_current(tx: &Connection, w: &IngestWrite) -> Result<bool> {
     let by_event = get_mapping_on(tx, &w.source_id, &w.source_event_id)?.map(|m| m.version());
     if by_event != w.expected.by_event {
         return Ok(false);
@@ -168,7 +168,7 @@ fn still_current(tx: &Transaction<'_>, w: &IngestWrite) -> Result<bool> {
 }
 
 /// Write the object; returns the new ETag after a put.
-fn write_object_tx(tx: &Transaction<'_>, w: &IngestWrite) -> Result<Option<String>> {
+fn write_object_tx(tx: &Connection, w: &IngestWrite) -> Result<Option<String>> {
     let none = Preconditions::default();
     match &w.kind {
         IngestKind::Put { body, index, .. } => {
@@ -199,7 +199,7 @@ fn write_object_tx(tx: &Transaction<'_>, w: &IngestWrite) -> Result<Option<Strin
 
 /// Upsert the mapping of (source, event id).
 fn write_mapping_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     w: &IngestWrite,
     m: &MappingWrite,
     new_etag: Option<String>,
@@ -243,7 +243,7 @@ fn write_mapping_tx(
 }
 
 /// Re-key and two-source bookkeeping on other mapping rows.
-fn write_related_tx(tx: &Transaction<'_>, w: &IngestWrite) -> Result<()> {
+fn write_related_tx(tx: &Connection, w: &IngestWrite) -> Result<()> {
     if let Some(old) = &w.retire_event_id {
         tx.prepare_cached(
             "UPDATE source_mappings SET deleted = 1, etag_at_ingest = NULL, revision = revision + 1, updated_at = ?3

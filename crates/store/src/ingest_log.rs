@@ -3,7 +3,7 @@
 
 use crate::resources::{delete_resource_tx, put_resource_tx};
 use crate::{Error, Preconditions, Result, Store};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use tributary_calendar::ObjectIndex;
 
 /// Most rows a history or conflict listing returns.
@@ -132,7 +132,7 @@ pub struct IngestConflict {
     pub resolved_at: Option<i64>,
 }
 
-pub(crate) fn put_history_tx(tx: &Transaction<'_>, h: &NewHistoryEntry) -> Result<i64> {
+pub(crate) fn put_history_tx(tx: &Connection, h: &NewHistoryEntry) -> Result<i64> {
     tx.prepare_cached(
         "INSERT INTO ingest_history (source_id, received_at, action, source_event_id, outcome, reason, duration_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -143,7 +143,7 @@ pub(crate) fn put_history_tx(tx: &Transaction<'_>, h: &NewHistoryEntry) -> Resul
 
 /// Record a conflict; an identical open one (same object, source, kind and incoming
 /// version) is not recorded twice, so a redelivery adds nothing.
-pub(crate) fn put_conflict_tx(tx: &Transaction<'_>, c: &NewIngestConflict) -> Result<i64> {
+pub(crate) fn put_conflict_tx(tx: &Connection, c: &NewIngestConflict) -> Result<i64> {
     let same: Option<i64> = tx
         .prepare_cached(
             "SELECT id FROM ingest_conflicts WHERE collection_id = ?1 AND resource_name = ?2 AND source_id = ?3
@@ -219,7 +219,7 @@ pub enum Replacement<'a> {
 }
 
 fn replace_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     coll: i64,
     name: &str,
     replacement: Replacement<'_>,

@@ -2,9 +2,9 @@
 //!
 //! The store owns the migration runner ([`migrate`]), and repositories for users,
 //! collections, resources, dead properties and the per-collection change log. Every
-//! write is one `BEGIN IMMEDIATE` transaction that covers the row, its index columns and
-//! its change-log row, and is durable when the call returns (WAL with a group fsync:
-//! concurrent writers share one fsync, see `durability`).
+//! write is atomic (the row, its index columns and its change-log row together: a
+//! savepoint in an immediate transaction that concurrent writes share, see `batch`)
+//! and durable when the call returns (WAL with a group fsync, see `durability`).
 //!
 //! [`backup`] takes online backups and restores them; [`Store::check`] verifies the
 //! database and every calendar object's index columns.
@@ -14,6 +14,7 @@
 //! passes the [`tributary_calendar::ObjectIndex`] it computed).
 
 pub mod backup;
+mod batch;
 mod changes;
 mod check;
 mod collections;
@@ -52,7 +53,7 @@ pub use stats::StoreStats;
 pub use users::User;
 
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -85,10 +86,10 @@ pub struct Store {
     /// Group commit: every write waits for an fsync of the WAL that started after its
     /// commit (see [`durability`]).
     durable: std::sync::Arc<durability::GroupSync>,
-    /// Serialises this process's write transactions. SQLite would serialise them too,
-    /// but a writer that finds the lock taken sleeps in the busy handler (1, 2, 5 ms…)
-    /// instead of waking when the lock frees: queueing here keeps commits back to back.
-    writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// The one writer connection: concurrent writes share its transactions (see
+    /// [`batch`]). Queueing here rather than in SQLite's busy handler (which sleeps
+    /// 1, 2, 5 ms… instead of waking when the lock frees) keeps commits back to back.
+    writer: std::sync::Arc<batch::BatchWriter>,
 }
 
 impl Store {
@@ -107,13 +108,17 @@ impl Store {
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         let durable = std::sync::Arc::new(durability::GroupSync::new(&settings.path));
-        let store = Store {
+        {
+            let mut c = pool.get()?;
+            migrate::migrate(&mut c)?;
+        }
+        let mut conn = Connection::open_with_flags(&settings.path, flags)?;
+        configure(&mut conn, busy)?;
+        Ok(Store {
             pool,
             durable,
-            writer: Default::default(),
-        };
-        store.with_conn(migrate::migrate)?;
-        Ok(store)
+            writer: std::sync::Arc::new(batch::BatchWriter::new(conn)),
+        })
     }
 
     /// Run `f` with a pooled connection.
@@ -122,23 +127,24 @@ impl Store {
         f(&mut conn)
     }
 
-    /// Run `f` inside one immediate transaction, committed when `f` returns `Ok`.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
-        let out = self.with_conn(|c| {
-            // A poisoned lock only means another writer panicked; its transaction was
-            // rolled back, so the data is consistent and writing may go on.
-            let _turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })?;
-        // Acknowledge only once the commit is on disk.
-        self.durable.wait()?;
-        Ok(out)
+    /// Run `f` as one write: all of it is committed when it returns `Ok`, none of it
+    /// when it returns an error. Concurrent writes may share a transaction (see
+    /// [`batch`]); each still sees the ones before it, and returns only once its
+    /// commit is on disk.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        match self.writer.run(f) {
+            batch::Joined::Committed(out) => {
+                // Acknowledge only once the commit is on disk.
+                self.durable.wait()?;
+                Ok(out)
+            }
+            batch::Joined::Failed(e) => Err(e),
+        }
+    }
+
+    /// `(writes, commits)` since the store was opened: concurrent writes share commits.
+    pub fn write_counts(&self) -> (u64, u64) {
+        self.writer.counts()
     }
 
     /// `PRAGMA integrity_check` result ("ok" when healthy).

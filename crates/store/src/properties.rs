@@ -2,7 +2,7 @@
 //! per resource.
 
 use crate::{Result, Store};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 /// What a dead property belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl PropTarget {
 
 /// Set and remove dead properties inside a caller's transaction.
 pub(crate) fn apply_dead_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     target: PropTarget,
     set: &[DeadProperty],
     removed: &[(String, String)],
@@ -63,7 +63,7 @@ pub(crate) fn apply_dead_tx(
 }
 
 /// Copy all dead properties of one target to another inside a transaction.
-pub(crate) fn copy_dead_tx(tx: &Transaction<'_>, from: PropTarget, to: PropTarget) -> Result<()> {
+pub(crate) fn copy_dead_tx(tx: &Connection, from: PropTarget, to: PropTarget) -> Result<()> {
     let (fcol, fid) = from.column();
     let (tcol, tid) = to.column();
     let sql = format!(

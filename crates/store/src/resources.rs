@@ -3,7 +3,7 @@
 
 use crate::changes::record_change_tx;
 use crate::{now, Error, Result, Store};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 use tributary_calendar::ObjectIndex;
 
@@ -111,7 +111,7 @@ pub fn etag_of(body: &[u8]) -> String {
     s
 }
 
-fn current_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option<(i64, String)>> {
+fn current_tx(tx: &Connection, coll: i64, name: &str) -> Result<Option<(i64, String)>> {
     Ok(tx
         .prepare_cached("SELECT id, etag FROM resources WHERE collection_id = ?1 AND name = ?2")?
         .query_row(params![coll, name], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -121,7 +121,7 @@ fn current_tx(tx: &Transaction<'_>, coll: i64, name: &str) -> Result<Option<(i64
 /// Write a resource inside a caller's transaction: preconditions, UID uniqueness,
 /// the row and its change-log entry.
 pub(crate) fn put_resource_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     coll: i64,
     name: &str,
     body: &[u8],
@@ -184,7 +184,7 @@ pub(crate) fn put_resource_tx(
 
 /// Delete a resource inside a caller's transaction, leaving a tombstone in the log.
 pub(crate) fn delete_resource_tx(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     coll: i64,
     name: &str,
     pre: &Preconditions,

@@ -7,7 +7,7 @@
 
 use crate::sources::get_source_tx;
 use crate::{now, Error, Result, Store};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -161,7 +161,7 @@ impl Store {
     }
 }
 
-fn insert_key_tx(tx: &Transaction<'_>, source_id: &str, key: &str) -> Result<SourceKey> {
+fn insert_key_tx(tx: &Connection, source_id: &str, key: &str) -> Result<SourceKey> {
     let hash = source_key_hash(key);
     let t = now();
     tx.execute(

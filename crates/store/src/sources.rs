@@ -3,7 +3,7 @@
 
 use crate::resources::delete_resource_tx;
 use crate::{now, Error, Preconditions, Result, Store};
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// Longest source id.
 const MAX_SOURCE_ID_LEN: usize = 64;
@@ -168,7 +168,7 @@ fn valid_source_id(id: &str) -> bool {
 }
 
 /// Check a new source's fields against the database inside the write transaction.
-fn check_new_source(tx: &Transaction<'_>, s: &NewSource) -> Result<()> {
+fn check_new_source(tx: &Connection, s: &NewSource) -> Result<()> {
     if !valid_source_id(&s.id) {
         return Err(Error::Conflict(
             "source id must be 1-64 characters of A-Z a-z 0-9 . _ - /".into(),
@@ -209,7 +209,7 @@ fn check_new_source(tx: &Transaction<'_>, s: &NewSource) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn get_source_tx(tx: &Transaction<'_>, id: &str) -> Result<Source> {
+pub(crate) fn get_source_tx(tx: &Connection, id: &str) -> Result<Source> {
     let sql = format!("SELECT {SOURCE_COLUMNS} {SOURCE_FROM} WHERE s.id = ?1");
     Ok(tx.prepare_cached(&sql)?.query_row([id], source_from_row)?)
 }

@@ -164,3 +164,78 @@ fn every_change_advances_the_sync_sequence() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+/// Concurrent writes share transactions (`batch`): each still stands or falls alone.
+/// Writers race on shared names, with If-None-Match: * (only the first create of a
+/// name may succeed) and duplicate UIDs (only one object per UID); every write that
+/// returned Ok must be stored with its ETag and logged once, and no failed one may
+/// leave anything behind.
+#[test]
+fn concurrent_writes_in_shared_batches_stand_or_fall_alone() {
+    let s = crate::test_util::file_store();
+    let u = s.put_user("u", "h", false).unwrap();
+    let coll = s.get_collection(u.id, "default").unwrap().id;
+    let create_only = Preconditions {
+        if_match: None,
+        if_none_match: Some(EtagMatch::Any),
+    };
+    let results: Vec<(String, String, Result<PutOutcome>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let s = s.clone();
+                let pre = create_only.clone();
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for i in 0..60 {
+                        // Names 0..40 are contended by every thread; UIDs repeat every 30.
+                        let name = format!("r{}.ics", (i * 7 + t) % 40);
+                        let uid = format!("uid-{}", (i + t) % 30);
+                        let body = format!("{t}-{i}");
+                        let r = s.put_resource(
+                            coll,
+                            &name,
+                            body.as_bytes(),
+                            "text/calendar",
+                            Some(&index(&uid)),
+                            &pre,
+                        );
+                        out.push((name, uid, r));
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let (writes, commits) = s.write_counts();
+    assert!(
+        writes >= 480 && commits < writes,
+        "{writes} writes in {commits} commits"
+    );
+    let ok: Vec<_> = results.iter().filter(|r| r.2.is_ok()).collect();
+    assert!(!ok.is_empty());
+    assert!(results.iter().any(|r| r.2.is_err()));
+    let mut names = std::collections::BTreeSet::new();
+    for (name, _, r) in &ok {
+        assert!(names.insert(name.clone()), "{name} created twice");
+        let (meta, body) = s.get_resource_body(coll, name).unwrap();
+        assert_eq!(&meta.etag, &r.as_ref().unwrap().etag);
+        assert_eq!(etag_of(&body), meta.etag);
+    }
+    let mut stored = 0;
+    s.for_each_resource(coll, |_| {
+        stored += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(stored, ok.len(), "a failed write left a row behind");
+    let changes = s.list_changes_since(coll, 0, 10_000).unwrap();
+    assert_eq!(changes.len(), ok.len());
+    assert_eq!(
+        s.get_collection(u.id, "default").unwrap().sync_seq,
+        changes.iter().map(|c| c.seq).max().unwrap()
+    );
+}

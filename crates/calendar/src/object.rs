@@ -67,7 +67,10 @@ fn common_uid(components: &[&Node]) -> Result<String> {
     for comp in components {
         let this = comp
             .value("UID")
-            .filter(|v| !v.is_empty())
+            // Control characters are not TEXT (RFC 5545 §3.3.11) and are not written
+            // back, so a UID of nothing else is no UID (found by the ical_parse_index
+            // fuzzer: written calendar-data had an empty UID).
+            .filter(|v| !v.chars().all(char::is_control))
             .ok_or_else(|| invalid_object(format!("{} without UID", comp.name)))?;
         match uid {
             None => uid = Some(this),

@@ -232,3 +232,12 @@ fn fuzz_regression_recurrence_time_range_253ad9a0() {
     );
     assert!(busy.len() <= 1, "{busy:?}");
 }
+
+/// ical_parse_index: a UID of control characters only (`UID:^C^@^@…`) was accepted,
+/// and written back as an empty UID that no longer parsed. It is now no UID at all.
+#[test]
+fn fuzz_regression_ical_parse_index_b31c0fe4() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_b31c0fe4.ics");
+    assert!(parse_stored(ics, &Limits::default()).is_err());
+    assert!(crate::parse_object(ics, &Limits::default()).is_err());
+}

@@ -102,6 +102,51 @@ async fn expanded_query_returns_instances_in_utc() {
         .lacks("RRULE");
 }
 
+/// A single zoned event (decided on the index, expanded by a line scan) comes back in
+/// UTC without its VTIMEZONE; outside the expand range (which here differs from the
+/// filter's) it comes back without instances.
+#[tokio::test]
+async fn expanded_single_zoned_event_is_in_utc() {
+    let s = TestServer::start().await;
+    let tz = "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
+    let body = ical(
+        "zoned",
+        "DTSTART;TZID=Europe/Berlin:20240710T093000\r\nDTEND;TZID=Europe/Berlin:20240710T103000\r\nSUMMARY:Zoned\r\n",
+    )
+    .replacen("BEGIN:VEVENT", &format!("{tz}BEGIN:VEVENT"), 1);
+    s.alice("PUT", &format!("{CAL}zoned.ics"))
+        .ical(&body)
+        .send()
+        .await
+        .status(201);
+    let range = r#"<C:time-range start="20240701T000000Z" end="20240801T000000Z"/>"#;
+    let data = r#"<C:calendar-data><C:expand start="20240701T000000Z" end="20240801T000000Z"/></C:calendar-data>"#;
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(range, data))
+        .send()
+        .await;
+    r.status(207)
+        .contains("zoned.ics")
+        .contains("DTSTART:20240710T073000Z")
+        .contains("DTEND:20240710T083000Z")
+        .contains("SUMMARY:Zoned")
+        .lacks("VTIMEZONE")
+        .lacks("TZID");
+    let data = r#"<C:calendar-data><C:expand start="20240711T000000Z" end="20240801T000000Z"/></C:calendar-data>"#;
+    let r = s
+        .alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(range, data))
+        .send()
+        .await;
+    r.status(207)
+        .contains("zoned.ics")
+        .lacks("BEGIN:VEVENT")
+        .lacks("VTIMEZONE");
+}
+
 #[tokio::test]
 async fn text_match_and_unsupported_collation() {
     let s = TestServer::start().await;

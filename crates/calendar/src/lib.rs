@@ -25,6 +25,7 @@ mod data;
 mod digest;
 mod duration;
 mod error;
+mod exact;
 pub mod filter;
 mod freebusy;
 mod instance;
@@ -47,6 +48,7 @@ mod tests;
 
 pub use digest::{digest_overlaps, MAX_DIGEST_INSTANCES};
 pub use error::{Error, Result};
+pub use exact::expand_exact;
 pub use tz::resolve_tzid;
 
 /// The calendar component types a calendar object resource can hold (RFC 4791 §4.1).

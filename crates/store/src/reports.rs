@@ -26,15 +26,16 @@ impl Store {
     /// With `decide_exact`, objects with an exact span (single non-recurring VEVENTs
     /// with exact times) are decided here by RFC 4791 §9.9 (start < DTEND AND
     /// end > DTSTART): those that do not overlap are skipped and those that do are
-    /// passed with `decided = true`, and their body only when `bodies_when_decided`.
-    /// Use it only when the query is nothing but a time-range on VEVENT.
+    /// passed with `decided = true`, their span (`first_start`, `last_end`) as `exact`,
+    /// and their body only when `bodies_when_decided`. Use it only when the query is
+    /// nothing but a time-range on VEVENT.
     pub fn for_each_candidate(
         &self,
         coll: i64,
         component: Option<&str>,
         (start, end): (Option<i64>, Option<i64>),
         (decide_exact, bodies_when_decided): (bool, bool),
-        mut f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>) -> Result<()>,
+        mut f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>, Option<(i64, i64)>) -> Result<()>,
     ) -> Result<()> {
         self.with_conn(|c| {
             // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
@@ -43,7 +44,7 @@ impl Store {
                 "SELECT {META_COLUMNS}, exact_span,
                         CASE WHEN ?5 AND (exact_span = 1 OR instances IS NOT NULL) AND NOT ?6 THEN NULL
                              ELSE (SELECT body FROM resource_bodies WHERE resource_id = resources.id) END,
-                        CASE WHEN ?5 THEN instances END
+                        CASE WHEN ?5 THEN instances END, first_start, last_end
                  FROM resources WHERE collection_id = ?1
                  AND (?2 IS NULL OR component = ?2)
                  AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)
@@ -57,13 +58,18 @@ impl Store {
                 let meta = meta_from_row(r)?;
                 let body: Option<Vec<u8>> = r.get(9)?;
                 let digest: Option<Vec<u8>> = r.get(10)?;
+                let exact = decide_exact && digest.is_none() && r.get::<_, bool>(8)?;
                 let decided = match digest {
                     // A pre-digested recurring event: decided per instance here.
                     Some(d) if !tributary_calendar::digest_overlaps(&d, &TimeRange { start, end }) => continue,
                     Some(_) => true,
-                    None => decide_exact && r.get::<_, bool>(8)?,
+                    None => exact,
                 };
-                f(meta, decided, body)?;
+                let span = match (exact, r.get::<_, Option<i64>>(11)?, r.get::<_, Option<i64>>(12)?) {
+                    (true, Some(s), Some(e)) => Some((s, e)),
+                    _ => None,
+                };
+                f(meta, decided, body, span)?;
             }
             Ok(())
         })
@@ -274,7 +280,7 @@ mod tests {
             Some("VEVENT"),
             (Some(50), Some(60)),
             (false, false),
-            |m, _, _| {
+            |m, _, _, _| {
                 got.push(m.name);
                 Ok(())
             },
@@ -336,8 +342,8 @@ mod tests {
             Some("VEVENT"),
             (Some(50), Some(60)),
             (true, false),
-            |m, decided, body| {
-                got.push((m.name, decided, body.is_some()));
+            |m, decided, body, span| {
+                got.push((m.name, decided, body.is_some(), span));
                 Ok(())
             },
         )
@@ -345,8 +351,8 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("inexact".into(), false, true),
-                ("inside".into(), true, false)
+                ("inexact".into(), false, true, None),
+                ("inside".into(), true, false, Some((55, 56)))
             ]
         );
     }

@@ -1,5 +1,6 @@
 //! Behaviour tests of `parse_object`, named by rule and RFC section.
 
+mod exact;
 mod fuzz_regressions;
 mod query;
 mod recurrence;

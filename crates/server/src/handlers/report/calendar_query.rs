@@ -1,13 +1,13 @@
 //! CALDAV:calendar-query (RFC 4791 §7.8): SQL prefilters candidates on the indexed UTC
 //! span, the calendar crate decides the exact match per instance.
 
-use super::{calendar_of, floating_zone, push_object, RenderEnv};
+use super::{calendar_of, floating_zone, push_object, push_rendered, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
 use crate::{path, Context};
 use hyper::Response;
-use tributary_calendar::filter::{CompFilter, TimeRange};
+use tributary_calendar::filter::{CompFilter, DataRequest, TimeRange};
 use tributary_calendar::query::parse_stored;
 use tributary_calendar::{ComponentKind, Limits};
 use tributary_dav_proto::request::PropRequest;
@@ -28,6 +28,16 @@ pub(super) fn handle(
     let (component, range) = prefilter(&filter);
     let simple = only_event_time_range(&filter);
     let wants_data = props.data.is_some();
+    // The expand range when calendar-data asks for nothing but `expand`.
+    let expand_only = props.data.as_ref().and_then(|d| {
+        let only = DataRequest {
+            expand: d.expand,
+            ..DataRequest::default()
+        };
+        (d.expand.is_some() && *d == only)
+            .then_some(d.expand)
+            .flatten()
+    });
     let store = ctx.store.clone();
     let user = req.user.clone();
     let max_resource_bytes = ctx.settings.max_resource_bytes;
@@ -39,30 +49,54 @@ pub(super) fn handle(
         floating_zone(timezone.as_deref()).or_else(|| floating_zone(cal.props.timezone.as_deref()));
     Ok(crate::handlers::stream::multistatus(move |sink| {
         let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
+        let prefix = path::collection_href(&user.name, &cal.path);
         let mut failure = None;
         let res = store.for_each_candidate(
             cal.id,
             component,
             (range.start, range.end),
             (simple, wants_data),
-            |meta, decided, body| {
+            |meta, decided, body, exact| {
                 if only.as_ref().is_some_and(|n| *n != meta.name) {
                     return Ok(());
                 }
                 let body = body.unwrap_or_default();
-                let parsed = if decided {
-                    None
-                } else {
-                    let Ok(parsed) = parse_stored(&body, &limits) else {
-                        return Ok(());
-                    };
-                    if !parsed.matches(&filter, floating, &limits) {
-                        return Ok(());
+                let href = format!("{prefix}{}", path::encode(&meta.name));
+                // An exact single event asked for with nothing but `expand`: a line
+                // scan does it (see tributary_calendar::expand_exact). It must overlap
+                // the expand range (RFC 4791 §9.9, a VEVENT with DTEND after DTSTART),
+                // which may differ from the filter's; one that does not is left to the
+                // general path, which returns it without instances.
+                let fast = match (exact, expand_only) {
+                    (Some((start, end)), Some(x))
+                        if x.end.is_none_or(|e| start < e) && x.start.is_none_or(|s| end > s) =>
+                    {
+                        tributary_calendar::expand_exact(
+                            &String::from_utf8_lossy(&body),
+                            start,
+                            end,
+                        )
                     }
-                    Some(parsed)
+                    _ => None,
                 };
-                let href = path::resource_href(&user.name, &cal.path, &meta.name);
-                if let Err(e) = push_object(sink, href, &meta, &body, parsed.as_ref(), &r) {
+                let pushed = match fast {
+                    Some(data) => push_rendered(sink, href, &meta, || data, &r),
+                    None => {
+                        let parsed = if decided {
+                            None
+                        } else {
+                            let Ok(parsed) = parse_stored(&body, &limits) else {
+                                return Ok(());
+                            };
+                            if !parsed.matches(&filter, floating, &limits) {
+                                return Ok(());
+                            }
+                            Some(parsed)
+                        };
+                        push_object(sink, href, &meta, &body, parsed.as_ref(), &r)
+                    }
+                };
+                if let Err(e) = pushed {
                     failure = Some(e);
                     return Err(tributary_store::Error::Conflict("client went away".into()));
                 }

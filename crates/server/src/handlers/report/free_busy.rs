@@ -37,7 +37,7 @@ pub(super) async fn handle(
                 Some("VEVENT"),
                 (Some(start), Some(end)),
                 (false, false),
-                |_, _, body| {
+                |_, _, body, _| {
                     if let Ok(p) = parse_stored(&body.unwrap_or_default(), &limits) {
                         periods.extend(p.busy_periods(range, floating, &limits));
                     }

@@ -124,14 +124,25 @@ pub(crate) fn push_object(
     parsed: Option<&ParsedObject>,
     r: &RenderEnv<'_>,
 ) -> Result<(), crate::handlers::stream::StreamError> {
+    push_rendered(sink, href, meta, || data_text(body, parsed, r), r)
+}
+
+/// [`push_object`] with the calendar-data made by `data`, called only if it is asked for.
+pub(crate) fn push_rendered(
+    sink: &mut crate::handlers::stream::Sink,
+    href: String,
+    meta: &ResourceMeta,
+    data: impl FnOnce() -> String,
+    r: &RenderEnv<'_>,
+) -> Result<(), crate::handlers::stream::StreamError> {
     if let Some(plan) = &r.fast {
         let data = plan
             .contains(&crate::props::FastProp::CalendarData)
-            .then(|| data_text(body, parsed, r));
+            .then(data);
         return sink
             .push_with(|out| crate::props::write_fast(out, &href, meta, plan, data.as_deref()));
     }
-    sink.push(&object_response(href, meta, body, parsed, r))
+    sink.push(&object_response(href, meta, data, r))
 }
 
 /// The calendar-data text of an object, shaped as the request asks (§9.6).
@@ -151,8 +162,7 @@ fn data_text(body: &[u8], parsed: Option<&ParsedObject>, r: &RenderEnv<'_>) -> S
 pub(crate) fn object_response(
     href: String,
     meta: &ResourceMeta,
-    body: &[u8],
-    parsed: Option<&ParsedObject>,
+    data: impl FnOnce() -> String,
     r: &RenderEnv<'_>,
 ) -> DavResponse {
     let mut propstats = build_propstats(&Subject::Resource(meta), &r.props.props, &r.env, &[]);
@@ -164,7 +174,7 @@ pub(crate) fn object_response(
         for ps in propstats.iter_mut() {
             ps.props.retain(|p| p.name != data_name);
         }
-        let data = data_text(body, parsed, r);
+        let data = data();
         if let Some(ok) = propstats.iter_mut().find(|ps| ps.status == 200) {
             ok.props.push(PropEntry {
                 name: data_name,

@@ -39,6 +39,8 @@ pub struct Metrics {
     users: Gauge,
     change_rows: Gauge,
     tombstones: Gauge,
+    writes: Gauge,
+    commits: Gauge,
 }
 
 /// Methods are labelled by name only for the known set, so a client cannot grow the
@@ -127,6 +129,16 @@ impl Metrics {
             "tombstones",
             "Change-log rows of deleted members",
         );
+        let writes = gauge(
+            &mut registry,
+            "store_writes",
+            "Writes since start (each one atomic and durable when acknowledged)",
+        );
+        let commits = gauge(
+            &mut registry,
+            "store_commits",
+            "Commits since start: concurrent writes share one",
+        );
         Self {
             registry,
             requests,
@@ -138,6 +150,8 @@ impl Metrics {
             users,
             change_rows,
             tombstones,
+            writes,
+            commits,
         }
     }
 
@@ -173,6 +187,8 @@ impl Metrics {
         self.users.set(stats.users);
         self.change_rows.set(stats.change_rows);
         self.tombstones.set(stats.tombstones);
+        self.writes.set(stats.writes);
+        self.commits.set(stats.commits);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -194,6 +210,8 @@ mod tests {
         let text = m.render(&StoreStats {
             database_bytes: 4096,
             resources: 3,
+            writes: 10,
+            commits: 4,
             ..Default::default()
         });
         assert!(
@@ -205,6 +223,8 @@ mod tests {
             "tributary_ingest_deliveries_total{source=\"m365-tenant1\",outcome=\"created\"} 1"
         ));
         assert!(text.contains("tributary_database_bytes 4096"));
+        assert!(text.contains("tributary_store_writes 10"), "{text}");
+        assert!(text.contains("tributary_store_commits 4"), "{text}");
         assert!(text.contains("tributary_http_request_duration_seconds_bucket"));
     }
 }

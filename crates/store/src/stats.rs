@@ -17,11 +17,16 @@ pub struct StoreStats {
     pub change_rows: i64,
     /// Change-log rows of deleted members.
     pub tombstones: i64,
+    /// Writes since the store was opened.
+    pub writes: i64,
+    /// Commits since the store was opened (concurrent writes share commits).
+    pub commits: i64,
 }
 
 impl Store {
     /// Current sizes.
     pub fn get_stats(&self) -> Result<StoreStats> {
+        let (writes, commits) = self.write_counts();
         self.with_conn(|c| {
             let one = |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
             let pages = one("PRAGMA page_count")?;
@@ -34,6 +39,8 @@ impl Store {
                 users: one("SELECT count(*) FROM users")?,
                 change_rows: one("SELECT count(*) FROM changes")?,
                 tombstones: one("SELECT count(*) FROM changes WHERE deleted = 1")?,
+                writes: writes as i64,
+                commits: commits as i64,
             })
         })
     }

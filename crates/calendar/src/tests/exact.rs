@@ -1,7 +1,7 @@
 //! `expand_exact` against the general expand path.
 
 use crate::expand_exact;
-use crate::filter::{CompSelect, DataRequest, TimeRange};
+use crate::filter::{DataRequest, TimeRange};
 use crate::query::parse_stored;
 use crate::{parse_object, Limits};
 
@@ -18,17 +18,7 @@ fn calendar(parts: &[&str]) -> String {
 
 /// Written once through the general writer, to compare two texts by content.
 fn normalised(text: &str) -> String {
-    let all = CompSelect {
-        name: "VCALENDAR".into(),
-        all_props: true,
-        props: vec![],
-        all_comps: true,
-        comps: vec![],
-    };
-    let req = DataRequest {
-        comp: Some(all),
-        ..Default::default()
-    };
+    let req = super::fuzz_regressions::select_all();
     let limits = Limits::default();
     parse_stored(text.as_bytes(), &limits)
         .expect("parses")

@@ -29,7 +29,7 @@ fn range_filter(kind: &str, start: i64, end: i64) -> CompFilter {
 }
 
 /// calendar-data that makes the writer serialise the whole object.
-fn select_all() -> DataRequest {
+pub(super) fn select_all() -> DataRequest {
     let all = CompSelect {
         name: "VCALENDAR".into(),
         all_props: true,

@@ -46,6 +46,21 @@ pub(crate) fn parse_rules(comp: &Node, start: &DateTime<RTz>, frame: Zone) -> Re
 /// One rule: `(rule, has COUNT or UNTIL)`; the rule is `None` when it can produce no
 /// instance (UNTIL before DTSTART).
 fn build_rule(value: &str, start: &DateTime<RTz>, frame: Zone) -> Result<(Option<RRule>, bool)> {
+    // The RECUR grammar is ASCII (RFC 5545 §3.3.10); the `rrule` crate slices weekday
+    // text by bytes and panics inside a multi-byte character (found by the
+    // ical_parse_index fuzzer: `BYDAY=MO٨E`). Its parsing is shielded as well.
+    if !value.is_ascii() {
+        return Err(invalid_data("invalid RRULE: not ASCII"));
+    }
+    std::panic::catch_unwind(|| build_ascii_rule(value, start, frame))
+        .unwrap_or_else(|_| Err(invalid_data("invalid RRULE")))
+}
+
+fn build_ascii_rule(
+    value: &str,
+    start: &DateTime<RTz>,
+    frame: Zone,
+) -> Result<(Option<RRule>, bool)> {
     let (body, until_text) = split_until(value);
     let mut rule: RRule<Unvalidated> = body
         .parse()

@@ -241,3 +241,14 @@ fn fuzz_regression_ical_parse_index_b31c0fe4() {
     assert!(parse_stored(ics, &Limits::default()).is_err());
     assert!(crate::parse_object(ics, &Limits::default()).is_err());
 }
+
+/// ical_parse_index: a non-ASCII character in BYDAY (`MO٨E`) made the `rrule` crate
+/// panic while slicing the rule text. Such a rule is now invalid data.
+#[test]
+fn fuzz_regression_ical_parse_index_b3d82a1f() {
+    let ics = include_bytes!("../../tests/fuzz-regressions/ical_parse_index_b3d82a1f.ics");
+    let r = std::panic::catch_unwind(|| crate::parse_object(ics, &Limits::default()));
+    assert!(matches!(r, Ok(Err(_))), "{r:?}");
+    let r = std::panic::catch_unwind(|| parse_stored(ics, &Limits::default()).map(|_| ()));
+    assert!(r.is_ok());
+}

@@ -120,13 +120,13 @@ async fn expanded_single_zoned_event_is_in_utc() {
         .await
         .status(201);
     let range = r#"<C:time-range start="20240701T000000Z" end="20240801T000000Z"/>"#;
-    let data = r#"<C:calendar-data><C:expand start="20240701T000000Z" end="20240801T000000Z"/></C:calendar-data>"#;
-    let r = s
-        .alice("REPORT", CAL)
-        .depth("1")
-        .xml(&query(range, data))
-        .send()
-        .await;
+    let expanded_from = |start: &str| {
+        let data = format!(
+            r#"<C:calendar-data><C:expand start="{start}" end="20240801T000000Z"/></C:calendar-data>"#
+        );
+        s.alice("REPORT", CAL).depth("1").xml(&query(range, &data))
+    };
+    let r = expanded_from("20240701T000000Z").send().await;
     r.status(207)
         .contains("zoned.ics")
         .contains("DTSTART:20240710T073000Z")
@@ -134,13 +134,7 @@ async fn expanded_single_zoned_event_is_in_utc() {
         .contains("SUMMARY:Zoned")
         .lacks("VTIMEZONE")
         .lacks("TZID");
-    let data = r#"<C:calendar-data><C:expand start="20240711T000000Z" end="20240801T000000Z"/></C:calendar-data>"#;
-    let r = s
-        .alice("REPORT", CAL)
-        .depth("1")
-        .xml(&query(range, data))
-        .send()
-        .await;
+    let r = expanded_from("20240711T000000Z").send().await;
     r.status(207)
         .contains("zoned.ics")
         .lacks("BEGIN:VEVENT")

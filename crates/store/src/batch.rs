@@ -52,19 +52,29 @@ impl Failure {
         match self {
             Failure::Full => Error::Full,
             Failure::Busy => Error::Busy,
-            Failure::Other(m) => Error::Conflict(format!("write batch failed: {m}")),
+            Failure::Other(m) => internal(&format!("write batch failed: {m}")),
         }
     }
 }
 
+/// A database failure that is nobody's request's fault (answered 500, like any other
+/// SQLite error), not a conflict the client could resolve.
+fn internal(message: &str) -> Error {
+    Error::Sqlite(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+        Some(message.to_string()),
+    ))
+}
+
 struct State {
     conn: Connection,
-    /// Batch open on `conn`.
-    open: Option<u64>,
+    /// A batch (number `last`) is open on `conn`.
+    open: bool,
     /// Writes in the open batch.
     members: usize,
-    /// A savepoint could not be rolled back: the open batch must not commit.
-    poisoned: bool,
+    /// The open batch must not commit (SQLite rolled it back, or a savepoint could not
+    /// be), and why: every member gets this error.
+    poisoned: Option<Failure>,
     /// Id of the newest batch opened.
     last: u64,
     /// Every batch up to this id has finished (committed or failed).
@@ -97,9 +107,9 @@ impl BatchWriter {
         BatchWriter {
             state: Mutex::new(State {
                 conn,
-                open: None,
+                open: false,
                 members: 0,
-                poisoned: false,
+                poisoned: None,
                 last: 0,
                 finished: 0,
                 failures: VecDeque::new(),
@@ -127,15 +137,15 @@ impl BatchWriter {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut g = self.lock();
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        let leader = g.open.is_none();
+        let leader = !g.open;
         if leader {
             if let Err(e) = g.conn.execute_batch("BEGIN IMMEDIATE") {
                 return Joined::Failed(e.into());
             }
             g.last += 1;
-            g.open = Some(g.last);
+            g.open = true;
             g.members = 0;
-            g.poisoned = false;
+            g.poisoned = None;
         }
         let batch = g.last;
         g.members += 1;
@@ -150,15 +160,15 @@ impl BatchWriter {
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
-            let committed = if g.poisoned {
-                Err(Error::Conflict("a write could not be rolled back".into()))
+            let committed = if let Some(why) = &g.poisoned {
+                Err(why.error())
             } else {
                 g.conn.execute_batch("COMMIT").map_err(Error::from)
             };
             if committed.is_err() {
                 let _ = g.conn.execute_batch("ROLLBACK");
             }
-            g.open = None;
+            g.open = false;
             g.finished = batch;
             if let Err(e) = &committed {
                 g.failures.push_back((batch, Failure::of(e)));
@@ -195,22 +205,31 @@ fn member<T>(g: &mut State, f: impl FnOnce(&Connection) -> Result<T>) -> Result<
     // SQLite may roll a whole transaction back by itself on some errors (SQLITE_FULL,
     // SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM). A savepoint taken then would start a
     // transaction of its own and commit on RELEASE, outside the batch: refuse instead.
-    if g.poisoned || g.conn.is_autocommit() {
-        g.poisoned = true;
-        return Err(Error::Conflict("the write batch was rolled back".into()));
+    if g.conn.is_autocommit() && g.poisoned.is_none() {
+        g.poisoned = Some(Failure::Other("the write batch was rolled back".into()));
+    }
+    if let Some(why) = &g.poisoned {
+        return Err(why.error());
     }
     g.conn.execute_batch("SAVEPOINT member")?;
     let out = match catch_unwind(AssertUnwindSafe(|| f(&g.conn))) {
         Ok(out) => out,
-        Err(_) => Err(Error::Conflict("a write failed unexpectedly".into())),
+        Err(_) => Err(internal("a write failed unexpectedly")),
     };
     let closed = match &out {
         Ok(_) => g.conn.execute_batch("RELEASE member"),
         Err(_) => g.conn.execute_batch("ROLLBACK TO member; RELEASE member"),
     };
     if let Err(e) = closed {
-        g.poisoned = true;
-        return Err(e.into());
+        // Most likely SQLite rolled the whole transaction back on `f`'s error (a full
+        // disk, say): that error is the batch's.
+        let cause = match &out {
+            Err(first) => Failure::of(first),
+            Ok(_) => Failure::of(&Error::from(e)),
+        };
+        let err = cause.error();
+        g.poisoned = Some(cause);
+        return Err(err);
     }
     out
 }

@@ -11,7 +11,8 @@
 //!   a hash of the input around the first start (the first bytes of an object are
 //!   always `BEGIN:VCALENDAR`, so they cannot pick it), one ending exactly at the
 //!   indexed first start and one starting exactly at the indexed last end;
-//! - calendar-data written by the server parses again and is stable.
+//! - calendar-data written by the server parses again and is stable;
+//! - where the plain reader answers, the general parser path gives the same tree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,6 +28,9 @@ const EDGE: i64 = 3600;
 
 fuzz_target!(|data: &[u8]| {
     tolerate_rrule_panics();
+    if let Err(e) = tributary_calendar::check_plain_reader(data) {
+        panic!("{e}");
+    }
     let limits = Limits::default();
     let Ok(index) = parse_object(data, &limits) else {
         return;

@@ -10,11 +10,13 @@ use crate::Limits;
 use icalendar::parser::{read_components, unfold, Component, Property};
 use icalendar::ValueType;
 
+pub(crate) mod plain;
+
 /// Longest parser message passed on to the client.
 const MAX_MESSAGE_CHARS: usize = 200;
 
 /// One component: its upper-cased name, properties and sub-components.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     /// Component name, upper case (`VEVENT`).
     pub name: String,
@@ -26,7 +28,7 @@ pub(crate) struct Node {
 
 /// One property: upper-cased name, raw value, parameters (keys upper case, values
 /// without surrounding quotes).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Prop {
     /// Property name, upper case (`DTSTART`).
     pub name: String,
@@ -85,6 +87,14 @@ impl Prop {
 pub(crate) fn parse_calendar(data: &[u8], limits: &Limits) -> Result<Node> {
     let text = std::str::from_utf8(data).map_err(|e| invalid_data(format!("not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(root) = plain::parse(text, limits.max_depth) {
+        return Ok(root);
+    }
+    parse_general(text, limits)
+}
+
+/// [`parse_calendar`] by the `icalendar` parser, for text the plain reader declines.
+pub(crate) fn parse_general(text: &str, limits: &Limits) -> Result<Node> {
     // The parser takes a property value up to the first "\r\n" if there is one
     // anywhere, so mixed line endings would glue lines together: use "\n" only.
     let normalized = text.replace("\r\n", "\n");
@@ -286,4 +296,27 @@ fn text_by_name(name: &str) -> bool {
                 | "UID"
                 | "ACTION"
         )
+}
+
+/// For the fuzz targets: `Err` when the plain reader (see [`plain`]) answers for
+/// `data` and the general parser path disagrees with it.
+#[doc(hidden)]
+pub fn check_plain_reader(data: &[u8]) -> std::result::Result<(), String> {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return Ok(());
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let limits = Limits::default();
+    let Some(fast) = plain::parse(text, limits.max_depth) else {
+        return Ok(());
+    };
+    match parse_general(text, &limits) {
+        Ok(general) if general == fast => Ok(()),
+        Ok(general) => Err(format!(
+            "readers differ: plain {fast:?}, parser {general:?}"
+        )),
+        Err(e) => Err(format!(
+            "plain reader accepted what the parser refuses: {e}"
+        )),
+    }
 }

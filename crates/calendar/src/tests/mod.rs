@@ -2,6 +2,7 @@
 
 mod exact;
 mod fuzz_regressions;
+mod plain_parse;
 mod query;
 mod recurrence;
 mod spans;

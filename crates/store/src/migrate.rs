@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0003_exact_span.sql"),
     include_str!("../../../schema/0004_instance_digest.sql"),
     include_str!("../../../schema/0005_resource_bodies.sql"),
+    include_str!("../../../schema/0006_span_index_covers_filter.sql"),
 ];
 
 /// The schema version this binary writes.

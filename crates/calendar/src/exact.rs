@@ -20,21 +20,21 @@ use crate::writer::utc_text;
 pub fn expand_exact(text: &str, start: i64, end: i64) -> Option<String> {
     let (start_text, end_text) = (utc_text(start)?, utc_text(end)?);
     let mut out = String::with_capacity(text.len());
-    // Components entered, outermost first, by upper-case name.
-    let mut stack: Vec<String> = Vec::new();
+    // Names of the components entered, outermost first (compared ignoring ASCII case).
+    let mut stack: Vec<&str> = Vec::new();
     let mut events = 0;
     let mut skipping = 0usize; // depth inside a VTIMEZONE
-    for line in logical_lines(text) {
+    let lines: Vec<Line<'_>> = logical_lines(text).collect();
+    for line in &lines {
         let (name, params) = head(&line.text)?;
-        if name.eq_ignore_ascii_case("BEGIN") || name.eq_ignore_ascii_case("END") {
-            let comp = line.text[line.text.find(':')? + 1..]
-                .trim()
-                .to_ascii_uppercase();
-            if name.eq_ignore_ascii_case("BEGIN") {
-                if skipping > 0 || comp == "VTIMEZONE" {
+        let begin = name.eq_ignore_ascii_case("BEGIN");
+        if begin || name.eq_ignore_ascii_case("END") {
+            let comp = line.text[line.text.find(':')? + 1..].trim();
+            if begin {
+                if skipping > 0 || comp.eq_ignore_ascii_case("VTIMEZONE") {
                     skipping += 1;
                 } else {
-                    if comp == "VEVENT" {
+                    if comp.eq_ignore_ascii_case("VEVENT") {
                         events += 1;
                         if events > 1 || stack.len() != 1 {
                             return None;
@@ -46,7 +46,7 @@ pub fn expand_exact(text: &str, start: i64, end: i64) -> Option<String> {
             } else if skipping > 0 {
                 skipping -= 1;
             } else {
-                if stack.pop()? != comp {
+                if !stack.pop()?.eq_ignore_ascii_case(comp) {
                     return None;
                 }
                 out.push_str(line.raw);
@@ -56,22 +56,23 @@ pub fn expand_exact(text: &str, start: i64, end: i64) -> Option<String> {
         if skipping > 0 {
             continue;
         }
-        let in_event = stack.len() == 2 && stack[1] == "VEVENT";
-        let upper = name.to_ascii_uppercase();
-        match upper.as_str() {
-            "RRULE" | "RDATE" | "EXDATE" | "EXRULE" | "RECURRENCE-ID" => return None,
-            "DTSTART" | "DTEND" if in_event => {
-                out.push_str(&upper);
-                out.push(':');
-                out.push_str(if upper == "DTSTART" {
-                    &start_text
-                } else {
-                    &end_text
-                });
-                out.push_str("\r\n");
-            }
-            _ if has_tzid(params) => return None,
-            _ => out.push_str(line.raw),
+        let in_event = stack.len() == 2 && stack[1].eq_ignore_ascii_case("VEVENT");
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if ["RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID"]
+            .iter()
+            .any(|n| is(n))
+        {
+            return None;
+        }
+        if in_event && (is("DTSTART") || is("DTEND")) {
+            let start = is("DTSTART");
+            out.push_str(if start { "DTSTART:" } else { "DTEND:" });
+            out.push_str(if start { &start_text } else { &end_text });
+            out.push_str("\r\n");
+        } else if has_tzid(params) {
+            return None;
+        } else {
+            out.push_str(line.raw);
         }
     }
     (events == 1 && stack.is_empty()).then_some(out)

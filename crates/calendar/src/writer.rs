@@ -24,19 +24,33 @@ pub(crate) fn component_text(node: &Node) -> String {
 /// Writes `node` and its children. Recursion is as deep as the tree, which the
 /// parser bounded by `Limits::max_depth`.
 fn write_node(node: &Node, out: &mut String) {
-    push_line(&format!("BEGIN:{}", node.name), out);
-    for prop in &node.props {
-        push_line(&prop_line(prop), out);
-    }
-    for child in &node.children {
-        write_node(child, out);
-    }
-    push_line(&format!("END:{}", node.name), out);
+    let mut line = String::with_capacity(128);
+    write_tree(node, &mut line, out);
 }
 
-/// One unfolded content line: `NAME;KEY=value:value`.
-pub(crate) fn prop_line(prop: &Prop) -> String {
-    let mut line = prop.name.clone();
+/// [`write_node`] with a scratch buffer for the unfolded lines.
+fn write_tree(node: &Node, line: &mut String, out: &mut String) {
+    line.clear();
+    line.push_str("BEGIN:");
+    line.push_str(&node.name);
+    push_line(line, out);
+    for prop in &node.props {
+        line.clear();
+        write_prop_line(prop, line);
+        push_line(line, out);
+    }
+    for child in &node.children {
+        write_tree(child, line, out);
+    }
+    line.clear();
+    line.push_str("END:");
+    line.push_str(&node.name);
+    push_line(line, out);
+}
+
+/// Appends one unfolded content line, `NAME;KEY=value:value`, to `line`.
+fn write_prop_line(prop: &Prop, line: &mut String) {
+    line.push_str(&prop.name);
     for (key, value) in &prop.params {
         line.push(';');
         line.push_str(key);
@@ -45,11 +59,10 @@ pub(crate) fn prop_line(prop: &Prop) -> String {
     }
     line.push(':');
     if prop.text {
-        line.push_str(&escape_text(&prop.value));
+        escape_text_into(&prop.value, line);
     } else {
         line.push_str(&prop.value);
     }
-    line
 }
 
 /// A parameter value, quoted when it must be (RFC 5545 §3.2: "Property parameter
@@ -79,9 +92,13 @@ fn param_value(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// RFC 5545 §3.3.11 escaping: backslash, semicolon, comma and newline.
-fn escape_text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+/// RFC 5545 §3.3.11 escaping (backslash, semicolon, comma and newline) of `value`,
+/// appended to `out`.
+fn escape_text_into(value: &str, out: &mut String) {
+    if !value.contains(['\\', ';', ',', '\n', '\r']) {
+        out.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -92,7 +109,6 @@ fn escape_text(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Appends `line` folded at [`MAX_LINE`] octets, each piece ending in CRLF and each
@@ -102,6 +118,28 @@ fn escape_text(value: &str) -> String {
 /// content lines, and a stray CR or VT would let the written text parse differently
 /// from what was meant (found by the ical_parse_index fuzzer).
 pub(crate) fn push_line(line: &str, out: &mut String) {
+    // The common case, printable ASCII: whole pieces at a time.
+    if line
+        .bytes()
+        .all(|b| (b' '..0x7f).contains(&b) || b == b'\t')
+    {
+        let mut rest = line;
+        let mut room = MAX_LINE;
+        while rest.len() > room {
+            out.push_str(&rest[..room]);
+            out.push_str("\r\n ");
+            rest = &rest[room..];
+            room = MAX_LINE - 1;
+        }
+        out.push_str(rest);
+        out.push_str("\r\n");
+        return;
+    }
+    push_line_chars(line, out);
+}
+
+/// [`push_line`] a character at a time.
+fn push_line_chars(line: &str, out: &mut String) {
     let mut used = 0usize;
     for c in line.chars().filter(|&c| c == '\t' || !c.is_control()) {
         let width = c.len_utf8();
@@ -118,24 +156,34 @@ pub(crate) fn push_line(line: &str, out: &mut String) {
 /// A UTC DATE-TIME value (`20060104T150000Z`); `None` outside chrono's range.
 pub(crate) fn utc_text(epoch: i64) -> Option<String> {
     use chrono::{Datelike, Timelike};
-    use std::fmt::Write;
     let t = DateTime::<Utc>::from_timestamp(epoch, 0)?;
     // Written by hand: chrono's strftime parser was ~6 % of an expand query.
-    let mut out = String::with_capacity(16);
     if !(0..=9999).contains(&t.year()) {
         return Some(t.format("%Y%m%dT%H%M%SZ").to_string());
     }
-    let _ = write!(
-        out,
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
-    Some(out)
+    let mut digits = [0u8; 16];
+    let fields = [
+        (t.year() as u32, 4),
+        (t.month(), 2),
+        (t.day(), 2),
+        (t.hour(), 2),
+        (t.minute(), 2),
+        (t.second(), 2),
+    ];
+    let mut at = 0;
+    for (i, (mut value, width)) in fields.into_iter().enumerate() {
+        if i == 3 {
+            digits[at] = b'T';
+            at += 1;
+        }
+        for pos in (at..at + width).rev() {
+            digits[pos] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        at += width;
+    }
+    digits[15] = b'Z';
+    Some(String::from_utf8_lossy(&digits).into_owned())
 }
 
 /// A DATE value (`20060104`).
@@ -164,5 +212,19 @@ mod tests {
         }
         assert_eq!(utc_text(1_136_073_600).unwrap(), "20060101T000000Z");
         assert_eq!(utc_text(i64::MAX), None);
+    }
+
+    #[test]
+    fn folding_printable_ascii_in_pieces_matches_folding_by_character() {
+        for len in [0, 1, 74, 75, 76, 149, 150, 151, 300] {
+            for fill in ["a", "\t", "ab\tc"] {
+                let line: String = fill.repeat(len).chars().take(len).collect();
+                let (mut fast, mut slow) = (String::new(), String::new());
+                push_line(&line, &mut fast);
+                push_line_chars(&line, &mut slow);
+                assert_eq!(fast, slow, "length {len}");
+                assert!(fast.split("\r\n").all(|piece| piece.len() <= MAX_LINE));
+            }
+        }
     }
 }

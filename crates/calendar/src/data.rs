@@ -10,7 +10,7 @@ use crate::overlap::Span;
 use crate::scan::{Node, Prop};
 use crate::shape::{value_span, Env, Shape};
 use crate::time::prop_zone;
-use crate::writer::{component_text, date_text, utc_text};
+use crate::writer::{begin_end, component_text, date_text, utc_text, write_prop, write_tree};
 use crate::ComponentKind;
 
 /// Recurrence properties an expanded instance must not carry (§9.6.5: "MUST NOT use
@@ -29,6 +29,9 @@ pub(crate) fn render(
 ) -> String {
     if *req == DataRequest::default() {
         return original.to_string();
+    }
+    if let (Some(range), None, None) = (req.expand, req.limit_freebusy_set, &req.comp) {
+        return expand_text(root, kind, range, env);
     }
     let mut out = match (req.expand, req.limit_recurrence_set) {
         (Some(range), _) => expand(root, kind, range, env),
@@ -51,26 +54,10 @@ pub(crate) fn render(
 /// ("Date and local time with reference to time zone information MUST be converted
 /// into date with UTC time"; all-day DATE values stay DATEs), and no VTIMEZONE
 /// ("MUST NOT have reference to or include VTIMEZONE components").
-fn expand(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> Node {
-    let set = Set::of(root, kind, env);
-    let cap = env.max_values();
-    let mut found: Vec<(i64, Node)> = Vec::new();
-    instances(&set, kind, env, range, &mut |inst: &Instance<'_>| {
-        if inst.unknown || !inst.span.overlaps(&range) {
-            return false;
-        }
-        let key = inst.span.start_anchor().or(inst.rid).unwrap_or(i64::MIN);
-        found.push((key, instance_node(inst, env)));
-        found.len() >= cap
-    });
-    found.sort_by_key(|(key, _)| *key);
-    let mut children: Vec<Node> = root
-        .children
-        .iter()
-        .filter(|c| c.name != "VTIMEZONE" && ComponentKind::from_name(&c.name) != Some(kind))
-        .cloned()
-        .collect();
-    children.extend(found.into_iter().map(|(_, node)| node));
+pub(crate) fn expand(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> Node {
+    let found = expanded(root, kind, range, env);
+    let mut children: Vec<Node> = kept_children(root, kind).cloned().collect();
+    children.extend(found.iter().map(|inst| instance_node(inst, env)));
     Node {
         name: root.name.clone(),
         props: root.props.clone(),
@@ -78,38 +65,241 @@ fn expand(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> N
     }
 }
 
+/// [`expand`] written straight to text, the same text `component_text(&expand(..))`
+/// gives: each master is converted and written once (a [`Template`]), and each of its
+/// instances only writes the few properties that differ. An expand query over a
+/// month of daily events writes thousands of instances; cloning and converting a
+/// component per instance was most of its cost.
+pub(crate) fn expand_text(
+    root: &Node,
+    kind: ComponentKind,
+    range: TimeRange,
+    env: Env<'_>,
+) -> String {
+    let found = expanded(root, kind, range, env);
+    let mut out = String::with_capacity(1024);
+    let mut line = String::with_capacity(128);
+    begin_end(&mut line, "BEGIN:", &root.name, &mut out);
+    for prop in &root.props {
+        write_prop(prop, &mut line, &mut out);
+    }
+    for child in kept_children(root, kind) {
+        write_tree(child, &mut line, &mut out);
+    }
+    let mut templates: Vec<(*const Node, Template)> = Vec::new();
+    for inst in &found {
+        let key: *const Node = inst.comp;
+        let at = match templates.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                templates.push((key, Template::of(inst.comp, env, &mut line)));
+                templates.len() - 1
+            }
+        };
+        templates[at].1.write(inst, env, &mut line, &mut out);
+    }
+    begin_end(&mut line, "END:", &root.name, &mut out);
+    out
+}
+
+/// The instances in `range`, sorted by start (discovery order among equal starts), at
+/// most `max_values` of them.
+fn expanded<'a>(
+    root: &'a Node,
+    kind: ComponentKind,
+    range: TimeRange,
+    env: Env<'_>,
+) -> Vec<Instance<'a>> {
+    let set = Set::of(root, kind, env);
+    let cap = env.max_values();
+    let mut found: Vec<(i64, Instance<'a>)> = Vec::new();
+    instances(&set, kind, env, range, &mut |inst: &Instance<'a>| {
+        if inst.unknown || !inst.span.overlaps(&range) {
+            return false;
+        }
+        let key = inst.span.start_anchor().or(inst.rid).unwrap_or(i64::MIN);
+        found.push((key, inst.clone()));
+        found.len() >= cap
+    });
+    found.sort_by_key(|(key, _)| *key);
+    found.into_iter().map(|(_, inst)| inst).collect()
+}
+
+/// The children an expanded object keeps as they are: not VTIMEZONE, not of `kind`.
+fn kept_children(root: &Node, kind: ComponentKind) -> impl Iterator<Item = &Node> {
+    root.children
+        .iter()
+        .filter(move |c| c.name != "VTIMEZONE" && ComponentKind::from_name(&c.name) != Some(kind))
+}
+
 /// One instance as a component of its own.
 fn instance_node(inst: &Instance<'_>, env: Env<'_>) -> Node {
     let mut node = inst.comp.clone();
     node.props
         .retain(|p| !RECURRENCE_PROPS.contains(&p.name.as_str()));
-    if let Some(at) = &inst.at {
-        put_time(&mut node, "DTSTART", at.epoch, at);
-        if node.has("DTEND") {
-            let end = match &inst.span {
-                Span::Interval { end, .. } => Some(*end),
-                _ => None,
-            };
-            put_end(&mut node, "DTEND", end, inst.comp, at, env);
-        }
-        if node.has("DUE") {
-            let due = match &inst.span {
-                Span::Todo(todo) => todo.due,
-                _ => None,
-            };
-            put_end(&mut node, "DUE", due, inst.comp, at, env);
-        }
-        if let Some(rid) = inst.rid {
-            put_time(&mut node, "RECURRENCE-ID", rid, at);
-        }
-    }
+    set_times(&mut node, inst, env);
     to_utc(&mut node, env);
     node
 }
 
+/// Puts the instance's own DTSTART, DTEND, DUE and RECURRENCE-ID into `props`.
+fn set_times(props: &mut impl PropList, inst: &Instance<'_>, env: Env<'_>) {
+    let Some(at) = &inst.at else {
+        return;
+    };
+    put_time(props, "DTSTART", at.epoch, at);
+    if props.has("DTEND") {
+        let end = match &inst.span {
+            Span::Interval { end, .. } => Some(*end),
+            _ => None,
+        };
+        put_end(props, "DTEND", end, inst.comp, at, env);
+    }
+    if props.has("DUE") {
+        let due = match &inst.span {
+            Span::Todo(todo) => todo.due,
+            _ => None,
+        };
+        put_end(props, "DUE", due, inst.comp, at, env);
+    }
+    if let Some(rid) = inst.rid {
+        put_time(props, "RECURRENCE-ID", rid, at);
+    }
+}
+
+/// The properties of a component being built: a [`Node`], or a [`Template`]'s list.
+trait PropList {
+    /// A property called `name` is there.
+    fn has(&self, name: &str) -> bool;
+    /// Replaces every property called `prop.name` by `prop`, where the first one was
+    /// (at the end when there was none).
+    fn put(&mut self, prop: Prop);
+}
+
+impl PropList for Node {
+    fn has(&self, name: &str) -> bool {
+        Node::has(self, name)
+    }
+
+    fn put(&mut self, prop: Prop) {
+        let wanted = prop.name.clone();
+        replace_first(&mut self.props, prop, |p| p.name == wanted);
+    }
+}
+
+/// [`PropList::put`] over any list: `item` replaces every item `named` picks, where
+/// the first one was.
+fn replace_first<T>(list: &mut Vec<T>, item: T, named: impl Fn(&T) -> bool) {
+    let first = list.iter().position(&named);
+    list.retain(|p| !named(p));
+    match first {
+        Some(i) if i <= list.len() => list.insert(i, item),
+        _ => list.push(item),
+    }
+}
+
+/// A master (or override) ready to be written as many instances: its properties
+/// without recurrence rules and in UTC, each already written as folded text, and its
+/// sub-components (alarms) written once.
+struct Template {
+    name: String,
+    /// Property names and their folded lines.
+    props: Vec<(String, String)>,
+    /// The sub-components, folded.
+    children: String,
+}
+
+/// One property of an instance: a template line, or a time of the instance's own.
+enum Entry {
+    Kept(usize),
+    New(Prop),
+}
+
+/// An instance's property list over its template.
+struct Entries<'t> {
+    template: &'t Template,
+    list: Vec<Entry>,
+}
+
+/// The name of an instance's property.
+fn entry_name<'e>(template: &'e Template, entry: &'e Entry) -> &'e str {
+    match entry {
+        Entry::Kept(i) => &template.props[*i].0,
+        Entry::New(prop) => &prop.name,
+    }
+}
+
+impl PropList for Entries<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.list
+            .iter()
+            .any(|e| entry_name(self.template, e) == name)
+    }
+
+    fn put(&mut self, prop: Prop) {
+        let wanted = prop.name.clone();
+        let template = self.template;
+        replace_first(&mut self.list, Entry::New(prop), |e| {
+            entry_name(template, e) == wanted
+        });
+    }
+}
+
+impl Template {
+    fn of(comp: &Node, env: Env<'_>, line: &mut String) -> Self {
+        let mut node = comp.clone();
+        node.props
+            .retain(|p| !RECURRENCE_PROPS.contains(&p.name.as_str()));
+        to_utc(&mut node, env);
+        let props = node
+            .props
+            .iter()
+            .map(|prop| {
+                let mut text = String::new();
+                write_prop(prop, line, &mut text);
+                (prop.name.clone(), text)
+            })
+            .collect();
+        let mut children = String::new();
+        for child in &node.children {
+            write_tree(child, line, &mut children);
+        }
+        Template {
+            name: node.name,
+            props,
+            children,
+        }
+    }
+
+    /// Writes `inst` (an instance of this template's component).
+    fn write(&self, inst: &Instance<'_>, env: Env<'_>, line: &mut String, out: &mut String) {
+        let mut entries = Entries {
+            template: self,
+            list: (0..self.props.len()).map(Entry::Kept).collect(),
+        };
+        set_times(&mut entries, inst, env);
+        begin_end(line, "BEGIN:", &self.name, out);
+        for entry in &entries.list {
+            match entry {
+                Entry::Kept(i) => out.push_str(&self.props[*i].1),
+                Entry::New(prop) => write_prop(prop, line, out),
+            }
+        }
+        out.push_str(&self.children);
+        begin_end(line, "END:", &self.name, out);
+    }
+}
+
 /// Sets an end property (DTEND, DUE) of an instance. A DATE end keeps the number of
 /// days the component has between its DTSTART and that end.
-fn put_end(node: &mut Node, name: &str, end: Option<i64>, comp: &Node, at: &At, env: Env<'_>) {
+fn put_end(
+    node: &mut impl PropList,
+    name: &str,
+    end: Option<i64>,
+    comp: &Node,
+    at: &At,
+    env: Env<'_>,
+) {
     if at.is_date {
         let start = env.comp_date(comp, "DTSTART");
         let stop = env.comp_date(comp, name);
@@ -117,7 +307,7 @@ fn put_end(node: &mut Node, name: &str, end: Option<i64>, comp: &Node, at: &At, 
             let days = stop.wall.date().signed_duration_since(start.wall.date());
             if let Some(date) = at.wall.date().checked_add_signed(days) {
                 let params = vec![("VALUE".to_string(), "DATE".to_string())];
-                put(node, Prop::new(name, date_text(date), params));
+                node.put(Prop::new(name, date_text(date), params));
             }
         }
         return;
@@ -128,7 +318,7 @@ fn put_end(node: &mut Node, name: &str, end: Option<i64>, comp: &Node, at: &At, 
 }
 
 /// Sets `name` to UTC second `epoch`, as a DATE when the instance is all-day.
-fn put_time(node: &mut Node, name: &str, epoch: i64, at: &At) {
+fn put_time(node: &mut impl PropList, name: &str, epoch: i64, at: &At) {
     let prop = if at.is_date {
         let Some(wall) = at.frame.epoch_to_wall(epoch) else {
             return;
@@ -141,17 +331,7 @@ fn put_time(node: &mut Node, name: &str, epoch: i64, at: &At) {
         };
         Prop::new(name, text, Vec::new())
     };
-    put(node, prop);
-}
-
-/// Replaces every property called `prop.name` by `prop`, where the first one was.
-fn put(node: &mut Node, prop: Prop) {
-    let first = node.props.iter().position(|p| p.name == prop.name);
-    node.props.retain(|p| p.name != prop.name);
-    match first {
-        Some(i) if i <= node.props.len() => node.props.insert(i, prop),
-        _ => node.props.push(prop),
-    }
+    node.put(prop);
 }
 
 /// Converts zoned and floating date-times to UTC, here and in sub-components

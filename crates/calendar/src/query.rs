@@ -133,6 +133,15 @@ impl ParsedObject {
         data::render(&self.root, self.kind, original, req, env)
     }
 
+    /// The expand text both ways: written straight out, and through a tree.
+    #[cfg(test)]
+    pub(crate) fn expand_both_ways(&self, range: TimeRange, limits: &Limits) -> (String, String) {
+        let env = self.env(None, limits);
+        let direct = data::expand_text(&self.root, self.kind, range, env);
+        let tree = data::expand(&self.root, self.kind, range, env);
+        (direct, crate::writer::component_text(&tree))
+    }
+
     fn env<'a>(&'a self, floating: Option<Tz>, limits: &'a Limits) -> Env<'a> {
         Env {
             zones: &self.zones,

@@ -29,22 +29,30 @@ fn write_node(node: &Node, out: &mut String) {
 }
 
 /// [`write_node`] with a scratch buffer for the unfolded lines.
-fn write_tree(node: &Node, line: &mut String, out: &mut String) {
-    line.clear();
-    line.push_str("BEGIN:");
-    line.push_str(&node.name);
-    push_line(line, out);
+pub(crate) fn write_tree(node: &Node, line: &mut String, out: &mut String) {
+    begin_end(line, "BEGIN:", &node.name, out);
     for prop in &node.props {
-        line.clear();
-        write_prop_line(prop, line);
-        push_line(line, out);
+        write_prop(prop, line, out);
     }
     for child in &node.children {
         write_tree(child, line, out);
     }
+    begin_end(line, "END:", &node.name, out);
+}
+
+/// Writes the `BEGIN:` or `END:` (`tag`) line of component `name`, using `line` as
+/// scratch.
+pub(crate) fn begin_end(line: &mut String, tag: &str, name: &str, out: &mut String) {
     line.clear();
-    line.push_str("END:");
-    line.push_str(&node.name);
+    line.push_str(tag);
+    line.push_str(name);
+    push_line(line, out);
+}
+
+/// Writes one property, folded, using `line` as scratch.
+pub(crate) fn write_prop(prop: &Prop, line: &mut String, out: &mut String) {
+    line.clear();
+    write_prop_line(prop, line);
     push_line(line, out);
 }
 
@@ -183,7 +191,7 @@ pub(crate) fn utc_text(epoch: i64) -> Option<String> {
         at += width;
     }
     digits[15] = b'Z';
-    Some(String::from_utf8_lossy(&digits).into_owned())
+    Some(digits.iter().map(|&b| char::from(b)).collect())
 }
 
 /// A DATE value (`20060104`).

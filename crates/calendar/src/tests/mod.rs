@@ -1,6 +1,7 @@
 //! Behaviour tests of `parse_object`, named by rule and RFC section.
 
 mod exact;
+mod expand_text;
 mod fuzz_regressions;
 mod plain_parse;
 mod query;

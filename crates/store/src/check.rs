@@ -56,6 +56,8 @@ struct StoredIndex {
     first_start: Option<i64>,
     last_end: Option<i64>,
     has_recurrence: bool,
+    /// Schema 7's short-span mark.
+    short_span: bool,
 }
 
 impl Store {
@@ -95,7 +97,7 @@ fn foreign_key_problems(c: &Connection) -> Result<Vec<String>> {
 
 fn check_indexes(c: &Connection, limits: &Limits, report: &mut CheckReport) -> Result<()> {
     let mut stmt = c.prepare(
-        "SELECT u.name, c.path, r.name, r.uid, r.component, r.first_start, r.last_end, r.has_recurrence, b.body
+        "SELECT u.name, c.path, r.name, r.uid, r.component, r.first_start, r.last_end, r.has_recurrence, b.body, r.short_span
          FROM resources r
          JOIN resource_bodies b ON b.resource_id = r.id
          JOIN collections c ON c.id = r.collection_id
@@ -112,6 +114,7 @@ fn check_indexes(c: &Connection, limits: &Limits, report: &mut CheckReport) -> R
             first_start: r.get(5)?,
             last_end: r.get(6)?,
             has_recurrence: r.get(7)?,
+            short_span: r.get(9)?,
         };
         let body: Vec<u8> = r.get(8)?;
         let Some(problem) = compare(&stored, parse_object(&body, limits)) else {
@@ -164,6 +167,11 @@ fn compare(stored: &StoredIndex, fresh: tributary_calendar::Result<ObjectIndex>)
             "has_recurrence {}, body says {}",
             stored.has_recurrence, fresh.has_recurrence
         ));
+    }
+    // Schema 7: a short_span mark on a longer span would hide the object from
+    // time-range queries that start more than 7 days after it.
+    if stored.short_span && !crate::resources::short_span(stored.first_start, stored.last_end) {
+        diffs.push("short_span set on a span longer than 7 days".to_string());
     }
     if diffs.is_empty() {
         None

@@ -207,8 +207,8 @@ fn copy_members_tx(tx: &Connection, from: i64, to: i64) -> Result<()> {
     };
     for (id, name) in members {
         tx.execute(
-            "INSERT INTO resources (collection_id, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
-             SELECT ?2, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances FROM resources WHERE id = ?1",
+            "INSERT INTO resources (collection_id, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances, short_span)
+             SELECT ?2, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances, short_span FROM resources WHERE id = ?1",
             params![id, to],
         )?;
         let new_id = tx.last_insert_rowid();

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0004_instance_digest.sql"),
     include_str!("../../../schema/0005_resource_bodies.sql"),
     include_str!("../../../schema/0006_span_index_covers_filter.sql"),
+    include_str!("../../../schema/0007_short_span_index.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -6,6 +6,10 @@ use crate::{Result, Store};
 use rusqlite::params;
 use tributary_calendar::filter::TimeRange;
 
+/// The longest span (`last_end - first_start`, seconds) of an object marked
+/// `short_span` (schema 7): seven days.
+pub(crate) const SHORT_SPAN: i64 = 604_800;
+
 /// One member change since a token (RFC 6578 §3.5), newest state per member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberChange {
@@ -30,8 +34,12 @@ impl Store {
     /// and their body only when `bodies_when_decided`. Use it only when the query is
     /// nothing but a time-range on VEVENT.
     ///
-    /// Objects come in the order of the span index (component, first start), not by
-    /// name: the index covers the whole filter, so only matching rows are read.
+    /// Objects come in the order of the span index, not by name: with a component, the
+    /// short objects (a span of at most [`SHORT_SPAN`] seconds) by first start, then the
+    /// rest. The index covers the whole filter, so only matching rows are read, and
+    /// for short objects the index range is bounded on both sides (schema 7): a month
+    /// query reads the month's short objects and the long ones, not every object that
+    /// starts before the month ends.
     pub fn for_each_candidate(
         &self,
         coll: i64,
@@ -43,19 +51,34 @@ impl Store {
         self.with_conn(|c| {
             // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
             // a VTODO due exactly at `end` matches too, hence <=.
-            let sql = format!(
+            let select = format!(
                 "SELECT {META_COLUMNS}, exact_span,
                         CASE WHEN ?5 AND (exact_span = 1 OR instances IS NOT NULL) AND NOT ?6 THEN NULL
                              ELSE (SELECT body FROM resource_bodies WHERE resource_id = resources.id) END,
                         CASE WHEN ?5 THEN instances END, first_start, last_end
                  FROM resources WHERE collection_id = ?1
-                 AND (?2 IS NULL OR component = ?2)
-                 AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)
                  AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
                  AND NOT (?5 AND exact_span = 1 AND ((?3 IS NOT NULL AND last_end <= ?3) OR (?4 IS NOT NULL AND first_start >= ?4)))"
             );
+            // A short object overlapping the range starts at most SHORT_SPAN before
+            // it (last_end >= start and last_end - first_start <= SHORT_SPAN): ?7 and
+            // ?8 bound its index range on both sides. The rest are scanned as before.
+            let sql = if component.is_some() {
+                format!(
+                    "{select} AND component = ?2 AND short_span = 1 AND first_start >= ?7 AND first_start <= ?8
+                     UNION ALL
+                     {select} AND component = ?2 AND short_span = 0
+                         AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)"
+                )
+            } else {
+                // ?7 and ?8 are named only so that both statements take the same
+                // parameters.
+                format!("{select} AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) AND ?7 = ?7 AND ?8 = ?8")
+            };
+            let low = start.map_or(i64::MIN, |s| s.saturating_sub(SHORT_SPAN));
+            let high = end.unwrap_or(i64::MAX);
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, bodies_when_decided])?;
+            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, bodies_when_decided, low, high])?;
             while let Some(r) = rows.next()? {
                 let meta = meta_from_row(r)?;
                 let body: Option<Vec<u8>> = r.get(9)?;
@@ -290,6 +313,57 @@ mod tests {
         .unwrap();
         got.sort();
         assert_eq!(got, vec!["open", "point", "undated"]);
+    }
+
+    /// Schema 7: short objects are found through the bounded index range, long ones
+    /// through the rest, at the 7-day border too, with and without a component.
+    #[test]
+    fn short_and_long_spans_are_both_found() {
+        use super::SHORT_SPAN;
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        let c = s.get_collection(u.id, "default").unwrap().id;
+        let none = Preconditions::default();
+        let day = 86_400;
+        let (start, end) = (100 * day, 131 * day);
+        let objects = [
+            // Ends right at the range start: a span of exactly SHORT_SPAN.
+            ("week-ending-in", start - SHORT_SPAN, start),
+            ("week-and-a-second", start - SHORT_SPAN - 1, start + 1),
+            ("year-long", start - 365 * day, end + day),
+            ("inside", start + day, start + 2 * day),
+            ("ended-before", start - 10 * day, start - 1),
+            ("starts-at-end", end + 1, end + 2),
+        ];
+        for (i, (name, a, b)) in objects.iter().enumerate() {
+            let index = ix(&i.to_string(), Some(*a), Some(*b));
+            s.put_resource(c, name, b"x", "text/calendar", Some(&index), &none)
+                .unwrap();
+        }
+        // Moving an object changes its mark: it must still be found.
+        let moved = ix("3", Some(start - 300 * day), Some(end));
+        s.put_resource(c, "inside", b"y", "text/calendar", Some(&moved), &none)
+            .unwrap();
+        for component in [Some("VEVENT"), None] {
+            let mut got = Vec::new();
+            s.for_each_candidate(
+                c,
+                component,
+                (Some(start), Some(end)),
+                (false, false),
+                |m, _, _, _| {
+                    got.push(m.name);
+                    Ok(())
+                },
+            )
+            .unwrap();
+            got.sort();
+            assert_eq!(
+                got,
+                vec!["inside", "week-and-a-second", "week-ending-in", "year-long"],
+                "{component:?}"
+            );
+        }
     }
 
     #[test]

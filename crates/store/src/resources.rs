@@ -155,22 +155,23 @@ pub(crate) fn put_resource_tx(
         None => (None, None, None, None, false, false),
     };
     let digest = index.and_then(|ix| ix.instances.as_deref());
+    let short = short_span(first, last);
     let t = now();
     match &current {
         Some((id, _)) => {
             tx.prepare_cached(
-                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, modified_at = ?5, uid = ?6, component = ?7, first_start = ?8, last_end = ?9, has_recurrence = ?10, exact_span = ?11, instances = ?12 WHERE id = ?1",
+                "UPDATE resources SET etag = ?2, content_type = ?3, size = ?4, modified_at = ?5, uid = ?6, component = ?7, first_start = ?8, last_end = ?9, has_recurrence = ?10, exact_span = ?11, instances = ?12, short_span = ?13 WHERE id = ?1",
             )?
-            .execute(params![id, etag, content_type, body.len() as i64, t, uid, comp, first, last, rec, exact, digest])?;
+            .execute(params![id, etag, content_type, body.len() as i64, t, uid, comp, first, last, rec, exact, digest, short])?;
             tx.prepare_cached("UPDATE resource_bodies SET body = ?2 WHERE resource_id = ?1")?
                 .execute(params![id, body])?;
         }
         None => {
             tx.prepare_cached(
-                "INSERT INTO resources (collection_id, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO resources (collection_id, name, etag, content_type, size, modified_at, uid, component, first_start, last_end, has_recurrence, exact_span, instances, short_span)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
-            .execute(params![coll, name, etag, content_type, body.len() as i64, t, uid, comp, first, last, rec, exact, digest])?;
+            .execute(params![coll, name, etag, content_type, body.len() as i64, t, uid, comp, first, last, rec, exact, digest, short])?;
             tx.prepare_cached("INSERT INTO resource_bodies (resource_id, body) VALUES (?1, ?2)")?
                 .execute(params![tx.last_insert_rowid(), body])?;
         }
@@ -180,6 +181,14 @@ pub(crate) fn put_resource_tx(
         created: current.is_none(),
         etag,
     })
+}
+
+/// Whether a span is short enough for the bounded stretch of the span index (schema 7).
+pub(crate) fn short_span(first: Option<i64>, last: Option<i64>) -> bool {
+    match (first, last) {
+        (Some(first), Some(last)) => last.saturating_sub(first) <= crate::reports::SHORT_SPAN,
+        _ => false,
+    }
 }
 
 /// Delete a resource inside a caller's transaction, leaving a tombstone in the log.

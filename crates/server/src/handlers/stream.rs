@@ -6,8 +6,9 @@ use hyper::{Response, StatusCode};
 use tokio::sync::mpsc::Sender;
 use tributary_dav_proto::response::{MultistatusWriter, Response as DavResponse};
 
-/// Flush the body to the client whenever this much is buffered.
-const CHUNK: usize = 32 * 1024;
+/// Flush the body to the client whenever this much is buffered. Each chunk wakes the
+/// connection's task and costs a write; a month's expand answer is about 1 MB.
+const CHUNK: usize = 64 * 1024;
 
 /// The writing end of a streamed multistatus body.
 pub(crate) struct Sink {
@@ -42,13 +43,7 @@ impl Sink {
     /// client went away, so the producer stops reading rows.
     pub(crate) fn push(&mut self, r: &DavResponse) -> Result<(), StreamError> {
         self.out.response(r);
-        if self.out.len() >= CHUNK {
-            let chunk = self.out.drain();
-            self.tx
-                .blocking_send(Bytes::from(chunk))
-                .map_err(|_| "client went away".to_string())?;
-        }
-        Ok(())
+        self.flush_if_full()
     }
 }
 

@@ -10,7 +10,9 @@ use crate::overlap::Span;
 use crate::scan::{Node, Prop};
 use crate::shape::{value_span, Env, Shape};
 use crate::time::prop_zone;
-use crate::writer::{begin_end, component_text, date_text, utc_text, write_prop, write_tree};
+use crate::writer::{
+    begin_end, component_text, date_text, utc_text, write_prop, write_prop_as, write_tree,
+};
 use crate::ComponentKind;
 
 /// Recurrence properties an expanded instance must not carry (§9.6.5: "MUST NOT use
@@ -86,17 +88,20 @@ pub(crate) fn expand_text(
     for child in kept_children(root, kind) {
         write_tree(child, &mut line, &mut out);
     }
-    let mut templates: Vec<(*const Node, Template)> = Vec::new();
+    let mut templates: Vec<Template<'_>> = Vec::new();
+    let mut scratch = Vec::new();
     for inst in &found {
-        let key: *const Node = inst.comp;
-        let at = match templates.iter().position(|(k, _)| *k == key) {
+        let at = match templates
+            .iter()
+            .position(|t| std::ptr::eq(t.comp, inst.comp))
+        {
             Some(at) => at,
             None => {
-                templates.push((key, Template::of(inst.comp, env, &mut line)));
+                templates.push(Template::of(inst.comp, env, &mut line));
                 templates.len() - 1
             }
         };
-        templates[at].1.write(inst, env, &mut line, &mut out);
+        templates[at].write(inst, env, &mut line, &mut scratch, &mut out);
     }
     begin_end(&mut line, "END:", &root.name, &mut out);
     out
@@ -182,29 +187,30 @@ impl PropList for Node {
     }
 
     fn put(&mut self, prop: Prop) {
-        let wanted = prop.name.clone();
-        replace_first(&mut self.props, prop, |p| p.name == wanted);
+        let first = self.props.iter().position(|p| p.name == prop.name);
+        self.props.retain(|p| p.name != prop.name);
+        insert_at(&mut self.props, first, prop);
     }
 }
 
-/// [`PropList::put`] over any list: `item` replaces every item `named` picks, where
-/// the first one was.
-fn replace_first<T>(list: &mut Vec<T>, item: T, named: impl Fn(&T) -> bool) {
-    let first = list.iter().position(&named);
-    list.retain(|p| !named(p));
-    match first {
+/// Inserts `item` at `at` (where the first of the items it replaces was), or at the
+/// end.
+fn insert_at<T>(list: &mut Vec<T>, at: Option<usize>, item: T) {
+    match at {
         Some(i) if i <= list.len() => list.insert(i, item),
         _ => list.push(item),
     }
 }
 
 /// A master (or override) ready to be written as many instances: its properties
-/// without recurrence rules and in UTC, each already written as folded text, and its
+/// without recurrence rules and in UTC, already written as folded text, and its
 /// sub-components (alarms) written once.
-struct Template {
-    name: String,
-    /// Property names and their folded lines.
-    props: Vec<(String, String)>,
+struct Template<'a> {
+    comp: &'a Node,
+    /// The folded lines of the kept properties, one after the other.
+    text: String,
+    /// Per kept property: its index in `comp.props` and its lines in `text`.
+    props: Vec<(usize, std::ops::Range<usize>)>,
     /// The sub-components, folded.
     children: String,
 }
@@ -216,20 +222,20 @@ enum Entry {
 }
 
 /// An instance's property list over its template.
-struct Entries<'t> {
-    template: &'t Template,
-    list: Vec<Entry>,
+struct Entries<'t, 'a> {
+    template: &'t Template<'a>,
+    list: &'t mut Vec<Entry>,
 }
 
 /// The name of an instance's property.
-fn entry_name<'e>(template: &'e Template, entry: &'e Entry) -> &'e str {
+fn entry_name<'e>(template: &'e Template<'_>, entry: &'e Entry) -> &'e str {
     match entry {
-        Entry::Kept(i) => &template.props[*i].0,
+        Entry::Kept(i) => &template.comp.props[template.props[*i].0].name,
         Entry::New(prop) => &prop.name,
     }
 }
 
-impl PropList for Entries<'_> {
+impl PropList for Entries<'_, '_> {
     fn has(&self, name: &str) -> bool {
         self.list
             .iter()
@@ -237,56 +243,88 @@ impl PropList for Entries<'_> {
     }
 
     fn put(&mut self, prop: Prop) {
-        let wanted = prop.name.clone();
         let template = self.template;
-        replace_first(&mut self.list, Entry::New(prop), |e| {
-            entry_name(template, e) == wanted
-        });
+        let first = self
+            .list
+            .iter()
+            .position(|e| entry_name(template, e) == prop.name);
+        self.list.retain(|e| entry_name(template, e) != prop.name);
+        insert_at(self.list, first, Entry::New(prop));
     }
 }
 
-impl Template {
-    fn of(comp: &Node, env: Env<'_>, line: &mut String) -> Self {
-        let mut node = comp.clone();
-        node.props
-            .retain(|p| !RECURRENCE_PROPS.contains(&p.name.as_str()));
-        to_utc(&mut node, env);
-        let props = node
-            .props
-            .iter()
-            .map(|prop| {
-                let mut text = String::new();
-                write_prop(prop, line, &mut text);
-                (prop.name.clone(), text)
-            })
-            .collect();
+impl<'a> Template<'a> {
+    /// `comp` as [`instance_node`] leaves it before the instance's own times: without
+    /// recurrence properties, converted by [`to_utc`] (done here line by line).
+    fn of(comp: &'a Node, env: Env<'_>, line: &mut String) -> Self {
+        let mut text = String::with_capacity(1024);
+        let mut props = Vec::with_capacity(comp.props.len());
+        for (i, prop) in comp.props.iter().enumerate() {
+            if RECURRENCE_PROPS.contains(&prop.name.as_str()) {
+                continue;
+            }
+            let from = text.len();
+            write_prop_utc(prop, env, line, &mut text);
+            props.push((i, from..text.len()));
+        }
         let mut children = String::new();
-        for child in &node.children {
-            write_tree(child, line, &mut children);
+        for child in &comp.children {
+            write_tree_utc(child, env, line, &mut children);
         }
         Template {
-            name: node.name,
+            comp,
+            text,
             props,
             children,
         }
     }
 
-    /// Writes `inst` (an instance of this template's component).
-    fn write(&self, inst: &Instance<'_>, env: Env<'_>, line: &mut String, out: &mut String) {
+    /// Writes `inst` (an instance of this template's component); `scratch` is reused
+    /// between instances.
+    fn write(
+        &self,
+        inst: &Instance<'_>,
+        env: Env<'_>,
+        line: &mut String,
+        scratch: &mut Vec<Entry>,
+        out: &mut String,
+    ) {
+        scratch.clear();
+        scratch.extend((0..self.props.len()).map(Entry::Kept));
         let mut entries = Entries {
             template: self,
-            list: (0..self.props.len()).map(Entry::Kept).collect(),
+            list: scratch,
         };
         set_times(&mut entries, inst, env);
-        begin_end(line, "BEGIN:", &self.name, out);
-        for entry in &entries.list {
+        begin_end(line, "BEGIN:", &self.comp.name, out);
+        for entry in entries.list.iter() {
             match entry {
-                Entry::Kept(i) => out.push_str(&self.props[*i].1),
+                Entry::Kept(i) => out.push_str(&self.text[self.props[*i].1.clone()]),
                 Entry::New(prop) => write_prop(prop, line, out),
             }
         }
         out.push_str(&self.children);
-        begin_end(line, "END:", &self.name, out);
+        begin_end(line, "END:", &self.comp.name, out);
+    }
+}
+
+/// [`write_tree`] of `node` as [`to_utc`] would leave it.
+fn write_tree_utc(node: &Node, env: Env<'_>, line: &mut String, out: &mut String) {
+    begin_end(line, "BEGIN:", &node.name, out);
+    for prop in &node.props {
+        write_prop_utc(prop, env, line, out);
+    }
+    for child in &node.children {
+        write_tree_utc(child, env, line, out);
+    }
+    begin_end(line, "END:", &node.name, out);
+}
+
+/// Writes `prop` as [`to_utc`] would leave it.
+fn write_prop_utc(prop: &Prop, env: Env<'_>, line: &mut String, out: &mut String) {
+    match utc_value(prop, env) {
+        Some(value) => write_prop_as(prop, &value, "TZID", line, out),
+        None => write_prop(prop, line, out),
     }
 }
 
@@ -338,11 +376,7 @@ fn put_time(node: &mut impl PropList, name: &str, epoch: i64, at: &At) {
 /// (as deep as the parsed tree). PERIOD values are left as written.
 fn to_utc(node: &mut Node, env: Env<'_>) {
     for prop in &mut node.props {
-        let zoned = prop.param("TZID").is_some();
-        if !zoned && !INSTANCE_DATES.contains(&prop.name.as_str()) {
-            continue;
-        }
-        if let Some(value) = utc_values(prop, env) {
+        if let Some(value) = utc_value(prop, env) {
             prop.value = value;
             prop.params.retain(|(k, _)| k != "TZID");
         }
@@ -350,6 +384,16 @@ fn to_utc(node: &mut Node, env: Env<'_>) {
     for child in &mut node.children {
         to_utc(child, env);
     }
+}
+
+/// The value [`to_utc`] gives `prop`, when it changes it (a zoned property, or an
+/// instance date); its TZID parameter goes with it.
+fn utc_value(prop: &Prop, env: Env<'_>) -> Option<String> {
+    let zoned = prop.param("TZID").is_some();
+    if !zoned && !INSTANCE_DATES.contains(&prop.name.as_str()) {
+        return None;
+    }
+    utc_values(prop, env)
 }
 
 /// The values of `prop` in UTC; `None` if one cannot be read.

@@ -37,6 +37,7 @@ mod recur;
 mod rule;
 mod scan;
 mod shape;
+mod simple_rule;
 mod span;
 mod time;
 pub mod tz;

@@ -17,6 +17,7 @@ use crate::error::{invalid_data, Result};
 use crate::recur::{collect_exdates, collect_rdates, frame_datetime, Expansion};
 use crate::rule::parse_rules;
 use crate::scan::Node;
+use crate::simple_rule;
 use crate::time::{DateValue, Zone};
 use crate::tz::ZoneTable;
 use crate::Limits;
@@ -97,6 +98,37 @@ pub(crate) fn walk_starts(
     let frame = frames.rules;
     let start =
         frame_datetime(frame, dtstart.wall).ok_or_else(|| invalid_data("DTSTART out of range"))?;
+    let first = Start {
+        wall: dtstart.wall,
+        epoch: frames.epoch(&start),
+        end: None,
+    };
+    if simple_rules_on() {
+        if let Some(rule) = simple_rule::simple_rule(comp, dtstart.wall, frame) {
+            let exdates = collect_exdates(comp, frame, zones)?;
+            let excluded: Vec<i64> = exdates.iter().map(DateTime::timestamp).collect();
+            let max = scan_limit(limits) as usize + 2;
+            if let Some((starts, _)) =
+                simple_rule::starts(rule, dtstart.wall, frames, &excluded, window.to, max)
+            {
+                #[cfg(test)]
+                SIMPLE_WALKS.with(|n| n.set(n.get() + 1));
+                let first = (!excluded.contains(&start.timestamp())).then_some(first);
+                let mut walker = Walker::new(window, limits, visit);
+                let starts = starts.into_iter().map(|(wall, epoch)| Start {
+                    wall,
+                    epoch,
+                    end: None,
+                });
+                let endless = rule.endless();
+                match walk_set(|| starts, first, &mut walker) {
+                    Some(ran_out) if !(ran_out && endless) => {}
+                    _ => walker.result.truncated = true,
+                }
+                return Ok(walker.result);
+            }
+        }
+    }
     let rules = parse_rules(comp, &start, frame)?;
     // A rule without COUNT or UNTIL never runs out: if the iterator ends anyway, the
     // `rrule` crate gave up (100 000 steps without an instance).
@@ -105,18 +137,20 @@ pub(crate) fn walk_starts(
     let mut extra = Expansion::default();
     let rdates = collect_rdates(comp, frame, zones, &mut extra)?;
     let excluded = exdates.iter().any(|d| d.timestamp() == start.timestamp());
-    let first = Start {
-        wall: dtstart.wall,
-        epoch: frames.epoch(&start),
-        end: None,
-    };
     let set = RRuleSet::new(start)
         .set_rrules(rules.rules)
         .set_rdates(rdates)
         .set_exdates(exdates)
         .limit();
     let mut walker = Walker::new(window, limits, visit);
-    match walk_set(&set, frames, (!excluded).then_some(first), &mut walker) {
+    let starts = || {
+        set.into_iter().map(|dt| Start {
+            wall: dt.naive_local(),
+            epoch: frames.epoch(&dt),
+            end: None,
+        })
+    };
+    match walk_set(starts, (!excluded).then_some(first), &mut walker) {
         Some(ran_out) if !(ran_out && endless) => {}
         // A panic inside the `rrule` crate on odd input, or its loop limit: what was
         // seen stands, the rest is unknown.
@@ -140,32 +174,49 @@ pub(crate) fn walk_starts(
     Ok(walker.result)
 }
 
-/// Offers the starts of `set` in ascending order, with the DTSTART (`first`, unless
-/// excluded) merged in where it belongs. `Some(true)` when the set ran out,
-/// `Some(false)` when the walker stopped it, `None` when the `rrule` crate panicked
-/// (shielded here so odd input cannot take the caller down).
-fn walk_set(
-    set: &RRuleSet,
-    frames: Frames,
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the [`simple_rule`] path off to compare it with the `rrule` crate.
+    pub(crate) static SIMPLE_RULES: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    /// Walks the [`simple_rule`] path took.
+    pub(crate) static SIMPLE_WALKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+fn simple_rules_on() -> bool {
+    SIMPLE_RULES.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+fn simple_rules_on() -> bool {
+    true
+}
+
+/// Most starts a walk looks at.
+fn scan_limit(limits: &Limits) -> u32 {
+    limits.max_instances.saturating_mul(SCAN_FACTOR).max(1)
+}
+
+/// Offers the starts `make` iterates (ascending) to the walker, with the DTSTART
+/// (`first`, unless excluded) merged in where it belongs. `Some(true)` when the starts
+/// ran out, `Some(false)` when the walker stopped them, `None` when the iteration
+/// panicked (the `rrule` crate on odd input; shielded here so it cannot take the
+/// caller down).
+fn walk_set<I: Iterator<Item = Start>>(
+    make: impl FnOnce() -> I,
     first: Option<Start>,
     walker: &mut Walker<'_>,
 ) -> Option<bool> {
     let mut pending = first;
     let mut ran_out = false;
     let run = catch_unwind(AssertUnwindSafe(|| {
-        for dt in set {
-            let epoch = frames.epoch(&dt);
-            if let Some(p) = pending.filter(|p| p.epoch <= epoch) {
+        for next in make() {
+            if let Some(p) = pending.filter(|p| p.epoch <= next.epoch) {
                 pending = None;
-                if p.epoch < epoch && walker.offer(p) {
+                if p.epoch < next.epoch && walker.offer(p) {
                     return;
                 }
             }
-            let next = Start {
-                wall: dt.naive_local(),
-                epoch,
-                end: None,
-            };
             if walker.offer(next) {
                 return;
             }
@@ -199,7 +250,7 @@ impl<'v> Walker<'v> {
             kept: 0,
             max_kept: limits.max_instances,
             scanned: 0,
-            max_scanned: limits.max_instances.saturating_mul(SCAN_FACTOR).max(1),
+            max_scanned: scan_limit(limits),
             started: Instant::now(),
             last: None,
             result: Walk::default(),

@@ -56,20 +56,42 @@ pub(crate) fn write_prop(prop: &Prop, line: &mut String, out: &mut String) {
     push_line(line, out);
 }
 
+/// Writes `prop` with `value` instead of its own and without its `drop` parameter,
+/// as if the property had been changed so; `line` is scratch.
+pub(crate) fn write_prop_as(
+    prop: &Prop,
+    value: &str,
+    drop: &str,
+    line: &mut String,
+    out: &mut String,
+) {
+    line.clear();
+    write_line_parts(prop, value, Some(drop), line);
+    push_line(line, out);
+}
+
 /// Appends one unfolded content line, `NAME;KEY=value:value`, to `line`.
 fn write_prop_line(prop: &Prop, line: &mut String) {
+    write_line_parts(prop, &prop.value, None, line);
+}
+
+/// [`write_prop_line`] with `value` for the value, leaving out parameter `drop`.
+fn write_line_parts(prop: &Prop, value: &str, drop: Option<&str>, line: &mut String) {
     line.push_str(&prop.name);
-    for (key, value) in &prop.params {
+    for (key, param) in &prop.params {
+        if drop == Some(key.as_str()) {
+            continue;
+        }
         line.push(';');
         line.push_str(key);
         line.push('=');
-        line.push_str(&param_value(value));
+        line.push_str(&param_value(param));
     }
     line.push(':');
     if prop.text {
-        escape_text_into(&prop.value, line);
+        escape_text_into(value, line);
     } else {
-        line.push_str(&prop.value);
+        line.push_str(value);
     }
 }
 

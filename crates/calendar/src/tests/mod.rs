@@ -6,6 +6,7 @@ mod fuzz_regressions;
 mod plain_parse;
 mod query;
 mod recurrence;
+mod simple_rule;
 mod spans;
 
 use crate::{parse_object, ComponentKind, Error, Limits, ObjectIndex};

@@ -1,0 +1,186 @@
+//! The starts of the most common recurrences, without the `rrule` crate.
+//!
+//! Most recurring events clients send are `FREQ=DAILY` or `FREQ=WEEKLY` with an
+//! INTERVAL and a COUNT or an UNTIL, nothing else (Apple, Outlook and the bench's
+//! dataset all write these). Their instances are the DTSTART's wall-clock time moved
+//! by whole days (RFC 5545 §3.3.10: "FREQ=DAILY" every INTERVAL days, "FREQ=WEEKLY"
+//! every INTERVAL weeks on the DTSTART's weekday), read in the DTSTART's zone.
+//! Building and validating an `rrule` rule and stepping through its iterator took
+//! about 12 % of an expand query; stepping a date here takes a few nanoseconds.
+//!
+//! Anything else, or anything this cannot vouch for, gives `None` and the `rrule`
+//! crate runs as before: other rule parts (a BYDAY naming another weekday, BYMONTH,
+//! BYSETPOS, …), more than one RRULE, RDATEs, and any instance whose wall-clock time
+//! a daylight-saving change skips or repeats (the crate has its own reading of those).
+//! A test compares both ways over thousands of rules.
+
+use crate::recur::frame_datetime;
+use crate::scan::Node;
+use crate::time::{parse_date_value, Zone};
+use crate::walk::Frames;
+use chrono::{Datelike, LocalResult, NaiveDateTime, TimeDelta, TimeZone, Weekday};
+use rrule::Tz as RTz;
+
+/// Most instances generated for one walk; the caller's limits are lower.
+const MAX_STARTS: usize = 1 << 20;
+
+/// A rule this module expands: every `step_days` from DTSTART, at most `count`
+/// instances, none after `until` (an instant, compared as the `rrule` crate would).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SimpleRule {
+    step_days: i64,
+    count: Option<u64>,
+    until: Option<i64>,
+}
+
+impl SimpleRule {
+    /// Neither COUNT nor UNTIL: the rule never ends.
+    pub(crate) fn endless(&self) -> bool {
+        self.count.is_none() && self.until.is_none()
+    }
+}
+
+/// `comp`'s rule when it is one this module expands (see the module text).
+pub(crate) fn simple_rule(comp: &Node, dtstart: NaiveDateTime, frame: Zone) -> Option<SimpleRule> {
+    let mut rules = comp.props("RRULE");
+    let rule = rules.next()?;
+    if rules.next().is_some() || comp.has("RDATE") || !rule.value.is_ascii() {
+        return None;
+    }
+    let (mut freq, mut interval, mut count, mut until, mut byday) = (None, None, None, None, None);
+    for part in rule.value.trim().split(';').map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        let (key, value) = part.split_once('=')?;
+        let (key, value) = (key.trim().to_ascii_uppercase(), value.trim());
+        let slot = match key.as_str() {
+            "FREQ" => &mut freq,
+            "INTERVAL" => &mut interval,
+            "COUNT" => &mut count,
+            "UNTIL" => &mut until,
+            "BYDAY" => &mut byday,
+            "WKST" => {
+                weekday(value)?;
+                continue;
+            }
+            k if k.starts_with("X-") => continue,
+            _ => return None,
+        };
+        if slot.replace(value).is_some() {
+            return None;
+        }
+    }
+    let week = match freq?.to_ascii_uppercase().as_str() {
+        "DAILY" => false,
+        "WEEKLY" => true,
+        _ => return None,
+    };
+    // BYDAY on a weekly rule may only repeat the DTSTART's own weekday.
+    if let Some(day) = byday {
+        if !week || weekday(day)? != dtstart.weekday() {
+            return None;
+        }
+    }
+    let interval = match interval {
+        Some(text) => number(text).filter(|n| (1..=10_000).contains(n))?,
+        None => 1,
+    };
+    if count.is_some() && until.is_some() {
+        return None;
+    }
+    let count = match count {
+        Some(text) => Some(number(text).filter(|n| *n >= 1)?),
+        None => None,
+    };
+    let until = match until {
+        Some(text) => Some(until_key(text, frame)?),
+        None => None,
+    };
+    Some(SimpleRule {
+        step_days: interval as i64 * if week { 7 } else { 1 },
+        count,
+        until,
+    })
+}
+
+/// The starts of `rule` from `dtstart` in ascending order, EXDATEs (`excluded`, as
+/// instants in the frame) removed, up to the first one past `to` (included so that the
+/// caller sees the walk end there) and at most `max` of them: `(starts, ran_out)`,
+/// `ran_out` when the rule ended before either bound. `None` when some instance falls
+/// on a wall-clock time a zone change skips or repeats.
+pub(crate) fn starts(
+    rule: SimpleRule,
+    dtstart: NaiveDateTime,
+    frames: Frames,
+    excluded: &[i64],
+    to: Option<i64>,
+    max: usize,
+) -> Option<(Vec<(NaiveDateTime, i64)>, bool)> {
+    let max = max.min(MAX_STARTS);
+    let mut out = Vec::new();
+    let mut k: u64 = 0;
+    loop {
+        if rule.count.is_some_and(|count| k >= count) {
+            return Some((out, true));
+        }
+        let days = i64::try_from(k).ok()?.checked_mul(rule.step_days)?;
+        let wall = dtstart.checked_add_signed(TimeDelta::try_days(days)?)?;
+        // The instant the `rrule` crate compares UNTIL and EXDATE with, and the UTC
+        // second of the start.
+        let (key, epoch) = match frames.rules {
+            Zone::Named(tz) => match tz.from_local_datetime(&wall) {
+                LocalResult::Single(dt) => (dt.timestamp(), dt.timestamp()),
+                _ => return None,
+            },
+            Zone::Utc | Zone::Fixed(_) | Zone::Floating => {
+                (wall.and_utc().timestamp(), frames.clock.to_epoch(wall))
+            }
+        };
+        if rule.until.is_some_and(|until| key > until) {
+            return Some((out, true));
+        }
+        k += 1;
+        if excluded.contains(&key) {
+            continue;
+        }
+        out.push((wall, epoch));
+        if to.is_some_and(|to| epoch > to) || out.len() >= max {
+            return Some((out, false));
+        }
+    }
+}
+
+/// UNTIL as the instant the `rrule` crate compares with (see `rule::until_datetime`:
+/// floating in the DTSTART's zone, a DATE through the end of its day).
+fn until_key(text: &str, frame: Zone) -> Option<i64> {
+    let value = parse_date_value(text, Zone::Floating)?;
+    let wall = if value.is_date {
+        value.wall.date().and_hms_opt(23, 59, 59)?
+    } else {
+        value.wall_in(frame)?
+    };
+    let at: chrono::DateTime<RTz> = frame_datetime(frame, wall)?;
+    Some(at.timestamp())
+}
+
+fn weekday(text: &str) -> Option<Weekday> {
+    Some(match text.to_ascii_uppercase().as_str() {
+        "MO" => Weekday::Mon,
+        "TU" => Weekday::Tue,
+        "WE" => Weekday::Wed,
+        "TH" => Weekday::Thu,
+        "FR" => Weekday::Fri,
+        "SA" => Weekday::Sat,
+        "SU" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+/// A plain decimal number (no sign, at most 9 digits).
+fn number(text: &str) -> Option<u64> {
+    if text.is_empty() || text.len() > 9 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}

@@ -41,10 +41,31 @@ enum Command {
 }
 
 fn main() {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("error: {}", error_sentence(&e));
         std::process::exit(1);
+    }
+}
+
+/// Caps glibc's malloc arenas at one per core (at least two), unless
+/// `MALLOC_ARENA_MAX` is set. glibc gives each thread that allocates concurrently an
+/// arena of its own, up to eight per core, and keeps what each one grew to: the
+/// blocking pool's threads (one per concurrent request) each held megabytes. On the
+/// 2-core bench machine the server's RSS after the load generator's run went from
+/// 34 MiB to 23 MiB with two arenas, at the same throughput. Must run before any
+/// thread starts.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let arenas = libc::c_int::try_from(cores.max(2)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only sets a malloc tunable; it is called here before any
+        // other thread exists, and a refusal (return 0) leaves glibc's default.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, arenas);
+        }
     }
 }
 

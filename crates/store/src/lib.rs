@@ -173,7 +173,7 @@ fn configure(c: &mut Connection, busy: Duration) -> rusqlite::Result<()> {
     )?;
     // 1 MiB of page cache per connection (SQLite's default is 2 MiB): with the pool
     // full that bounds the cache at 8 MiB, and the OS page cache holds the rest.
-    c.execute_batch("PRAGMA cache_size = -4096;")?;
+    c.execute_batch("PRAGMA cache_size = -1024;")?;
     c.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

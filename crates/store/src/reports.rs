@@ -234,6 +234,7 @@ impl Store {
 mod tests {
     use crate::test_util::memory_store;
     use crate::Preconditions;
+    use crate::Store;
     use tributary_calendar::{ComponentKind, ObjectIndex};
 
     fn ix(uid: &str, first: Option<i64>, last: Option<i64>) -> ObjectIndex {
@@ -299,20 +300,25 @@ mod tests {
             &none,
         )
         .unwrap();
+        let got = candidate_names(&s, c, Some("VEVENT"), (Some(50), Some(60)));
+        assert_eq!(got, vec!["open", "point", "undated"]);
+    }
+
+    /// The names `for_each_candidate` passes (without deciding exact spans), sorted.
+    fn candidate_names(
+        s: &Store,
+        coll: i64,
+        component: Option<&str>,
+        range: (Option<i64>, Option<i64>),
+    ) -> Vec<String> {
         let mut got = Vec::new();
-        s.for_each_candidate(
-            c,
-            Some("VEVENT"),
-            (Some(50), Some(60)),
-            (false, false),
-            |m, _, _, _| {
-                got.push(m.name);
-                Ok(())
-            },
-        )
+        s.for_each_candidate(coll, component, range, (false, false), |m, _, _, _| {
+            got.push(m.name);
+            Ok(())
+        })
         .unwrap();
         got.sort();
-        assert_eq!(got, vec!["open", "point", "undated"]);
+        got
     }
 
     /// Schema 7: short objects are found through the bounded index range, long ones
@@ -345,19 +351,7 @@ mod tests {
         s.put_resource(c, "inside", b"y", "text/calendar", Some(&moved), &none)
             .unwrap();
         for component in [Some("VEVENT"), None] {
-            let mut got = Vec::new();
-            s.for_each_candidate(
-                c,
-                component,
-                (Some(start), Some(end)),
-                (false, false),
-                |m, _, _, _| {
-                    got.push(m.name);
-                    Ok(())
-                },
-            )
-            .unwrap();
-            got.sort();
+            let got = candidate_names(&s, c, component, (Some(start), Some(end)));
             assert_eq!(
                 got,
                 vec!["inside", "week-and-a-second", "week-ending-in", "year-long"],

@@ -1,7 +1,7 @@
 //! The direct expand writer (`data::expand_text`) against expanding into a tree and
 //! writing that: both give the same text, byte for byte.
 
-use super::calendar;
+use super::{calendar, files_in, workspace};
 use crate::filter::TimeRange;
 use crate::query::parse_stored;
 use crate::{parse_object, Limits};
@@ -63,13 +63,7 @@ fn agrees(data: &[u8]) -> usize {
 /// binary prefix): (files, ranges with instances).
 fn agrees_over(dir: &Path) -> (usize, usize) {
     let mut counts = (0, 0);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        panic!("cannot read {}", dir.display());
-    };
-    for entry in entries.flatten() {
-        let Ok(bytes) = std::fs::read(entry.path()) else {
-            continue;
-        };
+    for bytes in files_in(dir) {
         let Some(at) = bytes
             .windows(15)
             .position(|w| w.eq_ignore_ascii_case(b"BEGIN:VCALENDAR"))
@@ -80,12 +74,6 @@ fn agrees_over(dir: &Path) -> (usize, usize) {
         counts.1 += agrees(&bytes[at..]);
     }
     counts
-}
-
-fn workspace(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
 }
 
 #[test]

@@ -25,6 +25,41 @@ pub(super) fn calendar(body: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// xorshift64*: small, deterministic, good enough to pick test cases.
+pub(super) struct Rng(pub u64);
+
+impl Rng {
+    pub(super) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform-ish in `0..n` (`n > 0`).
+    pub(super) fn below(&mut self, n: u64) -> i64 {
+        i64::try_from(self.next() % n).unwrap_or(0)
+    }
+}
+
+/// A path relative to the workspace root.
+pub(super) fn workspace(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+/// The bytes of every file directly in `dir`.
+pub(super) fn files_in(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        panic!("cannot read {}", dir.display());
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path()).ok())
+        .collect()
+}
+
 /// Parses with default limits.
 pub(super) fn parse(data: &[u8]) -> Result<ObjectIndex, Error> {
     parse_object(data, &Limits::default())

@@ -1,6 +1,7 @@
 //! The plain reader (`scan::plain`) against the general parser path: wherever the
 //! plain reader answers, both paths give the same tree.
 
+use super::{files_in, workspace};
 use crate::scan::{parse_general, plain};
 use crate::Limits;
 use std::path::Path;
@@ -18,16 +19,10 @@ fn agrees(text: &str) -> bool {
     true
 }
 
-/// Every file of `dir` (relative to the workspace root): (files, plain ones).
+/// Every file of `dir`: (files, plain ones).
 fn agrees_over(dir: &Path) -> (usize, usize) {
     let mut counts = (0, 0);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        panic!("cannot read {}", dir.display());
-    };
-    for entry in entries.flatten() {
-        let Ok(bytes) = std::fs::read(entry.path()) else {
-            continue;
-        };
+    for bytes in files_in(dir) {
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
         };
@@ -38,12 +33,6 @@ fn agrees_over(dir: &Path) -> (usize, usize) {
         }
     }
     counts
-}
-
-fn workspace(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
 }
 
 #[test]

@@ -2,29 +2,15 @@
 //! seeded DAILY and WEEKLY rules in zones with daylight saving, both give the same
 //! expanded instances, the same time-range answers and the same stored digest.
 
+use super::Rng;
 use crate::filter::{CompFilter, DataRequest, TimeRange};
 use crate::query::parse_stored;
 use crate::walk::{SIMPLE_RULES, SIMPLE_WALKS};
 use crate::{parse_object, Limits};
 
-/// xorshift64*: a small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
+/// `rng`'s pick among `items`.
+fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
+    items[rng.below(items.len() as u64) as usize]
 }
 
 const ZONES: [&str; 6] = [
@@ -39,15 +25,14 @@ const DAYS: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 /// A date-time text `YYYYMMDDTHHMMSS` from day offset `day` after 2024-01-01 and a
 /// time; hours around 2–3 a.m. fall into daylight-saving changes now and then.
-fn stamp(day: u64, hour: u64, minute: u64) -> String {
-    let date =
-        chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(day as i64);
+fn stamp(day: i64, hour: i64, minute: i64) -> String {
+    let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap() + chrono::TimeDelta::days(day);
     format!("{}T{hour:02}{minute:02}00", date.format("%Y%m%d"))
 }
 
 /// One seeded recurring event.
 fn object(rng: &mut Rng) -> String {
-    let zone = rng.pick(&ZONES);
+    let zone = pick(rng, &ZONES);
     let day = rng.below(900);
     let hour = [1, 2, 3, 9, 13, 23][rng.below(6) as usize];
     let minute = [0, 30][rng.below(2) as usize];
@@ -69,7 +54,7 @@ fn object(rng: &mut Rng) -> String {
             ),
         }
     };
-    let mut rule = format!("FREQ={}", rng.pick(&["DAILY", "WEEKLY", "weekly"]));
+    let mut rule = format!("FREQ={}", pick(rng, &["DAILY", "WEEKLY", "weekly"]));
     if rng.below(2) == 0 {
         rule.push_str(&format!(";INTERVAL={}", 1 + rng.below(4)));
     }
@@ -86,10 +71,10 @@ fn object(rng: &mut Rng) -> String {
         _ => {}
     }
     if rng.below(4) == 0 {
-        rule.push_str(&format!(";BYDAY={}", rng.pick(&DAYS)));
+        rule.push_str(&format!(";BYDAY={}", pick(rng, &DAYS)));
     }
     if rng.below(6) == 0 {
-        rule.push_str(&format!(";WKST={}", rng.pick(&DAYS)));
+        rule.push_str(&format!(";WKST={}", pick(rng, &DAYS)));
     }
     let mut text = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//E//EN\r\n");
     text.push_str("BEGIN:VEVENT\r\nUID:r\r\nDTSTAMP:20240101T000000Z\r\n");
@@ -155,7 +140,7 @@ fn simple_rules_expand_like_the_rrule_crate() {
     let mut instances = 0usize;
     for _ in 0..1500 {
         let text = object(&mut rng);
-        let from = base + (rng.below(1000) as i64) * day;
+        let from = base + rng.below(1000) * day;
         let ranges = [
             TimeRange {
                 start: Some(from),

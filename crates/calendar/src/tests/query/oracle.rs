@@ -7,6 +7,7 @@
 
 use super::{hits, in_range, object};
 use crate::filter::TimeRange;
+use crate::tests::Rng;
 use chrono::{DateTime, Utc};
 
 const CASES: usize = 500;
@@ -14,23 +15,6 @@ const CASES: usize = 500;
 const BASE: i64 = 1_704_067_200;
 const QUARTER: i64 = 900;
 const DAY: i64 = 86_400;
-
-/// xorshift64*: small, deterministic, good enough to pick test cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform-ish in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> i64 {
-        i64::try_from(self.next() % n).unwrap_or(0)
-    }
-}
 
 /// How the event states its length.
 #[derive(Debug, Clone, Copy)]

@@ -21,61 +21,105 @@ pub fn expand_exact(text: &str, start: i64, end: i64) -> Option<String> {
     let (start_text, end_text) = (utc_text(start)?, utc_text(end)?);
     let mut out = String::with_capacity(text.len());
     // Names of the components entered, outermost first (compared ignoring ASCII case).
-    let mut stack: Vec<&str> = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
     let mut events = 0;
     let mut skipping = 0usize; // depth inside a VTIMEZONE
-    let lines: Vec<Line<'_>> = logical_lines(text).collect();
-    for line in &lines {
-        let (name, params) = head(&line.text)?;
-        let begin = name.eq_ignore_ascii_case("BEGIN");
-        if begin || name.eq_ignore_ascii_case("END") {
-            let comp = line.text[line.text.find(':')? + 1..].trim();
-            if begin {
-                if skipping > 0 || comp.eq_ignore_ascii_case("VTIMEZONE") {
-                    skipping += 1;
-                } else {
-                    if comp.eq_ignore_ascii_case("VEVENT") {
-                        events += 1;
-                        if events > 1 || stack.len() != 1 {
-                            return None;
+    let mut rest = text;
+    'text: loop {
+        for line in logical_lines(rest) {
+            let (name, params) = head(&line.text)?;
+            let begin = name.eq_ignore_ascii_case("BEGIN");
+            if begin || name.eq_ignore_ascii_case("END") {
+                let comp = line.text[line.text.find(':')? + 1..].trim();
+                if begin {
+                    if skipping > 0 {
+                        skipping += 1;
+                    } else if comp.eq_ignore_ascii_case("VTIMEZONE") {
+                        // The stored object was validated, so its VTIMEZONE ends at an
+                        // END:VTIMEZONE line: jump there instead of reading each line.
+                        let after = offset_in(rest, line.raw) + line.raw.len();
+                        if let Some(skip) = vtimezone_end(&rest[after..]) {
+                            rest = &rest[after + skip..];
+                            continue 'text;
                         }
+                        skipping = 1;
+                    } else {
+                        if comp.eq_ignore_ascii_case("VEVENT") {
+                            events += 1;
+                            if events > 1 || stack.len() != 1 {
+                                return None;
+                            }
+                        }
+                        stack.push(comp.to_string());
+                        out.push_str(line.raw);
                     }
-                    stack.push(comp);
+                } else if skipping > 0 {
+                    skipping -= 1;
+                } else {
+                    if !stack.pop()?.eq_ignore_ascii_case(comp) {
+                        return None;
+                    }
                     out.push_str(line.raw);
                 }
-            } else if skipping > 0 {
-                skipping -= 1;
+                continue;
+            }
+            if skipping > 0 {
+                continue;
+            }
+            let in_event = stack.len() == 2 && stack[1].eq_ignore_ascii_case("VEVENT");
+            let is = |n: &str| name.eq_ignore_ascii_case(n);
+            if ["RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID"]
+                .iter()
+                .any(|n| is(n))
+            {
+                return None;
+            }
+            if in_event && (is("DTSTART") || is("DTEND")) {
+                let start = is("DTSTART");
+                out.push_str(if start { "DTSTART:" } else { "DTEND:" });
+                out.push_str(if start { &start_text } else { &end_text });
+                out.push_str("\r\n");
+            } else if has_tzid(params) {
+                return None;
             } else {
-                if !stack.pop()?.eq_ignore_ascii_case(comp) {
-                    return None;
-                }
                 out.push_str(line.raw);
             }
-            continue;
         }
-        if skipping > 0 {
-            continue;
-        }
-        let in_event = stack.len() == 2 && stack[1].eq_ignore_ascii_case("VEVENT");
-        let is = |n: &str| name.eq_ignore_ascii_case(n);
-        if ["RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID"]
-            .iter()
-            .any(|n| is(n))
-        {
-            return None;
-        }
-        if in_event && (is("DTSTART") || is("DTEND")) {
-            let start = is("DTSTART");
-            out.push_str(if start { "DTSTART:" } else { "DTEND:" });
-            out.push_str(if start { &start_text } else { &end_text });
-            out.push_str("\r\n");
-        } else if has_tzid(params) {
-            return None;
-        } else {
-            out.push_str(line.raw);
-        }
+        break;
     }
     (events == 1 && stack.is_empty()).then_some(out)
+}
+
+/// Where `part` (a slice of `whole`) starts in `whole`.
+fn offset_in(whole: &str, part: &str) -> usize {
+    part.as_ptr() as usize - whole.as_ptr() as usize
+}
+
+/// The length of `text` up to and including the first line that is exactly
+/// `END:VTIMEZONE` (upper case, at the start of a physical line, so not inside a
+/// folded line); `None` when there is none, and the caller reads line by line.
+fn vtimezone_end(text: &str) -> Option<usize> {
+    const END: &str = "END:VTIMEZONE";
+    let mut from = 0;
+    loop {
+        let at = if from == 0 && text.starts_with(END) {
+            0
+        } else {
+            from + memchr::memmem::find(&text.as_bytes()[from..], b"\nEND:VTIMEZONE")? + 1
+        };
+        let after = &text[at + END.len()..];
+        let eol = if after.starts_with("\r\n") {
+            2
+        } else if after.starts_with('\n') {
+            1
+        } else if after.is_empty() {
+            0
+        } else {
+            from = at + END.len();
+            continue;
+        };
+        return Some(at + END.len() + eol);
+    }
 }
 
 /// One content line: `raw` as stored (folds and line ending included), `text`

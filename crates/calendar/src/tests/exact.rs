@@ -71,6 +71,19 @@ fn exact_events_expand_like_the_general_path() {
     let odd = "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nbegin:vevent\nuid:o\ndtstart;tzid=Europe/\n Berlin:20240110T100000\ndtend;TZID=Europe/Berlin:20240110T110000\nend:vevent\nEND:VCALENDAR\n";
     let fast = same_as_general(odd).expect("fast path taken");
     assert!(fast.contains("DTSTART:20240110T090000Z"), "{fast}");
+    // VTIMEZONEs are skipped by a jump to their END line, or line by line when that
+    // line is not written plainly (lower case here), with LF or CRLF line ends.
+    let lower = zoned.replace("VTIMEZONE", "vtimezone");
+    let lf = zoned.replace("\r\n", "\n");
+    let two = zoned.replace(
+        BERLIN,
+        &format!("{BERLIN}{}", BERLIN.replace("Berlin", "Paris")),
+    );
+    for text in [lower, lf, two] {
+        let fast = same_as_general(&text).expect("fast path taken");
+        assert!(!fast.to_ascii_uppercase().contains("VTIMEZONE"), "{fast}");
+        assert!(fast.contains("BEGIN:VALARM"), "{fast}");
+    }
 }
 
 #[test]

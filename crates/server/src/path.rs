@@ -115,7 +115,16 @@ const SEGMENT: &AsciiSet = &CONTROLS
 
 /// Percent-encode one segment.
 pub fn encode(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
+    let mut out = String::with_capacity(segment.len());
+    encode_into(segment, &mut out);
+    out
+}
+
+/// [`encode`], appended to `out`.
+pub fn encode_into(segment: &str, out: &mut String) {
+    for piece in utf8_percent_encode(segment, SEGMENT) {
+        out.push_str(piece);
+    }
 }
 
 /// The href of a principal.

@@ -99,6 +99,32 @@ pub(crate) fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<ResourceMeta> {
     })
 }
 
+/// [`meta_from_row`] into an existing value, reusing its strings.
+fn refill_meta(r: &Row<'_>, meta: &mut ResourceMeta) -> rusqlite::Result<()> {
+    meta.id = r.get(0)?;
+    meta.collection_id = r.get(1)?;
+    refill_text(r, 2, &mut meta.name)?;
+    refill_text(r, 3, &mut meta.etag)?;
+    refill_text(r, 4, &mut meta.content_type)?;
+    meta.size = r.get(5)?;
+    meta.modified_at = r.get(6)?;
+    match r.get_ref(7)? {
+        rusqlite::types::ValueRef::Null => meta.uid = None,
+        _ => refill_text(r, 7, meta.uid.get_or_insert_with(String::new))?,
+    }
+    Ok(())
+}
+
+/// Column `i` (TEXT) copied into `out`.
+fn refill_text(r: &Row<'_>, i: usize, out: &mut String) -> rusqlite::Result<()> {
+    let text = r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    out.clear();
+    out.push_str(text);
+    Ok(())
+}
+
 /// The strong ETag of a body: a digest of the exact bytes, so equal bytes give equal tags.
 pub fn etag_of(body: &[u8]) -> String {
     let d = Sha256::digest(body);
@@ -292,6 +318,38 @@ impl Store {
         mut f: impl FnMut(ResourceMeta) -> Result<()>,
     ) -> Result<()> {
         self.for_each_member(coll, false, |meta, _| f(meta))
+    }
+
+    /// [`Store::for_each_resource`] lending one [`ResourceMeta`] that is refilled for
+    /// each row: no allocation per member once its strings have grown (a PROPFIND
+    /// Depth 1 of 10,000 members spent a fifth of its time allocating row strings).
+    pub fn for_each_resource_ref(
+        &self,
+        coll: i64,
+        mut f: impl FnMut(&ResourceMeta) -> Result<()>,
+    ) -> Result<()> {
+        self.with_conn(|c| {
+            let sql = format!(
+                "SELECT {META_COLUMNS} FROM resources WHERE collection_id = ?1 ORDER BY name"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query([coll])?;
+            let mut meta = ResourceMeta {
+                id: 0,
+                collection_id: 0,
+                name: String::new(),
+                etag: String::new(),
+                content_type: String::new(),
+                size: 0,
+                modified_at: 0,
+                uid: None,
+            };
+            while let Some(r) = rows.next()? {
+                refill_meta(r, &mut meta)?;
+                f(&meta)?;
+            }
+            Ok(())
+        })
     }
 
     /// Call `f` for each resource of a collection, by name, with its body when

@@ -134,16 +134,19 @@ impl Job<'_> {
         let fast = crate::props::fast_plan(self.query)
             .filter(|p| !p.contains(&crate::props::FastProp::CalendarData));
         let prefix = path::collection_href(&name, &c.path);
+        let mut href = String::with_capacity(prefix.len() + 64);
         let mut failure = None;
-        let result = store.for_each_resource(c.id, |m| {
+        let result = store.for_each_resource_ref(c.id, |m| {
             let pushed = match &fast {
                 Some(plan) => {
-                    let href = format!("{prefix}{}", path::encode(&m.name));
+                    href.clear();
+                    href.push_str(&prefix);
+                    path::encode_into(&m.name, &mut href);
                     self.sink
-                        .push_with(|out| crate::props::write_fast(out, &href, &m, plan, None))
+                        .push_with(|out| crate::props::write_fast(out, &href, m, plan, None))
                 }
                 None => self.entry(
-                    &Subject::Resource(&m),
+                    &Subject::Resource(m),
                     path::resource_href(&name, &c.path, &m.name),
                     None,
                 ),

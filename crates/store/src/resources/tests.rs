@@ -239,3 +239,51 @@ fn concurrent_writes_in_shared_batches_stand_or_fall_alone() {
         changes.iter().map(|c| c.seq).max().unwrap()
     );
 }
+
+#[test]
+fn lent_rows_equal_owned_rows() {
+    let (s, coll) = setup();
+    let none = Preconditions::default();
+    s.put_resource(
+        coll,
+        "b.ics",
+        b"x",
+        "text/calendar",
+        Some(&index("b")),
+        &none,
+    )
+    .unwrap();
+    // No index: no UID, so a refilled row must drop the previous row's UID.
+    s.put_resource(
+        coll,
+        "c-longer-name.bin",
+        b"yy",
+        "application/octet-stream",
+        None,
+        &none,
+    )
+    .unwrap();
+    s.put_resource(
+        coll,
+        "a.ics",
+        b"zzz",
+        "text/calendar",
+        Some(&index("a")),
+        &none,
+    )
+    .unwrap();
+    let mut owned = Vec::new();
+    s.for_each_resource(coll, |m| {
+        owned.push(m);
+        Ok(())
+    })
+    .unwrap();
+    let mut lent = Vec::new();
+    s.for_each_resource_ref(coll, |m| {
+        lent.push(m.clone());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(owned.len(), 3);
+    assert_eq!(lent, owned);
+}

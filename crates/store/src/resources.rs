@@ -317,7 +317,7 @@ impl Store {
         coll: i64,
         mut f: impl FnMut(ResourceMeta) -> Result<()>,
     ) -> Result<()> {
-        self.for_each_member(coll, false, |meta, _| f(meta))
+        self.for_each_member(coll, false, |meta, _| f(meta.clone()))
     }
 
     /// [`Store::for_each_resource`] lending one [`ResourceMeta`] that is refilled for
@@ -328,9 +328,27 @@ impl Store {
         coll: i64,
         mut f: impl FnMut(&ResourceMeta) -> Result<()>,
     ) -> Result<()> {
+        self.for_each_member(coll, false, |meta, _| f(meta))
+    }
+
+    /// Call `f` for each resource of a collection, by name, with its body when
+    /// `with_body`; streamed from one statement (one consistent snapshot). The row is
+    /// lent: one [`ResourceMeta`] is refilled for every member, and the body is read
+    /// in place.
+    pub fn for_each_member(
+        &self,
+        coll: i64,
+        with_body: bool,
+        mut f: impl FnMut(&ResourceMeta, Option<&[u8]>) -> Result<()>,
+    ) -> Result<()> {
         self.with_conn(|c| {
+            let body = if with_body {
+                "(SELECT body FROM resource_bodies WHERE resource_id = resources.id)"
+            } else {
+                "NULL"
+            };
             let sql = format!(
-                "SELECT {META_COLUMNS} FROM resources WHERE collection_id = ?1 ORDER BY name"
+                "SELECT {META_COLUMNS}, {body} FROM resources WHERE collection_id = ?1 ORDER BY name"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query([coll])?;
@@ -346,33 +364,14 @@ impl Store {
             };
             while let Some(r) = rows.next()? {
                 refill_meta(r, &mut meta)?;
-                f(&meta)?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Call `f` for each resource of a collection, by name, with its body when
-    /// `with_body`; streamed from one statement (one consistent snapshot).
-    pub fn for_each_member(
-        &self,
-        coll: i64,
-        with_body: bool,
-        mut f: impl FnMut(ResourceMeta, Option<Vec<u8>>) -> Result<()>,
-    ) -> Result<()> {
-        self.with_conn(|c| {
-            let body = if with_body {
-                "(SELECT body FROM resource_bodies WHERE resource_id = resources.id)"
-            } else {
-                "NULL"
-            };
-            let sql = format!(
-                "SELECT {META_COLUMNS}, {body} FROM resources WHERE collection_id = ?1 ORDER BY name"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query([coll])?;
-            while let Some(r) = rows.next()? {
-                f(meta_from_row(r)?, r.get(8)?)?;
+                let body = r.get_ref(8)?.as_blob_or_null().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        8,
+                        rusqlite::types::Type::Blob,
+                        Box::new(e),
+                    )
+                })?;
+                f(&meta, body)?;
             }
             Ok(())
         })

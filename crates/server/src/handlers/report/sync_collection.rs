@@ -106,8 +106,7 @@ fn calendar_members(
     if initial && store.count_members(coll.id).map_err(|e| e.to_string())? <= u64::from(limit) {
         let res = store.for_each_member(coll.id, with_body, |meta, body| {
             let href = format!("{prefix}{}", path::encode(&meta.name));
-            let body = body.unwrap_or_default();
-            if let Err(e) = push_object(sink, href, &meta, &body, None, r) {
+            if let Err(e) = push_object(sink, href, meta, body.unwrap_or_default(), None, r) {
                 failure = Some(e);
                 return Err(StoreError::Conflict("client went away".into()));
             }

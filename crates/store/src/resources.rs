@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use tributary_calendar::ObjectIndex;
 
 /// A resource's metadata (everything but the body).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceMeta {
     /// Row id.
     pub id: i64,
@@ -352,16 +352,7 @@ impl Store {
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let mut rows = stmt.query([coll])?;
-            let mut meta = ResourceMeta {
-                id: 0,
-                collection_id: 0,
-                name: String::new(),
-                etag: String::new(),
-                content_type: String::new(),
-                size: 0,
-                modified_at: 0,
-                uid: None,
-            };
+            let mut meta = ResourceMeta::default();
             while let Some(r) = rows.next()? {
                 refill_meta(r, &mut meta)?;
                 let body = r.get_ref(8)?.as_blob_or_null().map_err(|e| {

@@ -198,16 +198,7 @@ impl Job<'_> {
 }
 
 fn placeholder_meta() -> tributary_store::ResourceMeta {
-    tributary_store::ResourceMeta {
-        id: 0,
-        collection_id: 0,
-        name: String::new(),
-        etag: String::new(),
-        content_type: String::new(),
-        size: 0,
-        modified_at: 0,
-        uid: None,
-    }
+    tributary_store::ResourceMeta::default()
 }
 
 fn dead_name(d: &DeadProperty) -> PropName {

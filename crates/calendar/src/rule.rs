@@ -208,7 +208,7 @@ fn split_until(value: &str) -> (String, Option<&str>) {
 
 /// UNTIL as an instant in UTC, the form the `rrule` crate wants beside a zoned
 /// DTSTART. UNTIL is inclusive (RFC 5545 §3.3.10), so a DATE covers its whole day.
-fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
+pub(crate) fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
     let value = parse_date_value(text, Zone::Floating)?;
     let wall = if value.is_date {
         value.wall.date().and_hms_opt(23, 59, 59)?

@@ -14,15 +14,30 @@
 //! a daylight-saving change skips or repeats (the crate has its own reading of those).
 //! A test compares both ways over thousands of rules.
 
-use crate::recur::frame_datetime;
+use crate::rule::until_datetime;
 use crate::scan::Node;
-use crate::time::{parse_date_value, Zone};
-use crate::walk::Frames;
+use crate::time::Zone;
+use crate::walk::{Frames, Window};
 use chrono::{Datelike, LocalResult, NaiveDateTime, TimeDelta, TimeZone, Weekday};
-use rrule::Tz as RTz;
 
 /// Most instances generated for one walk; the caller's limits are lower.
 const MAX_STARTS: usize = 1 << 20;
+/// The longest window (seconds) walked here. The starts are generated up to the
+/// window's end before the first is handed out (so that a skipped or repeated local
+/// time can still send the whole walk to the `rrule` crate), while the crate's walk
+/// stops as soon as the visitor has what it wants: an open-ended or very long window
+/// (a time-range with only a start, an index digest) would generate up to
+/// `MAX_STARTS` starts for a visitor that stops at the first. A year bounds that
+/// extra work at a year of instances.
+const MAX_WINDOW: i64 = 366 * 86_400;
+
+/// Whether a walk over `window` may take this path (see [`MAX_WINDOW`]).
+pub(crate) fn window_fits(window: Window) -> bool {
+    match (window.from, window.to) {
+        (Some(from), Some(to)) => to.saturating_sub(from) <= MAX_WINDOW,
+        _ => false,
+    }
+}
 
 /// A rule this module expands: every `step_days` from DTSTART, at most `count`
 /// instances, none after `until` (an instant, compared as the `rrule` crate would).
@@ -93,8 +108,9 @@ pub(crate) fn simple_rule(comp: &Node, dtstart: NaiveDateTime, frame: Zone) -> O
         Some(text) => Some(number(text).filter(|n| *n >= 1)?),
         None => None,
     };
+    // The same reading of UNTIL the `rrule` path gets.
     let until = match until {
-        Some(text) => Some(until_key(text, frame)?),
+        Some(text) => Some(until_datetime(text, frame)?.timestamp()),
         None => None,
     };
     Some(SimpleRule {
@@ -149,19 +165,6 @@ pub(crate) fn starts(
             return Some((out, false));
         }
     }
-}
-
-/// UNTIL as the instant the `rrule` crate compares with (see `rule::until_datetime`:
-/// floating in the DTSTART's zone, a DATE through the end of its day).
-fn until_key(text: &str, frame: Zone) -> Option<i64> {
-    let value = parse_date_value(text, Zone::Floating)?;
-    let wall = if value.is_date {
-        value.wall.date().and_hms_opt(23, 59, 59)?
-    } else {
-        value.wall_in(frame)?
-    };
-    let at: chrono::DateTime<RTz> = frame_datetime(frame, wall)?;
-    Some(at.timestamp())
 }
 
 fn weekday(text: &str) -> Option<Weekday> {

@@ -103,7 +103,7 @@ pub(crate) fn walk_starts(
         epoch: frames.epoch(&start),
         end: None,
     };
-    if simple_rules_on() {
+    if simple_rules_on() && simple_rule::window_fits(window) {
         if let Some(rule) = simple_rule::simple_rule(comp, dtstart.wall, frame) {
             let exdates = collect_exdates(comp, frame, zones)?;
             let excluded: Vec<i64> = exdates.iter().map(DateTime::timestamp).collect();

@@ -151,8 +151,17 @@ fn simple_rules_expand_like_the_rrule_crate() {
                 end: Some(from + 3600),
             },
             TimeRange {
+                start: Some(from + 3 * day),
+                end: Some(from + 10 * day),
+            },
+            // Longer than a year, and open-ended: the `rrule` crate walks these.
+            TimeRange {
                 start: Some(base - 400 * day),
                 end: Some(base + 2000 * day),
+            },
+            TimeRange {
+                start: Some(from),
+                end: None,
             },
         ];
         let fast = outcomes(&text, &ranges, true);
@@ -165,7 +174,39 @@ fn simple_rules_expand_like_the_rrule_crate() {
     }
     assert!(instances > 10_000, "only {instances} instances compared");
     let walks = SIMPLE_WALKS.with(std::cell::Cell::get);
-    // Each object is walked several times (index, digest, expand, match); most rules
-    // are simple, a few fall on a daylight-saving change or name another weekday.
+    // Each object is walked for expand and match over the three short ranges; most
+    // rules are simple, a few fall on a daylight-saving change or name another weekday.
     assert!(walks > 1500 * 4, "the simple path ran only {walks} times");
+}
+
+/// An open-ended time-range (a start only, as DAVx5 sends with a past-events limit)
+/// is walked lazily by the `rrule` crate, which stops at the first match: the simple
+/// path would generate every start up to its limit first.
+#[test]
+fn open_ended_windows_take_the_lazy_walk() {
+    let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//E//EN\r\nBEGIN:VEVENT\r\n\
+        UID:d\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\n\
+        DTEND:20240101T100000Z\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let day = 86_400;
+    let base = 1_704_067_200; // 2024-01-01
+    let short = TimeRange {
+        start: Some(base + 10 * day),
+        end: Some(base + 20 * day),
+    };
+    let open = TimeRange {
+        start: Some(base + 10 * day),
+        end: None,
+    };
+    let walks = || SIMPLE_WALKS.with(std::cell::Cell::get);
+    let before = walks();
+    assert_eq!(
+        outcomes(text, &[open], true),
+        outcomes(text, &[open], false)
+    );
+    assert_eq!(walks(), before, "an open-ended walk took the simple path");
+    outcomes(text, &[short], true);
+    assert!(
+        walks() > before,
+        "a ten-day walk did not take the simple path"
+    );
 }

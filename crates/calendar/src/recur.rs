@@ -15,7 +15,7 @@ use crate::duration::parse_duration;
 use crate::error::{invalid_data, Result};
 use crate::rule::parse_rules;
 use crate::scan::Node;
-use crate::time::{parse_date_value, prop_zone, DateValue, Zone};
+use crate::time::{date_list, parse_date_value, DateValue, Zone};
 use crate::tz::ZoneTable;
 use crate::Limits;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -147,19 +147,11 @@ pub(crate) fn collect_exdates(
     zones: &ZoneTable,
 ) -> Result<Vec<DateTime<RTz>>> {
     let mut out = Vec::new();
-    for prop in comp.props("EXDATE") {
-        let zone = prop_zone(prop, zones);
-        for text in prop
-            .value
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            let value =
-                parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid EXDATE value"))?;
-            if let Some(dt) = value.wall_in(frame).and_then(|w| frame_datetime(frame, w)) {
-                out.push(dt);
-            }
+    for (zone, text) in date_list(comp, "EXDATE", zones) {
+        let value =
+            parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid EXDATE value"))?;
+        if let Some(dt) = value.wall_in(frame).and_then(|w| frame_datetime(frame, w)) {
+            out.push(dt);
         }
     }
     Ok(out)
@@ -174,27 +166,19 @@ pub(crate) fn collect_rdates(
     out: &mut Expansion,
 ) -> Result<Vec<DateTime<RTz>>> {
     let mut dates = Vec::new();
-    for prop in comp.props("RDATE") {
-        let zone = prop_zone(prop, zones);
-        for text in prop
-            .value
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            if let Some((from, to)) = text.split_once('/') {
-                let (start, end, inexact) = parse_period(from, to, zone)
-                    .ok_or_else(|| invalid_data("invalid RDATE period"))?;
-                out.periods.push((start, end));
-                out.inexact |= inexact;
-                continue;
-            }
-            let value =
-                parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid RDATE value"))?;
-            out.inexact |= value.is_inexact();
-            if let Some(dt) = value.wall_in(frame).and_then(|w| frame_datetime(frame, w)) {
-                dates.push(dt);
-            }
+    for (zone, text) in date_list(comp, "RDATE", zones) {
+        if let Some((from, to)) = text.split_once('/') {
+            let (start, end, inexact) =
+                parse_period(from, to, zone).ok_or_else(|| invalid_data("invalid RDATE period"))?;
+            out.periods.push((start, end));
+            out.inexact |= inexact;
+            continue;
+        }
+        let value =
+            parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid RDATE value"))?;
+        out.inexact |= value.is_inexact();
+        if let Some(dt) = value.wall_in(frame).and_then(|w| frame_datetime(frame, w)) {
+            dates.push(dt);
         }
     }
     Ok(dates)

@@ -177,6 +177,24 @@ pub(crate) fn prop_zone(prop: &Prop, zones: &ZoneTable) -> Zone {
     }
 }
 
+/// Every value of the list-valued date properties `name` of `comp` (EXDATE, RDATE:
+/// RFC 5545 §3.8.5.1–2 allow several per line, comma-separated, and several lines),
+/// each with its property's zone; empty items are skipped.
+pub(crate) fn date_list<'a>(
+    comp: &'a Node,
+    name: &'a str,
+    zones: &'a ZoneTable,
+) -> impl Iterator<Item = (Zone, &'a str)> + 'a {
+    comp.props(name).flat_map(move |prop| {
+        let zone = prop_zone(prop, zones);
+        prop.value
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(move |text| (zone, text))
+    })
+}
+
 /// The single DATE / DATE-TIME value of `prop`.
 pub(crate) fn prop_date(prop: &Prop, zones: &ZoneTable) -> Result<DateValue> {
     parse_date_value(&prop.value, prop_zone(prop, zones))

@@ -103,20 +103,61 @@ pub(crate) async fn resolve(
     user: &User,
     target: &Target,
 ) -> Result<Resolved, DavError> {
-    let not_found = DavError::Status(StatusCode::NOT_FOUND);
-    let (segments, owner) = match target {
-        Target::Root => return Ok(Resolved::Container("/")),
-        Target::DavRoot => return Ok(Resolved::Container(crate::path::DAV_ROOT)),
-        Target::Principals => return Ok(Resolved::Container(crate::path::PRINCIPALS)),
-        Target::Calendars => return Ok(Resolved::Container(crate::path::CALENDARS)),
-        Target::Principal(u) if *u == user.name => return Ok(Resolved::Principal),
+    match locate(user, target)? {
+        Located::Container(href) => Ok(Resolved::Container(href)),
+        Located::Principal => Ok(Resolved::Principal),
+        Located::Home(owner, segments) => {
+            ctx.blocking(move |s| resolve_home(s, owner, &segments))
+                .await
+        }
+    }
+}
+
+/// [`resolve`], then `then` with the result, in one trip to the blocking pool. Each
+/// trip wakes a pool thread and later the runtime's; a GET that made three of them
+/// (credentials, lookup, body) spent over half its server time in those wake-ups.
+pub(crate) async fn resolve_then<T, F>(
+    ctx: &Context,
+    user: &User,
+    target: &Target,
+    then: F,
+) -> Result<T, DavError>
+where
+    T: Send + 'static,
+    F: FnOnce(&tributary_store::Store, Resolved) -> Result<T, DavError> + Send + 'static,
+{
+    match locate(user, target)? {
+        Located::Container(href) => {
+            ctx.blocking(move |s| then(s, Resolved::Container(href)))
+                .await
+        }
+        Located::Principal => ctx.blocking(move |s| then(s, Resolved::Principal)).await,
+        Located::Home(owner, segments) => {
+            ctx.blocking(move |s| then(s, resolve_home(s, owner, &segments)?))
+                .await
+        }
+    }
+}
+
+/// Where a target is: known from its path alone, or somewhere in `owner`'s home.
+enum Located {
+    Container(&'static str),
+    Principal,
+    Home(i64, Vec<String>),
+}
+
+fn locate(user: &User, target: &Target) -> Result<Located, DavError> {
+    match target {
+        Target::Root => Ok(Located::Container("/")),
+        Target::DavRoot => Ok(Located::Container(crate::path::DAV_ROOT)),
+        Target::Principals => Ok(Located::Container(crate::path::PRINCIPALS)),
+        Target::Calendars => Ok(Located::Container(crate::path::CALENDARS)),
+        Target::Principal(u) if *u == user.name => Ok(Located::Principal),
         Target::Home {
             user: u, segments, ..
-        } if *u == user.name => (segments.clone(), user.id),
-        _ => return Err(not_found),
-    };
-    ctx.blocking(move |s| resolve_home(s, owner, &segments))
-        .await
+        } if *u == user.name => Ok(Located::Home(user.id, segments.clone())),
+        _ => Err(DavError::Status(StatusCode::NOT_FOUND)),
+    }
 }
 
 /// Look up home-relative `segments` of `owner`'s home, on the blocking pool.

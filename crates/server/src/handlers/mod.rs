@@ -116,6 +116,7 @@ pub(crate) async fn resolve(
 /// [`resolve`], then `then` with the result, in one trip to the blocking pool. Each
 /// trip wakes a pool thread and later the runtime's; a GET that made three of them
 /// (credentials, lookup, body) spent over half its server time in those wake-ups.
+/// Targets known from the path alone make the trip too, since `then` may read the store.
 pub(crate) async fn resolve_then<T, F>(
     ctx: &Context,
     user: &User,
@@ -146,6 +147,8 @@ enum Located {
     Home(i64, Vec<String>),
 }
 
+/// The part of [`resolve`] that needs no store: anything outside `user`'s own home and
+/// principal is 404.
 fn locate(user: &User, target: &Target) -> Result<Located, DavError> {
     match target {
         Target::Root => Ok(Located::Container("/")),

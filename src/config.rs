@@ -70,6 +70,10 @@ pub struct RawServer {
     pub http_redirect_listen: Option<String>,
     pub max_instances: Option<u32>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub max_header_bytes: Option<usize>,
+    pub max_headers: Option<usize>,
+    pub password_checks: Option<usize>,
+    pub password_queue: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -227,6 +231,21 @@ impl Config {
         }
         if let Some(v) = raw.server.max_instances {
             server.max_instances = positive("server.max_instances", v as usize)? as u32;
+        }
+        if let Some(v) = raw.server.max_header_bytes {
+            if !(8192..=1024 * 1024).contains(&v) {
+                bail!("server.max_header_bytes: must be between 8192 and 1048576");
+            }
+            server.max_header_bytes = v;
+        }
+        if let Some(v) = raw.server.max_headers {
+            server.max_headers = positive("server.max_headers", v)?;
+        }
+        if let Some(v) = raw.server.password_checks {
+            server.password_checks = v;
+        }
+        if let Some(v) = raw.server.password_queue {
+            server.password_queue = v;
         }
         let db = raw.storage.path.unwrap_or_else(|| "tributary.db".into());
         if db.is_empty() {

@@ -6,6 +6,14 @@
 //! under a keyed digest of (user, password, stored hash): a wrong password never matches
 //! an entry, and a changed password (a new stored hash) never matches the old one. The
 //! digest key is random per process, and the password itself is never kept.
+//!
+//! Every argon2 verification, the dummy one for unknown users included, runs on the
+//! [`verifier::VerifierPool`]: a fixed set of threads with a short queue, so the memory
+//! and CPU that failed logins can take is bounded, and a full queue answers 503 at once.
+
+mod verifier;
+
+pub use verifier::{Saturated, VerifierPool};
 
 use crate::error::DavError;
 use crate::Context;
@@ -27,6 +35,7 @@ pub struct AuthCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, ([u8; 32], Instant)>>,
     throttle: Throttle,
+    verifier: VerifierPool,
 }
 
 /// Slows down password guessing. Each address and each user name has a failure count
@@ -95,8 +104,9 @@ impl Throttle {
 }
 
 impl AuthCache {
-    /// An empty cache whose entries live for `ttl`.
-    pub fn new(ttl: Duration) -> Self {
+    /// An empty cache whose entries live for `ttl`, verifying passwords on
+    /// `verifiers` threads with `queue` checks waiting at most.
+    pub fn new(ttl: Duration, verifiers: usize, queue: usize) -> Self {
         let key: [u8; 32] = rand::random();
         Self {
             key,
@@ -105,6 +115,7 @@ impl AuthCache {
             throttle: Throttle {
                 failures: Mutex::new(HashMap::new()),
             },
+            verifier: VerifierPool::new(verifiers, queue),
         }
     }
 
@@ -162,10 +173,23 @@ pub async fn authenticate(
 ) -> Result<User, DavError> {
     let (name, pass) = header.and_then(parse_basic).ok_or(DavError::Unauthorized)?;
     let result = verify(ctx, name.clone(), pass, ip).await;
-    if result.is_err() {
+    // Only a checked and wrong credential counts; a refusal for lack of room does not.
+    if matches!(result, Err(DavError::Unauthorized)) {
         ctx.auth.throttle.failed(ip, &name);
     }
     result
+}
+
+/// Run one argon2 check on the verifier pool; a full queue is a 503, not a 401.
+async fn check_password(ctx: &Context, pass: String, phc: String) -> Result<bool, DavError> {
+    ctx.auth
+        .verifier
+        .verify(pass, phc)
+        .await
+        .map_err(|Saturated| {
+            ctx.metrics.auth_saturated();
+            DavError::Overloaded
+        })
 }
 
 /// Check credentials: a cached verified credential passes at once (a client that is
@@ -190,9 +214,7 @@ async fn verify(
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let _ =
-            tokio::task::spawn_blocking(move || password::verify(&pass, password::dummy_hash()))
-                .await;
+        check_password(ctx, pass, password::dummy_hash().to_string()).await?;
         return Err(DavError::Unauthorized);
     };
     let digest = ctx.auth.digest(&user.name, &pass, &user.password_hash);
@@ -203,10 +225,7 @@ async fn verify(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let hash = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pass, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = check_password(ctx, pass, user.password_hash.clone()).await?;
     if !ok {
         tracing::info!(user = %user.name, "authentication failed");
         return Err(DavError::Unauthorized);
@@ -255,7 +274,7 @@ mod tests {
 
     #[test]
     fn cache_keys_on_password_and_hash() {
-        let c = AuthCache::new(Duration::from_secs(60));
+        let c = AuthCache::new(Duration::from_secs(60), 1, 1);
         let d = c.digest("u", "p", "h1");
         c.insert("u", d);
         assert!(c.hit("u", &c.digest("u", "p", "h1")));

@@ -34,6 +34,9 @@ pub enum DavError {
     CloseAfter(Box<DavError>),
     /// 503 with Retry-After: the database stayed locked past the busy timeout.
     Busy,
+    /// 503 with Retry-After: too many password checks are waiting (a login flood).
+    /// Logged at debug only, so the flood does not become a log flood too.
+    Overloaded,
     /// A status with a JSON body (the webhook and management API answers).
     Json(StatusCode, String),
 }
@@ -77,6 +80,14 @@ impl DavError {
                 .body(Body::empty())
                 .unwrap_or_else(|_| Response::new(Body::empty()));
         }
+        if let DavError::Overloaded = self {
+            tracing::debug!("password checks saturated: answered 503");
+            return Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .header("Retry-After", "1")
+                .body(Body::empty())
+                .unwrap_or_else(|_| Response::new(Body::empty()));
+        }
         let (status, body, ctype) = match self {
             DavError::BadRequest(reason) => (
                 StatusCode::BAD_REQUEST,
@@ -108,7 +119,7 @@ impl DavError {
                 tracing::error!(error = %msg, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, Body::empty(), None)
             }
-            DavError::CloseAfter(_) | DavError::Busy => {
+            DavError::CloseAfter(_) | DavError::Busy | DavError::Overloaded => {
                 (StatusCode::INTERNAL_SERVER_ERROR, Body::empty(), None)
             }
         };

@@ -56,6 +56,15 @@ pub struct ServerSettings {
     pub webhook_max_body_bytes: usize,
     /// An API key for the management API (besides admin users' Basic auth).
     pub admin_api_key: Option<String>,
+    /// Password checks (argon2, 19 MiB each) that run at once; 0 means one per core.
+    pub password_checks: usize,
+    /// Password checks that may wait for a verifier; more are refused with 503.
+    pub password_queue: usize,
+    /// Most bytes of request head (request line and header fields) per request; more
+    /// is answered 431 (HTTP/1.1; over HTTP/2, the header list size).
+    pub max_header_bytes: usize,
+    /// Most header fields per request; more is answered 431.
+    pub max_headers: usize,
 }
 
 impl Default for ServerSettings {
@@ -75,6 +84,10 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             webhook_max_body_bytes: 1024 * 1024,
             admin_api_key: None,
+            password_checks: 0,
+            password_queue: 16,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
         }
     }
 }
@@ -95,7 +108,15 @@ pub struct Context {
 impl Context {
     /// Build a context.
     pub fn new(store: Store, settings: ServerSettings) -> Self {
-        let auth = Arc::new(auth::AuthCache::new(settings.auth_cache_ttl));
+        let verifiers = match settings.password_checks {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let auth = Arc::new(auth::AuthCache::new(
+            settings.auth_cache_ttl,
+            verifiers,
+            settings.password_queue,
+        ));
         let metrics = Arc::new(metrics::Metrics::new());
         Self {
             metrics,

@@ -33,6 +33,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<MethodLabels, Histogram>,
     deliveries: Family<IngestLabels, Counter>,
+    auth_saturated: Counter,
     db_bytes: Gauge,
     objects: Gauge,
     collections: Gauge,
@@ -98,6 +99,12 @@ impl Metrics {
             "Webhook deliveries by source and outcome",
             deliveries.clone(),
         );
+        let auth_saturated = Counter::default();
+        registry.register(
+            "auth_saturated",
+            "Password checks refused with 503 because the verifier queue was full",
+            auth_saturated.clone(),
+        );
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let g = Gauge::default();
             registry.register(name, help, g.clone());
@@ -144,6 +151,7 @@ impl Metrics {
             requests,
             latency,
             deliveries,
+            auth_saturated,
             db_bytes,
             objects,
             collections,
@@ -177,6 +185,11 @@ impl Metrics {
                 outcome: outcome.to_string(),
             })
             .inc();
+    }
+
+    /// Count a password check refused because the verifier queue was full.
+    pub fn auth_saturated(&self) {
+        self.auth_saturated.inc();
     }
 
     /// The text exposition, with the store gauges refreshed from `stats`.

@@ -40,6 +40,7 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let limit = Arc::new(Semaphore::new(ctx.settings.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut backoff = AcceptBackoff::default();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -49,8 +50,14 @@ pub async fn serve_with(
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
+                Ok(x) => { backoff.succeeded(); x }
+                Err(e) => {
+                    let pause = backoff.failed(&e);
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
+                }
             },
         };
         let _ = stream.set_nodelay(true);
@@ -80,6 +87,56 @@ pub async fn serve_with(
     Ok(())
 }
 
+/// Pauses the accept loop after an error that another try cannot fix at once. Out of
+/// file descriptors (EMFILE/ENFILE) or memory, `accept` fails at once for as long as the
+/// pending connection waits in the backlog: retrying without a pause spins a core and
+/// starves the connections being served, whose closing is what frees descriptors. The
+/// pause starts at [`Self::FIRST`] and doubles to [`Self::MAX`]; the failure is logged
+/// once per burst, and once more when accepting works again.
+#[derive(Debug, Default)]
+pub(crate) struct AcceptBackoff {
+    pause: std::time::Duration,
+    failures: u64,
+}
+
+impl AcceptBackoff {
+    /// The first pause.
+    pub(crate) const FIRST: std::time::Duration = std::time::Duration::from_millis(5);
+    /// The longest pause.
+    pub(crate) const MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// An accept failed: how long to pause before the next try. An error that belongs
+    /// to one connection (reset or aborted before it was accepted) needs no pause.
+    pub(crate) fn failed(&mut self, e: &std::io::Error) -> std::time::Duration {
+        use std::io::ErrorKind::*;
+        if matches!(
+            e.kind(),
+            ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock
+        ) {
+            tracing::debug!(error = %e, "accept: connection lost before it was accepted");
+            return std::time::Duration::ZERO;
+        }
+        if self.failures == 0 {
+            tracing::warn!(error = %e, "accept failed; pausing new connections until it works again");
+        }
+        self.failures += 1;
+        self.pause = (self.pause * 2).clamp(Self::FIRST, Self::MAX);
+        self.pause
+    }
+
+    /// An accept worked: reset the pause.
+    pub(crate) fn succeeded(&mut self) {
+        if self.failures > 0 {
+            tracing::info!(
+                failures = self.failures,
+                "accepting connections again after accept errors"
+            );
+        }
+        self.failures = 0;
+        self.pause = std::time::Duration::ZERO;
+    }
+}
+
 /// Serve HTTP/1.1 or HTTP/2 on one accepted (and, with TLS, handshaken) connection until the
 /// client leaves or shutdown is signalled.
 async fn serve_connection<I>(io: I, ctx: Context, mut stop: watch::Receiver<bool>, peer: SocketAddr)
@@ -87,6 +144,8 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let header_timeout = ctx.settings.header_timeout;
+    let max_header_bytes = ctx.settings.max_header_bytes;
+    let max_headers = ctx.settings.max_headers;
     let svc = service_fn(move |mut req: hyper::Request<Incoming>| {
         let ctx = ctx.clone();
         req.extensions_mut().insert(Peer(peer));
@@ -98,11 +157,17 @@ where
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        // A request head larger than the read buffer, or with more fields than this, is
+        // answered 431 by hyper and the connection closed (RFC 6585 §5). hyper allows
+        // no buffer below 8 KiB.
+        .max_buf_size(max_header_bytes.max(8192))
+        .max_headers(max_headers);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(64);
+        .max_concurrent_streams(64)
+        .max_header_list_size(u32::try_from(max_header_bytes).unwrap_or(u32::MAX));
     let conn = builder.serve_connection(io, svc);
     tokio::pin!(conn);
     tokio::select! {
@@ -237,4 +302,28 @@ async fn pipeline(
         body,
     };
     handlers::dispatch(ctx, request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AcceptBackoff;
+    use std::io::{Error, ErrorKind};
+    use std::time::Duration;
+
+    #[test]
+    fn accept_backoff_doubles_to_a_second_and_resets() {
+        let mut b = AcceptBackoff::default();
+        let emfile = Error::from_raw_os_error(24); // EMFILE
+        assert_eq!(b.failed(&emfile), AcceptBackoff::FIRST);
+        assert_eq!(b.failed(&emfile), AcceptBackoff::FIRST * 2);
+        for _ in 0..20 {
+            b.failed(&emfile);
+        }
+        assert_eq!(b.failed(&emfile), AcceptBackoff::MAX);
+        b.succeeded();
+        assert_eq!(b.failed(&emfile), AcceptBackoff::FIRST);
+        // one connection's trouble costs no pause
+        let aborted = Error::from(ErrorKind::ConnectionAborted);
+        assert_eq!(b.failed(&aborted), Duration::ZERO);
+    }
 }

@@ -64,11 +64,28 @@ impl Dir {
     /// Start `tributary serve` with `RUST_LOG=rust_log`, stderr to `<tag>.log` and
     /// stdout to `<tag>.out`, and wait until it logs its address.
     pub fn serve(&self, tag: &str, rust_log: &str) -> Server {
+        let mut c = self.command();
+        c.arg("serve");
+        self.start(c, tag, rust_log)
+    }
+
+    /// [`Dir::serve`] with the soft and hard limit on open files (RLIMIT_NOFILE) set to
+    /// `nofile` by the shell's `ulimit -n` before it execs the server.
+    pub fn serve_with_nofile(&self, tag: &str, rust_log: &str, nofile: u32) -> Server {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_tributary"))
+            .arg("--config")
+            .arg(self.0.join("config.toml"))
+            .arg("serve");
+        self.start(c, tag, rust_log)
+    }
+
+    fn start(&self, mut command: Command, tag: &str, rust_log: &str) -> Server {
         let log = self.0.join(format!("{tag}.log"));
         let out = self.0.join(format!("{tag}.out"));
-        let child = self
-            .command()
-            .arg("serve")
+        let child = command
             .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::from(File::create(&out).unwrap()))

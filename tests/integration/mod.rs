@@ -9,6 +9,7 @@ mod discovery;
 mod flood;
 mod hostile;
 mod isolation;
+mod limits;
 mod objects;
 mod operations;
 mod reports;

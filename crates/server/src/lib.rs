@@ -79,6 +79,17 @@ impl Default for ServerSettings {
     }
 }
 
+impl ServerSettings {
+    /// The parsing and indexing limits every calendar object meets, whether a client
+    /// PUT it or ingestion wrote it.
+    pub fn limits(&self) -> tributary_calendar::Limits {
+        tributary_calendar::Limits {
+            max_instances: self.max_instances,
+            ..tributary_calendar::Limits::default()
+        }
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct Context {

@@ -87,11 +87,14 @@ pub(super) async fn handle(
         }
     };
     let sid = source_id.clone();
+    let limits = ctx.settings.limits();
     let result = ctx
         .blocking(move |s| {
             let source = s.get_source(&sid)?;
             let now = chrono::Utc::now().timestamp();
-            Ok(tributary_ingest::ingest(s, &source, action, &body, now))
+            Ok(tributary_ingest::ingest(
+                s, &source, action, &body, now, &limits,
+            ))
         })
         .await?;
     Ok(answer(ctx, &source_id, result))

@@ -64,12 +64,18 @@ impl Dir {
     /// Start `tributary serve` with `RUST_LOG=rust_log`, stderr to `<tag>.log` and
     /// stdout to `<tag>.out`, and wait until it logs its address.
     pub fn serve(&self, tag: &str, rust_log: &str) -> Server {
+        self.serve_with_env(tag, rust_log, &[])
+    }
+
+    /// [`Dir::serve`] with more environment variables.
+    pub fn serve_with_env(&self, tag: &str, rust_log: &str, env: &[(&str, &str)]) -> Server {
         let log = self.0.join(format!("{tag}.log"));
         let out = self.0.join(format!("{tag}.out"));
         let child = self
             .command()
             .arg("serve")
             .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(File::create(&out).unwrap()))
             .stderr(Stdio::from(File::create(&log).unwrap()))

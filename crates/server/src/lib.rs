@@ -16,6 +16,7 @@ pub mod path;
 mod props;
 pub mod redirect;
 mod serve;
+pub mod systemd;
 pub mod tls;
 
 pub use serve::{handle, serve, serve_with, Peer};

@@ -143,7 +143,15 @@ fn serve(config: Config) -> Result<()> {
         }
         let ctx = tributary_server::Context::new(store.clone(), config.server.clone());
         tokio::spawn(prune_periodically(store.clone(), config.tombstone_retention, config.history_retention));
-        tributary_server::serve_with(listener, ctx, tls, shutdown_signal()).await?;
+        let signal = shutdown_signal();
+        // Every listener is bound (connections queue from here on) and SIGHUP and
+        // SIGTERM have their handlers.
+        tributary_server::systemd::ready();
+        let stop = async move {
+            signal.await;
+            tributary_server::systemd::stopping();
+        };
+        tributary_server::serve_with(listener, ctx, tls, stop).await?;
         tracing::info!("shutting down");
         if let Err(e) = store.checkpoint() {
             tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
@@ -184,24 +192,30 @@ fn chrono_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGINT or SIGTERM. The SIGTERM handler is installed by the call (inside
+/// the runtime), not at the first poll, so a `systemctl stop` right after READY=1 is a
+/// graceful stop rather than the signal's default kill.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
     }
 }

@@ -66,7 +66,14 @@ impl Dir {
     pub fn serve(&self, tag: &str, rust_log: &str) -> Server {
         let mut c = self.command();
         c.arg("serve");
-        self.start(c, tag, rust_log)
+        self.start(c, tag, rust_log, &[])
+    }
+
+    /// [`Dir::serve`] with more environment variables.
+    pub fn serve_with_env(&self, tag: &str, rust_log: &str, env: &[(&str, &str)]) -> Server {
+        let mut c = self.command();
+        c.arg("serve");
+        self.start(c, tag, rust_log, env)
     }
 
     /// [`Dir::serve`] with the soft and hard limit on open files (RLIMIT_NOFILE) set to
@@ -79,14 +86,21 @@ impl Dir {
             .arg("--config")
             .arg(self.0.join("config.toml"))
             .arg("serve");
-        self.start(c, tag, rust_log)
+        self.start(c, tag, rust_log, &[])
     }
 
-    fn start(&self, mut command: Command, tag: &str, rust_log: &str) -> Server {
+    fn start(
+        &self,
+        mut command: Command,
+        tag: &str,
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let log = self.0.join(format!("{tag}.log"));
         let out = self.0.join(format!("{tag}.out"));
         let child = command
             .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(File::create(&out).unwrap()))
             .stderr(Stdio::from(File::create(&log).unwrap()))

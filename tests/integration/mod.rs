@@ -16,6 +16,7 @@ mod reports;
 mod secrets;
 mod shutdown;
 mod slowloris;
+mod startup;
 mod storm;
 mod support;
 mod tls;

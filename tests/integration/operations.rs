@@ -28,7 +28,16 @@ async fn metrics_count_requests_and_store_sizes() {
         .status(201);
     s.alice("PROPFIND", CAL).depth("1").send().await.status(207);
     let r = s.req("GET", "/metrics").send().await;
+    // OpenMetrics text (`_total` samples, `# EOF`) must not be labelled as the
+    // Prometheus 0.0.4 text format.
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+    );
     r.status(200)
+        .contains("# TYPE tributary_store_writes counter")
+        .contains("tributary_store_writes_total ")
+        .contains("tributary_store_commits_total ")
         .contains("tributary_http_requests_total{method=\"PUT\",status=\"201\"} 1")
         .contains("tributary_http_request_duration_seconds_bucket{le=")
         .contains("tributary_resources 1")

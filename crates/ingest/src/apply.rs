@@ -57,7 +57,8 @@ impl Outcome {
 
 /// Ingests one delivery of `source`. `action_hint` comes from the URL (`None` for
 /// `/event`); `now` is the receive time in UTC seconds (window, history, mapping
-/// stamps). Returns once the write is durable.
+/// stamps); `limits` are the server's (`max_instances` from config.toml), the same a
+/// client PUT meets. Returns once the write is durable.
 ///
 /// Errors: [`Error::Invalid`] for a body that cannot be an event (also recorded in the
 /// history), [`Error::Store`] when the database fails, [`Error::Contention`] when
@@ -68,6 +69,7 @@ pub fn ingest(
     action_hint: Option<Action>,
     body: &[u8],
     now: i64,
+    limits: &Limits,
 ) -> Result<Outcome> {
     let started = Instant::now();
     let ev = match normalize(action_hint, body) {
@@ -80,7 +82,7 @@ pub fn ingest(
     };
     for _ in 0..MAX_ATTEMPTS {
         let state = read_state(store, source, &ev)?;
-        let mut step = decide(store, source, &ev, &state, now)?;
+        let mut step = decide(store, source, &ev, &state, now, limits)?;
         step.write.history.duration_ms = elapsed_ms(started);
         if let IngestApplied::Done { conflict_id, .. } = store.apply_ingest(&step.write)? {
             return Ok(Outcome {
@@ -100,9 +102,17 @@ pub fn ingest(
 /// shows, [`Winner::Incoming`] writes the stored incoming version (or deletes the
 /// object when the incoming version was a delete), in one transaction.
 ///
+/// The incoming version is validated against `limits`, the server's.
+///
 /// Errors: [`Error::Store`] with `NotFound` for an unknown id or `Conflict` when it is
 /// settled already; [`Error::Invalid`] when the stored version no longer parses.
-pub fn resolve_conflict(store: &Store, id: i64, winner: Winner, now: i64) -> Result<()> {
+pub fn resolve_conflict(
+    store: &Store,
+    id: i64,
+    winner: Winner,
+    now: i64,
+    limits: &Limits,
+) -> Result<()> {
     let c = store.get_conflict(id)?;
     let theirs = c.conflict.theirs.as_bytes();
     match winner {
@@ -111,7 +121,7 @@ pub fn resolve_conflict(store: &Store, id: i64, winner: Winner, now: i64) -> Res
             store.resolve_conflict(id, "theirs: manual", Replacement::Delete, now)?
         }
         Winner::Incoming => {
-            let index = parse_object(theirs, &Limits::default())
+            let index = parse_object(theirs, limits)
                 .map_err(|e| invalid(format!("the stored version cannot be written: {e}")))?;
             let put = Replacement::Put(theirs, &index);
             store.resolve_conflict(id, "theirs: manual", put, now)?

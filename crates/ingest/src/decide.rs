@@ -60,6 +60,7 @@ pub(crate) fn decide(
     ev: &NormalizedEvent,
     st: &State,
     now: i64,
+    limits: &Limits,
 ) -> Result<Step> {
     let cx = Ctx {
         store,
@@ -67,6 +68,7 @@ pub(crate) fn decide(
         ev,
         st,
         now,
+        limits,
         hash: content_hash(ev, source.privacy),
     };
     let window = (source.window_past_days, source.window_future_days);
@@ -106,6 +108,8 @@ struct Ctx<'a> {
     ev: &'a NormalizedEvent,
     st: &'a State,
     now: i64,
+    /// The server's limits, so an ingested object is held to what a client PUT is.
+    limits: &'a Limits,
     hash: String,
 }
 
@@ -259,7 +263,7 @@ impl Ctx<'_> {
 
     /// A body as a `Put`, validated the way a client PUT is.
     fn put(&self, body: String, expected_etag: Option<String>) -> Result<IngestKind> {
-        let index = parse_object(body.as_bytes(), &Limits::default()).map_err(|e| {
+        let index = parse_object(body.as_bytes(), self.limits).map_err(|e| {
             invalid(format!(
                 "the event cannot be stored as a calendar object: {e}"
             ))

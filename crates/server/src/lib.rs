@@ -16,6 +16,7 @@ pub mod path;
 mod props;
 pub mod redirect;
 mod serve;
+pub mod systemd;
 pub mod tls;
 
 pub use serve::{handle, serve, serve_with, Peer};
@@ -88,6 +89,17 @@ impl Default for ServerSettings {
             password_queue: 16,
             max_header_bytes: 16 * 1024,
             max_headers: 100,
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The parsing and indexing limits every calendar object meets, whether a client
+    /// PUT it or ingestion wrote it.
+    pub fn limits(&self) -> tributary_calendar::Limits {
+        tributary_calendar::Limits {
+            max_instances: self.max_instances,
+            ..tributary_calendar::Limits::default()
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Prometheus metrics (text exposition via the prometheus-client crate): requests by
-//! method and status, latency histograms, ingestion deliveries by source and outcome,
-//! and store gauges read at scrape time.
+//! Prometheus metrics (OpenMetrics text via the prometheus-client crate, served as
+//! [`CONTENT_TYPE`]): requests by method and status, latency histograms, ingestion
+//! deliveries by source and outcome, and store figures read at scrape time.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -8,7 +8,15 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::Ordering;
 use tributary_store::StoreStats;
+
+/// The media type of [`Metrics::render`]'s text. prometheus-client writes OpenMetrics
+/// 1.0 text (counter samples end in `_total`, the text ends with `# EOF`), which a
+/// scraper must not read as the older Prometheus text format 0.0.4; this is the
+/// OpenMetrics 1.0 text media type
+/// (https://prometheus.io/docs/specs/om/open_metrics_spec/, "Overall Structure").
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -40,8 +48,8 @@ pub struct Metrics {
     users: Gauge,
     change_rows: Gauge,
     tombstones: Gauge,
-    writes: Gauge,
-    commits: Gauge,
+    writes: Counter,
+    commits: Counter,
 }
 
 /// Methods are labelled by name only for the known set, so a client cannot grow the
@@ -136,15 +144,19 @@ impl Metrics {
             "tombstones",
             "Change-log rows of deleted members",
         );
-        let writes = gauge(
-            &mut registry,
+        // Counters, not gauges: they only grow, so rate() applies
+        // (https://prometheus.io/docs/practices/naming/, `_total` for counters).
+        let writes = Counter::default();
+        registry.register(
             "store_writes",
             "Writes since start (each one atomic and durable when acknowledged)",
+            writes.clone(),
         );
-        let commits = gauge(
-            &mut registry,
+        let commits = Counter::default();
+        registry.register(
             "store_commits",
             "Commits since start: concurrent writes share one",
+            commits.clone(),
         );
         Self {
             registry,
@@ -192,7 +204,7 @@ impl Metrics {
         self.auth_saturated.inc();
     }
 
-    /// The text exposition, with the store gauges refreshed from `stats`.
+    /// The OpenMetrics text, with the store figures refreshed from `stats`.
     pub fn render(&self, stats: &StoreStats) -> String {
         self.db_bytes.set(stats.database_bytes);
         self.objects.set(stats.resources);
@@ -200,8 +212,15 @@ impl Metrics {
         self.users.set(stats.users);
         self.change_rows.set(stats.change_rows);
         self.tombstones.set(stats.tombstones);
-        self.writes.set(stats.writes);
-        self.commits.set(stats.commits);
+        // The store counts since it was opened; fetch_max keeps the counters monotonic
+        // when two scrapes race.
+        let count = |v: i64| u64::try_from(v).unwrap_or(0);
+        self.writes
+            .inner()
+            .fetch_max(count(stats.writes), Ordering::Relaxed);
+        self.commits
+            .inner()
+            .fetch_max(count(stats.commits), Ordering::Relaxed);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();
@@ -236,8 +255,25 @@ mod tests {
             "tributary_ingest_deliveries_total{source=\"m365-tenant1\",outcome=\"created\"} 1"
         ));
         assert!(text.contains("tributary_database_bytes 4096"));
-        assert!(text.contains("tributary_store_writes 10"), "{text}");
-        assert!(text.contains("tributary_store_commits 4"), "{text}");
+        assert!(
+            text.contains("# TYPE tributary_store_writes counter"),
+            "{text}"
+        );
+        assert!(text.contains("tributary_store_writes_total 10"), "{text}");
+        assert!(
+            text.contains("# TYPE tributary_store_commits counter"),
+            "{text}"
+        );
+        assert!(text.contains("tributary_store_commits_total 4"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        // A later scrape with smaller figures (never expected) does not go backwards.
+        let text = m.render(&StoreStats {
+            writes: 3,
+            commits: 12,
+            ..Default::default()
+        });
+        assert!(text.contains("tributary_store_writes_total 10"), "{text}");
+        assert!(text.contains("tributary_store_commits_total 12"), "{text}");
         assert!(text.contains("tributary_http_request_duration_seconds_bucket"));
     }
 }

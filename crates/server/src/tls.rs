@@ -207,32 +207,50 @@ impl ReloadableAcceptor {
 }
 
 /// Handle SIGHUP until the process ends: reload `acceptor`'s certificate, or with no
-/// TLS configured just log it. Spawn it once at startup in every case, because SIGHUP's
-/// default action ends the process and `systemctl reload` sends it. Outcomes are
-/// logged, never fatal: a bad renewal keeps the old certificate in service.
+/// TLS configured just log it, between `RELOADING=1` and `READY=1` to systemd. Spawn
+/// it once at startup in every case, because SIGHUP's default action ends the process
+/// and `systemctl reload` sends it. Outcomes are logged, never fatal: a bad renewal
+/// keeps the old certificate in service.
+///
+/// The handler is installed when this is called (inside the runtime), not when the
+/// returned future is first polled: READY=1 follows at once, and a SIGHUP that came
+/// before the handler would still end the process.
 #[cfg(unix)]
-pub async fn reload_on_sighup(acceptor: Option<Arc<ReloadableAcceptor>>) {
+pub fn reload_on_sighup(
+    acceptor: Option<Arc<ReloadableAcceptor>>,
+) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGHUP; certificate reload disabled");
-            return;
-        }
-    };
-    while hangups.recv().await.is_some() {
-        let Some(acceptor) = &acceptor else {
-            tracing::info!("SIGHUP: no TLS configured, nothing to reload");
-            continue;
-        };
-        match acceptor.reload() {
-            Ok(()) => tracing::info!(
-                cert = %acceptor.settings().cert.display(),
-                "TLS certificate reloaded"
-            ),
+    let hangups = signal(SignalKind::hangup());
+    async move {
+        let mut hangups = match hangups {
+            Ok(s) => s,
             Err(e) => {
-                tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one")
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; certificate reload disabled");
+                return;
             }
+        };
+        while hangups.recv().await.is_some() {
+            crate::systemd::reloading();
+            reload(acceptor.as_deref());
+            crate::systemd::ready();
+        }
+    }
+}
+
+/// One SIGHUP: reload the certificate, or log that there is nothing to reload.
+#[cfg(unix)]
+fn reload(acceptor: Option<&ReloadableAcceptor>) {
+    let Some(acceptor) = acceptor else {
+        tracing::info!("SIGHUP: no TLS configured, nothing to reload");
+        return;
+    };
+    match acceptor.reload() {
+        Ok(()) => tracing::info!(
+            cert = %acceptor.settings().cert.display(),
+            "TLS certificate reloaded"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one")
         }
     }
 }

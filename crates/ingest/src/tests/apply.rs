@@ -7,6 +7,7 @@ use crate::{
     Source,
 };
 use serde_json::json;
+use tributary_calendar::Limits;
 use tributary_store::test_util::memory_store;
 use tributary_store::{
     IngestApplied, MappingStatus, NewSource, Preconditions, Store, MAX_MAPPING_PAGE,
@@ -68,7 +69,30 @@ impl Env {
 }
 
 fn run(e: &Env, src: &Source, body: &[u8]) -> crate::Outcome {
-    ingest(&e.store, src, None, body, now()).unwrap()
+    ingest(&e.store, src, None, body, now(), &Limits::default()).unwrap()
+}
+
+/// Limits no calendar object meets (VCALENDAR › VEVENT is already 2 deep).
+fn tight() -> Limits {
+    Limits {
+        max_depth: 1,
+        ..Limits::default()
+    }
+}
+
+/// Issue 15: ingestion validates with the limits the server was configured with, not
+/// the defaults, so an ingested object meets the same bounds as a client PUT.
+#[test]
+fn ingestion_validates_with_the_configured_limits() {
+    let e = env();
+    let src = e.source("m365-tenant1", 1, Privacy::Full, ConflictPolicy::Priority);
+    let err = ingest(&e.store, &src, None, A, now(), &tight()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Invalid(r) if r.contains("cannot be stored as a calendar object")),
+        "{err:?}"
+    );
+    assert!(e.objects().is_empty());
+    assert_eq!(run(&e, &src, A).status, IngestStatus::Created);
 }
 
 #[test]
@@ -315,7 +339,7 @@ fn a_plan_overtaken_by_a_concurrent_delivery_is_stale_and_replanned() {
     let src = e.source("s", 1, Privacy::Full, ConflictPolicy::Priority);
     let ev = normalize(None, A).unwrap();
     let state = read_state(&e.store, &src, &ev).unwrap();
-    let step = decide(&e.store, &src, &ev, &state, now()).unwrap();
+    let step = decide(&e.store, &src, &ev, &state, now(), &Limits::default()).unwrap();
     assert_eq!(run(&e, &src, A).status, IngestStatus::Created);
     assert_eq!(
         e.store.apply_ingest(&step.write).unwrap(),
@@ -329,7 +353,15 @@ fn a_plan_overtaken_by_a_concurrent_delivery_is_stale_and_replanned() {
 fn invalid_payload_is_refused_and_recorded() {
     let e = env();
     let src = e.source("s", 1, Privacy::Full, ConflictPolicy::Priority);
-    let err = ingest(&e.store, &src, Some(Action::Created), E, now()).unwrap_err();
+    let err = ingest(
+        &e.store,
+        &src,
+        Some(Action::Created),
+        E,
+        now(),
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Invalid(_)));
     let h = e.store.list_history(Some("s"), 10).unwrap();
     assert_eq!(h[0].entry.outcome, IngestStatus::Error);
@@ -361,11 +393,17 @@ fn manual_conflict_resolved_by_taking_theirs_resumes_ingestion() {
         ("lastModifiedDateTime", json!("2026-03-16T18:00:00+00:00")),
     ]);
     let id = run(&e, &src, &change).conflict_id.unwrap();
-    resolve_conflict(&e.store, id, Winner::Incoming, now()).unwrap();
+    // The stored incoming version is held to the configured limits too.
+    assert!(matches!(
+        resolve_conflict(&e.store, id, Winner::Incoming, now(), &tight()),
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(e.store.list_conflicts(true, 10).unwrap().len(), 1);
+    resolve_conflict(&e.store, id, Winner::Incoming, now(), &Limits::default()).unwrap();
     assert!(e.objects()[0].1.contains("LOCATION:Room 4"));
     assert!(e.store.list_conflicts(true, 10).unwrap().is_empty());
     assert!(matches!(
-        resolve_conflict(&e.store, id, Winner::Existing, now()),
+        resolve_conflict(&e.store, id, Winner::Existing, now(), &Limits::default()),
         Err(Error::Store(_))
     ));
     // The object is ingestion's again: the next change applies without a conflict.

@@ -227,8 +227,13 @@ async fn resolve(ctx: &Context, req: Request<Incoming>) -> Result<Response<Body>
         }
     };
     let now = chrono::Utc::now().timestamp();
+    let limits = ctx.settings.limits();
     let result = ctx
-        .blocking(move |s| Ok(tributary_ingest::resolve_conflict(s, id, winner, now)))
+        .blocking(move |s| {
+            Ok(tributary_ingest::resolve_conflict(
+                s, id, winner, now, &limits,
+            ))
+        })
         .await?;
     match result {
         Ok(()) => Ok(json(StatusCode::OK, &j!({"status": "resolved", "id": id}))),

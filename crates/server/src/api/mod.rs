@@ -106,7 +106,7 @@ async fn metrics(ctx: &Context, headers: &hyper::HeaderMap) -> Result<Response<B
     let text = ctx.metrics.render(&stats);
     Ok(Response::builder()
         .status(StatusCode::OK)
-        .header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .header("Content-Type", crate::metrics::CONTENT_TYPE)
         .body(Body::full(text))
         .unwrap_or_else(|_| Response::new(Body::empty())))
 }

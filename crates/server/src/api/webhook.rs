@@ -13,6 +13,7 @@ use crate::{path, Context};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::json as j;
+use sha2::{Digest, Sha256};
 use tributary_ingest::{Action, Error as IngestError};
 
 pub(super) async fn handle(
@@ -42,11 +43,21 @@ pub(super) async fn handle(
         );
     };
     let (sid, k) = (source_id.clone(), key);
-    let valid = ctx
-        .blocking(move |s| Ok(s.verify_source_key(&sid, &k)?))
+    let (valid, known) = ctx
+        .blocking(move |s| {
+            if s.verify_source_key(&sid, &k)? {
+                return Ok((true, true));
+            }
+            match s.get_source(&sid) {
+                Ok(_) => Ok((false, true)),
+                Err(tributary_store::Error::NotFound) => Ok((false, false)),
+                Err(e) => Err(e.into()),
+            }
+        })
         .await?;
     if !valid {
-        tracing::info!(source = %source_id, "webhook refused: bad key or unknown source");
+        let source = source_for_log(&source_id, known);
+        tracing::info!(%source, "webhook refused: bad key or unknown source");
         return Err(
             crate::serve::refuse_unread(req.into_body(), unauthorized(ctx, "unknown")).await,
         );
@@ -76,14 +87,31 @@ pub(super) async fn handle(
         }
     };
     let sid = source_id.clone();
+    let limits = ctx.settings.limits();
     let result = ctx
         .blocking(move |s| {
             let source = s.get_source(&sid)?;
             let now = chrono::Utc::now().timestamp();
-            Ok(tributary_ingest::ingest(s, &source, action, &body, now))
+            Ok(tributary_ingest::ingest(
+                s, &source, action, &body, now, &limits,
+            ))
         })
         .await?;
     Ok(answer(ctx, &source_id, result))
+}
+
+/// How a refused `X-Calendar-Source` value is logged. The header is the sender's text:
+/// with the two headers swapped it is the API key, and anyone can put up to the header
+/// limit of arbitrary text into it. So only the id of a source that exists is logged as
+/// it is; anything else appears as its length and the first 8 hex digits of its
+/// SHA-256, enough to tell two senders apart and nothing to read.
+fn source_for_log(value: &str, known: bool) -> String {
+    if known {
+        return value.to_string();
+    }
+    let digest = Sha256::digest(value.as_bytes());
+    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("unknown ({} bytes, sha256 {short})", value.len())
 }
 
 fn unauthorized(ctx: &Context, source: &str) -> DavError {
@@ -148,5 +176,26 @@ fn answer(
                 &j!({"status": "error", "reason": "internal error"}),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_for_log;
+
+    #[test]
+    fn refused_source_is_logged_by_id_only_when_known() {
+        assert_eq!(source_for_log("m365-tenant1", true), "m365-tenant1");
+        let key = "tk_0123456789abcdef0123456789abcdef";
+        let logged = source_for_log(key, false);
+        assert!(!logged.contains(key), "{logged}");
+        assert!(!logged.contains("0123456789"), "{logged}");
+        // SHA-256("abc") = ba7816bf…
+        assert_eq!(
+            source_for_log("abc", false),
+            "unknown (3 bytes, sha256 ba7816bf)"
+        );
+        let long = "x\n".repeat(32 * 1024);
+        assert!(source_for_log(&long, false).len() < 64);
     }
 }

@@ -112,3 +112,70 @@ fn tail(log: &str) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
+
+/// A PROPFIND with a body to the well-known URI, the body sent a moment after the head,
+/// then a second request on the same connection: both are answered (the redirect
+/// drains the body rather than leaving hyper to drop the connection).
+#[tokio::test]
+async fn well_known_redirect_keeps_the_connection_usable() {
+    let s = TestServer::start().await;
+    let mut c = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let body = r#"<?xml version="1.0"?><propfind xmlns="DAV:"><prop><current-user-principal/></prop></propfind>"#;
+    for method in ["PROPFIND", "OPTIONS"] {
+        let head = format!(
+            "{method} /.well-known/caldav HTTP/1.1\r\nHost: {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n",
+            s.addr,
+            body.len()
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        c.write_all(body.as_bytes()).await.unwrap();
+        let got = read_one_response(&mut c).await;
+        assert!(
+            got.starts_with("HTTP/1.1 301") || got.starts_with("HTTP/1.1 200"),
+            "{got}"
+        );
+    }
+    let next = format!(
+        "PROPFIND /dav/ HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nDepth: 0\r\nContent-Length: 0\r\n\r\n",
+        s.addr,
+        basic(ALICE.0, ALICE.1)
+    );
+    c.write_all(next.as_bytes()).await.unwrap();
+    let got = read_one_response(&mut c).await;
+    assert!(got.starts_with("HTTP/1.1 207"), "{got}");
+}
+
+/// Read one response with a Content-Length body (or none) off a kept-alive connection.
+async fn read_one_response(c: &mut tokio::net::TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let chunked = head.contains("transfer-encoding: chunked");
+            let complete = match len {
+                Some(n) => got.len() >= end + 4 + n,
+                None if chunked => got.ends_with(b"0\r\n\r\n"),
+                None => true,
+            };
+            if complete {
+                return String::from_utf8_lossy(&got).into_owned();
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), c.read(&mut buf))
+            .await
+            .expect("no response within 10 s")
+            .unwrap_or(0);
+        assert!(
+            n > 0,
+            "connection closed: {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+}

@@ -187,11 +187,35 @@ static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 /// read and the connection is closed after the answer, so the client never sends its
 /// next request into a connection that is going away.
 pub(crate) async fn refuse_unread(body: Incoming, err: DavError) -> DavError {
-    const DRAIN: usize = 64 * 1024;
-    match read_timed(body, DRAIN, std::time::Duration::from_secs(5)).await {
-        Ok(_) => err,
-        Err(_) => DavError::CloseAfter(Box::new(err)),
+    if drain(body).await {
+        err
+    } else {
+        DavError::CloseAfter(Box::new(err))
     }
+}
+
+/// Read and drop a request body nobody needs, so the connection can carry the client's
+/// next request: a client that sent a PROPFIND with a body to the well-known URI sends
+/// the next request on the same connection at once, and hyper closes a connection
+/// whose request body was left unread (a race the client loses as "closed without
+/// response"). False when the body was too large or too slow to drain.
+async fn drain(body: Incoming) -> bool {
+    const DRAIN: usize = 64 * 1024;
+    read_timed(body, DRAIN, std::time::Duration::from_secs(5))
+        .await
+        .is_ok()
+}
+
+/// `response`, once the request body is drained; with `Connection: close` when it
+/// could not be.
+async fn after_draining(body: Incoming, mut response: Response<Body>) -> Response<Body> {
+    if !drain(body).await {
+        response.headers_mut().insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// The TCP peer of a request, set by the accept loop (absent for in-process calls).
@@ -258,16 +282,19 @@ async fn pipeline(
     }
     let target = path::parse(req.uri().path()).map_err(|e| DavError::BadRequest(e.0))?;
     if target == Target::WellKnown {
-        // RFC 6764 §5; 301 rather than 302: Thunderbird/TbSync and Apple clients need a
-        // permanent redirect (see shared client-quirks 2.1 #2, 2.3 #6).
-        return Ok(Response::builder()
+        // RFC 6764 §5, for PROPFIND as well as GET: macOS accountsd sends PROPFIND to the
+        // well-known URI (https://github.com/tchapi/davis/issues/184,
+        // https://github.com/nextcloud/documentation/issues/13945). A permanent redirect
+        // (301), as Radicale answers after trouble with 302 in Thunderbird's TbSync.
+        let redirect = Response::builder()
             .status(StatusCode::MOVED_PERMANENTLY)
             .header("Location", path::DAV_ROOT)
             .body(Body::empty())
-            .unwrap_or_else(|_| Response::new(Body::empty())));
+            .unwrap_or_else(|_| Response::new(Body::empty()));
+        return Ok(after_draining(req.into_body(), redirect).await);
     }
     if req.method() == Method::OPTIONS {
-        return Ok(handlers::options());
+        return Ok(after_draining(req.into_body(), handlers::options()).await);
     }
     let auth = req
         .headers()

@@ -10,6 +10,7 @@ mod hostile;
 mod isolation;
 mod objects;
 mod operations;
+mod quota;
 mod reports;
 mod secrets;
 mod shutdown;

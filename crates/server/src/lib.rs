@@ -56,6 +56,9 @@ pub struct ServerSettings {
     pub webhook_max_body_bytes: usize,
     /// An API key for the management API (besides admin users' Basic auth).
     pub admin_api_key: Option<String>,
+    /// Per-user storage quota (`[limits]`), enforced by the store on every write made
+    /// through the [`Context`] (507, RFC 4331 §6).
+    pub quota: tributary_store::Quota,
 }
 
 impl Default for ServerSettings {
@@ -75,6 +78,7 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             webhook_max_body_bytes: 1024 * 1024,
             admin_api_key: None,
+            quota: tributary_store::Quota::default(),
         }
     }
 }
@@ -93,8 +97,9 @@ pub struct Context {
 }
 
 impl Context {
-    /// Build a context.
+    /// Build a context. Its store handle enforces `settings.quota`.
     pub fn new(store: Store, settings: ServerSettings) -> Self {
+        let store = store.with_quota(settings.quota);
         let auth = Arc::new(auth::AuthCache::new(settings.auth_cache_ttl));
         let metrics = Arc::new(metrics::Metrics::new());
         Self {

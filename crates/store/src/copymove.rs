@@ -6,6 +6,7 @@ use crate::collections::{
     collection_from_row, delete_tree_tx, get_collection_tx, parent_path, COLLECTION_COLUMNS,
 };
 use crate::properties::copy_dead_tx;
+use crate::quota::{ensure_room_tx, tree_usage_tx, within_quota_tx};
 use crate::resources::{delete_resource_tx, put_resource_tx, Preconditions};
 use crate::{CollectionKind, Error, PropTarget, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -77,52 +78,56 @@ impl Store {
         dst_index: Option<&ObjectIndex>,
         how: Transfer,
     ) -> Result<bool> {
+        // A MOVE stays in its owner's home (the server refuses other destinations), so
+        // it never grows their usage; a COPY adds one object.
         self.write(|tx| {
-            let (body, ctype, src_id): (Vec<u8>, String, i64) = tx.query_row(
-                "SELECT b.body, r.content_type, r.id FROM resources r
+            within_quota_tx(tx, src.0, self.quota, || {
+                let (body, ctype, src_id): (Vec<u8>, String, i64) = tx.query_row(
+                    "SELECT b.body, r.content_type, r.id FROM resources r
                  JOIN resource_bodies b ON b.resource_id = r.id
                  WHERE r.collection_id = ?1 AND r.name = ?2",
-                params![src.0, src.1],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            let dst = get_collection_tx(tx, owner, dst_coll_path).map_err(|e| {
-                if matches!(e, Error::NotFound) {
-                    Error::Conflict("destination collection does not exist".into())
-                } else {
-                    e
-                }
-            })?;
-            if dst.kind == CollectionKind::Home {
-                return Err(Error::Conflict(
-                    "resources cannot be stored in the calendar home".into(),
-                ));
-            }
-            let dst_path = if dst_coll_path.is_empty() {
-                dst_name.to_string()
-            } else {
-                format!("{dst_coll_path}/{dst_name}")
-            };
-            let created = clear_destination_tx(tx, owner, dst.id, &dst_path, how.overwrite)?;
-            put_resource_tx(
-                tx,
-                dst.id,
-                dst_name,
-                &body,
-                &ctype,
-                dst_index,
-                &Preconditions::default(),
-            )?;
-            if let Some(new_id) = resource_id_tx(tx, dst.id, dst_name)? {
-                copy_dead_tx(
-                    tx,
-                    PropTarget::Resource(src_id),
-                    PropTarget::Resource(new_id),
+                    params![src.0, src.1],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )?;
-            }
-            if how.remove_source {
-                delete_resource_tx(tx, src.0, src.1, &Preconditions::default())?;
-            }
-            Ok(created)
+                let dst = get_collection_tx(tx, owner, dst_coll_path).map_err(|e| {
+                    if matches!(e, Error::NotFound) {
+                        Error::Conflict("destination collection does not exist".into())
+                    } else {
+                        e
+                    }
+                })?;
+                if dst.kind == CollectionKind::Home {
+                    return Err(Error::Conflict(
+                        "resources cannot be stored in the calendar home".into(),
+                    ));
+                }
+                let dst_path = if dst_coll_path.is_empty() {
+                    dst_name.to_string()
+                } else {
+                    format!("{dst_coll_path}/{dst_name}")
+                };
+                let created = clear_destination_tx(tx, owner, dst.id, &dst_path, how.overwrite)?;
+                put_resource_tx(
+                    tx,
+                    dst.id,
+                    dst_name,
+                    &body,
+                    &ctype,
+                    dst_index,
+                    &Preconditions::default(),
+                )?;
+                if let Some(new_id) = resource_id_tx(tx, dst.id, dst_name)? {
+                    copy_dead_tx(
+                        tx,
+                        PropTarget::Resource(src_id),
+                        PropTarget::Resource(new_id),
+                    )?;
+                }
+                if how.remove_source {
+                    delete_resource_tx(tx, src.0, src.1, &Preconditions::default())?;
+                }
+                Ok(created)
+            })
         })
     }
 
@@ -157,6 +162,13 @@ impl Store {
                 )?;
                 record_in_parent_tx(tx, owner, src_path, true)?;
             } else {
+                // Refused before the copy starts: the tree's size is known from its
+                // collections' counters, so an oversized COPY never holds the writer
+                // for the time the copy would take.
+                if how.deep {
+                    let tree = tree_usage_tx(tx, owner, src_path)?;
+                    ensure_room_tx(tx, owner, tree, self.quota)?;
+                }
                 copy_tree_tx(tx, owner, src_path, dst_path, how.deep)?;
             }
             record_in_parent_tx(tx, owner, dst_path, false)?;

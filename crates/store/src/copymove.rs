@@ -6,7 +6,7 @@ use crate::collections::{
     collection_from_row, delete_tree_tx, get_collection_tx, parent_path, COLLECTION_COLUMNS,
 };
 use crate::properties::copy_dead_tx;
-use crate::quota::{ensure_room_tx, tree_usage_tx, within_quota_tx};
+use crate::quota::{ensure_room_tx, tree_usage_tx, UsageMark};
 use crate::resources::{delete_resource_tx, put_resource_tx, Preconditions};
 use crate::{CollectionKind, Error, PropTarget, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -78,56 +78,56 @@ impl Store {
         dst_index: Option<&ObjectIndex>,
         how: Transfer,
     ) -> Result<bool> {
-        // A MOVE stays in its owner's home (the server refuses other destinations), so
-        // it never grows their usage; a COPY adds one object.
         self.write(|tx| {
-            within_quota_tx(tx, src.0, self.quota, || {
-                let (body, ctype, src_id): (Vec<u8>, String, i64) = tx.query_row(
-                    "SELECT b.body, r.content_type, r.id FROM resources r
+            // A MOVE stays in its owner's home (the server refuses other destinations),
+            // so it never grows their usage; a COPY adds one object.
+            let usage = UsageMark::take(tx, src.0, self.quota)?;
+            let (body, ctype, src_id): (Vec<u8>, String, i64) = tx.query_row(
+                "SELECT b.body, r.content_type, r.id FROM resources r
                  JOIN resource_bodies b ON b.resource_id = r.id
                  WHERE r.collection_id = ?1 AND r.name = ?2",
-                    params![src.0, src.1],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                let dst = get_collection_tx(tx, owner, dst_coll_path).map_err(|e| {
-                    if matches!(e, Error::NotFound) {
-                        Error::Conflict("destination collection does not exist".into())
-                    } else {
-                        e
-                    }
-                })?;
-                if dst.kind == CollectionKind::Home {
-                    return Err(Error::Conflict(
-                        "resources cannot be stored in the calendar home".into(),
-                    ));
-                }
-                let dst_path = if dst_coll_path.is_empty() {
-                    dst_name.to_string()
+                params![src.0, src.1],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let dst = get_collection_tx(tx, owner, dst_coll_path).map_err(|e| {
+                if matches!(e, Error::NotFound) {
+                    Error::Conflict("destination collection does not exist".into())
                 } else {
-                    format!("{dst_coll_path}/{dst_name}")
-                };
-                let created = clear_destination_tx(tx, owner, dst.id, &dst_path, how.overwrite)?;
-                put_resource_tx(
+                    e
+                }
+            })?;
+            if dst.kind == CollectionKind::Home {
+                return Err(Error::Conflict(
+                    "resources cannot be stored in the calendar home".into(),
+                ));
+            }
+            let dst_path = if dst_coll_path.is_empty() {
+                dst_name.to_string()
+            } else {
+                format!("{dst_coll_path}/{dst_name}")
+            };
+            let created = clear_destination_tx(tx, owner, dst.id, &dst_path, how.overwrite)?;
+            put_resource_tx(
+                tx,
+                dst.id,
+                dst_name,
+                &body,
+                &ctype,
+                dst_index,
+                &Preconditions::default(),
+            )?;
+            if let Some(new_id) = resource_id_tx(tx, dst.id, dst_name)? {
+                copy_dead_tx(
                     tx,
-                    dst.id,
-                    dst_name,
-                    &body,
-                    &ctype,
-                    dst_index,
-                    &Preconditions::default(),
+                    PropTarget::Resource(src_id),
+                    PropTarget::Resource(new_id),
                 )?;
-                if let Some(new_id) = resource_id_tx(tx, dst.id, dst_name)? {
-                    copy_dead_tx(
-                        tx,
-                        PropTarget::Resource(src_id),
-                        PropTarget::Resource(new_id),
-                    )?;
-                }
-                if how.remove_source {
-                    delete_resource_tx(tx, src.0, src.1, &Preconditions::default())?;
-                }
-                Ok(created)
-            })
+            }
+            if how.remove_source {
+                delete_resource_tx(tx, src.0, src.1, &Preconditions::default())?;
+            }
+            usage.check(tx)?;
+            Ok(created)
         })
     }
 

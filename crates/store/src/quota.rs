@@ -129,29 +129,48 @@ pub(crate) fn ensure_room_tx(tx: &Connection, owner: i64, grow: Usage, quota: Qu
     quota.check(before, before.plus(grow))
 }
 
-/// Run `write` (statements on `tx` that add to collection `coll`'s owner's data), then
-/// refuse it when it made their usage grow past `quota`. The caller's savepoint rolls
-/// the write back with the error.
+/// A user's usage taken before a write, to refuse the write afterwards if it grew past
+/// the quota (the caller's savepoint then rolls it back with the error).
+pub(crate) struct UsageMark(Option<(i64, Usage, Quota)>);
+
+impl UsageMark {
+    /// The usage of collection `coll`'s owner now; nothing to compare when `quota` is
+    /// unlimited or the collection is missing (the write then fails on its own).
+    pub(crate) fn take(tx: &Connection, coll: i64, quota: Quota) -> Result<UsageMark> {
+        if quota == Quota::UNLIMITED {
+            return Ok(UsageMark(None));
+        }
+        let owner: Option<i64> = tx
+            .prepare_cached("SELECT owner_id FROM collections WHERE id = ?1")?
+            .query_row([coll], |r| r.get(0))
+            .optional()?;
+        Ok(UsageMark(match owner {
+            Some(owner) => Some((owner, user_usage_tx(tx, owner)?, quota)),
+            None => None,
+        }))
+    }
+
+    /// `QuotaExceeded` when the write since [`UsageMark::take`] grew the owner's usage
+    /// past the quota.
+    pub(crate) fn check(self, tx: &Connection) -> Result<()> {
+        match self.0 {
+            Some((owner, before, quota)) => quota.check(before, user_usage_tx(tx, owner)?),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Run `write` (statements on `tx` that add to collection `coll`'s owner's data) and
+/// refuse it when it grew their usage past `quota` (see [`UsageMark`]).
 pub(crate) fn within_quota_tx<T>(
     tx: &Connection,
     coll: i64,
     quota: Quota,
     write: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
-    let owner: Option<i64> = if quota == Quota::UNLIMITED {
-        None
-    } else {
-        tx.prepare_cached("SELECT owner_id FROM collections WHERE id = ?1")?
-            .query_row([coll], |r| r.get(0))
-            .optional()?
-    };
-    // No owner: the collection is missing and the write fails on its own.
-    let Some(owner) = owner else {
-        return write();
-    };
-    let before = user_usage_tx(tx, owner)?;
+    let mark = UsageMark::take(tx, coll, quota)?;
     let out = write()?;
-    quota.check(before, user_usage_tx(tx, owner)?)?;
+    mark.check(tx)?;
     Ok(out)
 }
 

@@ -2,7 +2,7 @@
 //! with index columns beside them.
 
 use crate::changes::record_change_tx;
-use crate::quota::within_quota_tx;
+use crate::quota::{within_quota_tx, UsageMark};
 use crate::{now, Error, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
@@ -266,28 +266,28 @@ impl Store {
         content_type: &str,
     ) -> Result<Vec<Result<PutOutcome>>> {
         self.write(|tx| {
-            within_quota_tx(tx, coll, self.quota, || {
-                let mut out = Vec::with_capacity(items.len());
-                for (name, body, index) in items {
-                    tx.execute_batch("SAVEPOINT item")?;
-                    let r = put_resource_tx(
-                        tx,
-                        coll,
-                        name,
-                        body,
-                        content_type,
-                        Some(index),
-                        &Preconditions::default(),
-                    );
-                    if r.is_ok() {
-                        tx.execute_batch("RELEASE item")?;
-                    } else {
-                        tx.execute_batch("ROLLBACK TO item; RELEASE item")?;
-                    }
-                    out.push(r);
+            let usage = UsageMark::take(tx, coll, self.quota)?;
+            let mut out = Vec::with_capacity(items.len());
+            for (name, body, index) in items {
+                tx.execute_batch("SAVEPOINT item")?;
+                let r = put_resource_tx(
+                    tx,
+                    coll,
+                    name,
+                    body,
+                    content_type,
+                    Some(index),
+                    &Preconditions::default(),
+                );
+                if r.is_ok() {
+                    tx.execute_batch("RELEASE item")?;
+                } else {
+                    tx.execute_batch("ROLLBACK TO item; RELEASE item")?;
                 }
-                Ok(out)
-            })
+                out.push(r);
+            }
+            usage.check(tx)?;
+            Ok(out)
         })
     }
 

@@ -39,12 +39,13 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
             Propfind::Prop(names) | Propfind::AllProp(names) => names.iter().any(is_quota_prop),
             Propfind::PropName => false,
         };
-        let quota = match wants_quota {
-            true => Some(QuotaInfo {
+        let quota = if wants_quota {
+            Some(QuotaInfo {
                 usage: store.get_usage(user.id).map_err(|e| e.to_string())?,
                 quota: store.quota(),
-            }),
-            false => None,
+            })
+        } else {
+            None
         };
         let mut job = Job {
             store: &store,

@@ -72,8 +72,11 @@ pub fn run(config: &Config, cmd: AdminCommand) -> Result<()> {
     }
 }
 
+/// The database, enforcing the configured per-user quota (`[limits]`) on what the
+/// command writes (import).
 fn open(config: &Config) -> Result<Store> {
     Store::open(&config.store)
+        .map(|s| s.with_quota(config.server.quota))
         .with_context(|| format!("cannot open database {}", config.store.path.display()))
 }
 

@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub ingest: RawIngest,
+    #[serde(default)]
+    pub limits: RawLimits,
     /// Webhook sources declared here instead of (or besides) `tributary source add`.
     #[serde(default)]
     pub sources: Vec<SourceDecl>,
@@ -48,6 +50,22 @@ pub struct SourceDecl {
     pub api_key_sha256: Vec<String>,
     /// Or: the name of an environment variable holding the key.
     pub api_key_env: Option<String>,
+}
+
+/// `[limits]`: per-user storage quota (RFC 4331).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub quota_bytes: Option<RawQuota>,
+    pub quota_objects: Option<RawQuota>,
+}
+
+/// A quota value: a number (0 means the default) or the word "unlimited".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawQuota {
+    Number(i64),
+    Word(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,7 +123,9 @@ pub struct RawMetrics {
 }
 
 /// The sections of config.toml (also the `TRIBUTARY_<SECTION>_` prefixes).
-const SECTIONS: &[&str] = &["server", "storage", "tls", "log", "metrics", "ingest"];
+const SECTIONS: &[&str] = &[
+    "server", "storage", "tls", "log", "metrics", "ingest", "limits",
+];
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +322,18 @@ impl Config {
                 anyhow::anyhow!("server.http_redirect_listen: {l:?} is not an IP:PORT address")
             })?),
         };
+        server.quota = tributary_store::Quota {
+            max_bytes: quota_limit(
+                "limits.quota_bytes",
+                raw.limits.quota_bytes.as_ref(),
+                tributary_store::Quota::DEFAULT_BYTES,
+            )?,
+            max_objects: quota_limit(
+                "limits.quota_objects",
+                raw.limits.quota_objects.as_ref(),
+                tributary_store::Quota::DEFAULT_OBJECTS,
+            )?,
+        };
         server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
         server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
         let log_format = match raw.log.format.as_deref().unwrap_or("auto") {
@@ -350,6 +382,21 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
         PathBuf::from(p)
     } else {
         base.join(p)
+    }
+}
+
+/// A quota limit: absent or 0 is `default`, "unlimited" is none.
+fn quota_limit(key: &str, v: Option<&RawQuota>, default: u64) -> Result<Option<u64>> {
+    match v {
+        None | Some(RawQuota::Number(0)) => Ok(Some(default)),
+        Some(RawQuota::Number(n)) => match u64::try_from(*n) {
+            Ok(n) => Ok(Some(n)),
+            Err(_) => {
+                bail!("{key}: must not be negative (0 means the default, \"unlimited\" none)")
+            }
+        },
+        Some(RawQuota::Word(w)) if w == "unlimited" => Ok(None),
+        Some(RawQuota::Word(w)) => bail!("{key}: {w:?} is not a number or \"unlimited\""),
     }
 }
 
@@ -406,6 +453,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn quota_defaults_zero_and_unlimited() {
+        let quota = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            Config::from_raw(raw, Path::new(".")).map(|c| c.server.quota)
+        };
+        let default = tributary_store::Quota::default();
+        assert_eq!(quota("").unwrap(), default);
+        assert_eq!(quota("[limits]\nquota_bytes = 0\n").unwrap(), default);
+        let q = quota("[limits]\nquota_bytes = 5000\nquota_objects = \"unlimited\"\n").unwrap();
+        assert_eq!((q.max_bytes, q.max_objects), (Some(5000), None));
+        let err = quota("[limits]\nquota_bytes = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("limits.quota_bytes"), "{err}");
+        let err = quota("[limits]\nquota_objects = \"lots\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("limits.quota_objects"), "{err}");
+        let vars = vec![(
+            "TRIBUTARY_LIMITS_QUOTA_BYTES".to_string(),
+            "unlimited".to_string(),
+        )];
+        let raw = Config::raw_with_env(toml::Table::new(), vars.into_iter()).unwrap();
+        let c = Config::from_raw(raw, Path::new(".")).unwrap();
+        assert_eq!(c.server.quota.max_bytes, None);
     }
 
     #[test]

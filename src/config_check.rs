@@ -40,6 +40,12 @@ pub fn check_config(explicit: Option<&Path>) -> Result<()> {
     println!("  listen    {}", config.server.listen);
     println!("  database  {}", config.store.path.display());
     println!("  log level {}", config.log_level);
+    let limit = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
+    println!(
+        "  quota     {} bytes, {} objects per user",
+        limit(config.server.quota.max_bytes),
+        limit(config.server.quota.max_objects)
+    );
     if let Some(tls) = &config.tls {
         // Load them as the server would: readable, valid PEM, key matching certificate.
         tributary_server::tls::load_server_config(tls)

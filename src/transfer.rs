@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use tributary_calendar::Limits;
-use tributary_store::{Collection, CollectionKind, NewCollection, Store};
+use tributary_store::{Collection, CollectionKind, NewCollection, Store, Usage};
 
 /// The media type stored for calendar objects (as the PUT handler stores it).
 pub const CALENDAR_TYPE: &str = "text/calendar; charset=utf-8";
@@ -103,7 +103,8 @@ pub fn find_calendar(store: &Store, target: &str, create: bool) -> Result<Collec
 /// Import the objects of an `.ics` text into `cal`. An object whose UID is already in
 /// the calendar replaces that resource; objects that fail validation are reported and
 /// skipped. `progress(done, total)` runs every [`PROGRESS_EVERY`] objects. Fails as a
-/// whole only when the text is not iCalendar at all.
+/// whole, writing nothing, when the text is not iCalendar at all or when the objects
+/// would take the calendar's owner past their storage quota.
 pub fn import_text(
     store: &Store,
     cal: &Collection,
@@ -125,10 +126,10 @@ pub fn import_text(
             message: s.message,
         }));
     let mut existing = Existing::load(store, cal.id)?;
-    let mut batch: Vec<Pending<'_>> = Vec::new();
+    let mut pending: Vec<Pending<'_>> = Vec::new();
     for (i, object) in objects.iter().enumerate() {
         match import_one(store, cal, object, opts, &mut existing, &mut summary) {
-            Ok(Some(p)) => batch.push(p),
+            Ok(Some(p)) => pending.push(p),
             Ok(None) => {}
             Err(message) => summary.errors.push(ImportError {
                 uid: Some(object.uid.clone()),
@@ -136,14 +137,14 @@ pub fn import_text(
                 message,
             }),
         }
-        if batch.len() >= BATCH {
-            flush(store, cal, &mut batch, &mut summary)?;
-        }
         if (i + 1) % PROGRESS_EVERY == 0 {
             progress(i + 1, objects.len());
         }
     }
-    flush(store, cal, &mut batch, &mut summary)?;
+    ensure_room(store, cal, &pending, &existing)?;
+    for batch in pending.chunks(BATCH) {
+        flush(store, cal, batch, &mut summary)?;
+    }
     summary.errors.sort_by_key(|e| e.line);
     Ok(summary)
 }
@@ -205,16 +206,39 @@ struct Pending<'a> {
     index: tributary_calendar::ObjectIndex,
 }
 
+/// Refuse the whole import before anything is written when it would take the
+/// calendar's owner past their storage quota (RFC 4331; `[limits]`). Each batch is
+/// checked again, atomically, as the store writes it.
+fn ensure_room(
+    store: &Store,
+    cal: &Collection,
+    pending: &[Pending<'_>],
+    existing: &Existing,
+) -> Result<()> {
+    let (mut added, mut replaced) = (Usage::default(), 0u64);
+    for p in pending {
+        added.bytes += p.object.text.len() as u64;
+        match existing.sizes.get(&p.name) {
+            Some(old) => replaced += old,
+            None => added.objects += 1,
+        }
+    }
+    added.bytes = added.bytes.saturating_sub(replaced);
+    match store.check_quota(cal.owner_id, added) {
+        Err(tributary_store::Error::QuotaExceeded(why)) => bail!(
+            "nothing was imported: the import would take the calendar's owner past their storage quota ([limits] in config.toml): {why}"
+        ),
+        other => Ok(other?),
+    }
+}
+
 /// Write the pending objects in one transaction and count the outcomes.
 fn flush(
     store: &Store,
     cal: &Collection,
-    batch: &mut Vec<Pending<'_>>,
+    batch: &[Pending<'_>],
     summary: &mut ImportSummary,
 ) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
     let items: Vec<(&str, &[u8], &tributary_calendar::ObjectIndex)> = batch
         .iter()
         .map(|p| (p.name.as_str(), p.object.text.as_bytes(), &p.index))
@@ -231,7 +255,6 @@ fn flush(
             }),
         }
     }
-    batch.clear();
     Ok(())
 }
 
@@ -241,20 +264,28 @@ struct Existing {
     by_uid: HashMap<String, String>,
     /// Every resource name in use.
     names: HashSet<String>,
+    /// Body sizes of the resources found, by name (what a replacement frees).
+    sizes: HashMap<String, u64>,
 }
 
 impl Existing {
     fn load(store: &Store, coll: i64) -> Result<Existing> {
         let mut by_uid = HashMap::new();
         let mut names = HashSet::new();
+        let mut sizes = HashMap::new();
         store.for_each_resource(coll, |meta| {
             if let Some(uid) = meta.uid {
                 by_uid.insert(uid, meta.name.clone());
             }
+            sizes.insert(meta.name.clone(), u64::try_from(meta.size).unwrap_or(0));
             names.insert(meta.name);
             Ok(())
         })?;
-        Ok(Existing { by_uid, names })
+        Ok(Existing {
+            by_uid,
+            names,
+            sizes,
+        })
     }
 
     /// `<sanitized uid>.ics`, numbered when that name is taken.

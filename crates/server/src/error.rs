@@ -161,6 +161,14 @@ impl From<tributary_store::Error> for DavError {
                 detail: Some(format!("UID already used by {name}")),
             },
             E::Conflict(msg) => DavError::Text(StatusCode::CONFLICT, msg),
+            // RFC 4331 §6: a request that would pass a quota fails with 507 and the
+            // DAV:quota-not-exceeded precondition.
+            E::QuotaExceeded(msg) => DavError::Condition {
+                status: StatusCode::INSUFFICIENT_STORAGE,
+                condition: PropName::dav("quota-not-exceeded"),
+                hrefs: vec![],
+                detail: Some(msg),
+            },
             E::Full => DavError::Status(StatusCode::INSUFFICIENT_STORAGE),
             E::Busy => DavError::Busy,
             other => DavError::Internal(other.to_string()),

@@ -66,6 +66,9 @@ pub struct ServerSettings {
     pub max_header_bytes: usize,
     /// Most header fields per request; more is answered 431.
     pub max_headers: usize,
+    /// Per-user storage quota (`[limits]`), enforced by the store on every write made
+    /// through the [`Context`] (507, RFC 4331 §6).
+    pub quota: tributary_store::Quota,
 }
 
 impl Default for ServerSettings {
@@ -89,6 +92,7 @@ impl Default for ServerSettings {
             password_queue: 16,
             max_header_bytes: 16 * 1024,
             max_headers: 100,
+            quota: tributary_store::Quota::default(),
         }
     }
 }
@@ -118,8 +122,9 @@ pub struct Context {
 }
 
 impl Context {
-    /// Build a context.
+    /// Build a context. Its store handle enforces `settings.quota`.
     pub fn new(store: Store, settings: ServerSettings) -> Self {
+        let store = store.with_quota(settings.quota);
         let verifiers = match settings.password_checks {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

@@ -5,7 +5,7 @@
 use crate::path;
 use tributary_dav_proto::response::PropContent;
 use tributary_dav_proto::{Namespace, PropName};
-use tributary_store::{Collection, CollectionKind, ResourceMeta, User};
+use tributary_store::{Collection, CollectionKind, Quota, ResourceMeta, Usage, User};
 
 /// What a property is being computed for.
 pub(crate) enum Subject<'a> {
@@ -46,6 +46,10 @@ pub(crate) fn live_names(subject: &Subject<'_>, allprop: bool) -> Vec<PropName> 
         }
         Subject::Collection(c) => {
             v.push(n(Dav, "getlastmodified"));
+            // RFC 4331 §3, §4: not returned by allprop.
+            if !allprop {
+                v.extend([n(Dav, "quota-available-bytes"), n(Dav, "quota-used-bytes")]);
+            }
             if c.kind == CollectionKind::Home && !allprop {
                 v.extend([n(CalendarServer, "getctag"), n(Dav, "sync-token")]);
             }
@@ -120,6 +124,43 @@ pub(crate) fn live_value(
             Subject::Collection(c) => collection_value(c, name, env),
             Subject::Resource(r) => resource_value(r, name),
         },
+    }
+}
+
+/// A user's usage and quota, for the RFC 4331 properties.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QuotaInfo {
+    pub usage: Usage,
+    pub quota: Quota,
+}
+
+/// Whether a property is one of RFC 4331's (computed only when a request names one).
+pub(crate) fn is_quota_prop(name: &PropName) -> bool {
+    name.is(&Namespace::Dav, "quota-available-bytes")
+        || name.is(&Namespace::Dav, "quota-used-bytes")
+}
+
+/// RFC 4331 §3 and §4 on a collection of the home. The quota is per user, so any
+/// allocation anywhere in the home counts against it: every collection answers the
+/// user's totals. Without a byte limit quota-available-bytes is not returned (404),
+/// which §3 allows for unlimited storage.
+pub(crate) fn quota_value(
+    subject: &Subject<'_>,
+    name: &PropName,
+    info: &QuotaInfo,
+) -> Option<PropContent> {
+    if !matches!(subject, Subject::Collection(_)) {
+        return None;
+    }
+    match (&name.ns, name.local.as_str()) {
+        (Namespace::Dav, "quota-used-bytes") => {
+            Some(PropContent::Text(info.usage.bytes.to_string()))
+        }
+        (Namespace::Dav, "quota-available-bytes") => info
+            .quota
+            .available_bytes(info.usage)
+            .map(|b| PropContent::Text(b.to_string())),
+        _ => None,
     }
 }
 
@@ -297,6 +338,8 @@ pub(crate) fn is_protected(name: &PropName) -> bool {
                 | "sync-token"
                 | "principal-URL"
                 | "principal-collection-set"
+                | "quota-available-bytes"
+                | "quota-used-bytes"
         ) | (
             CalDav,
             "supported-calendar-component-set"

@@ -6,6 +6,7 @@ use crate::collections::{
     collection_from_row, delete_tree_tx, get_collection_tx, parent_path, COLLECTION_COLUMNS,
 };
 use crate::properties::copy_dead_tx;
+use crate::quota::{ensure_room_tx, tree_usage_tx, UsageMark};
 use crate::resources::{delete_resource_tx, put_resource_tx, Preconditions};
 use crate::{CollectionKind, Error, PropTarget, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -78,6 +79,9 @@ impl Store {
         how: Transfer,
     ) -> Result<bool> {
         self.write(|tx| {
+            // A MOVE stays in its owner's home (the server refuses other destinations),
+            // so it never grows their usage; a COPY adds one object.
+            let usage = UsageMark::take(tx, src.0, self.quota)?;
             let (body, ctype, src_id): (Vec<u8>, String, i64) = tx.query_row(
                 "SELECT b.body, r.content_type, r.id FROM resources r
                  JOIN resource_bodies b ON b.resource_id = r.id
@@ -122,6 +126,7 @@ impl Store {
             if how.remove_source {
                 delete_resource_tx(tx, src.0, src.1, &Preconditions::default())?;
             }
+            usage.check(tx)?;
             Ok(created)
         })
     }
@@ -157,6 +162,13 @@ impl Store {
                 )?;
                 record_in_parent_tx(tx, owner, src_path, true)?;
             } else {
+                // Refused before the copy starts: the tree's size is known from its
+                // collections' counters, so an oversized COPY never holds the writer
+                // for the time the copy would take.
+                if how.deep {
+                    let tree = tree_usage_tx(tx, owner, src_path)?;
+                    ensure_room_tx(tx, owner, tree, self.quota)?;
+                }
                 copy_tree_tx(tx, owner, src_path, dst_path, how.deep)?;
             }
             record_in_parent_tx(tx, owner, dst_path, false)?;

@@ -26,6 +26,10 @@ pub enum Error {
         /// Newest version this binary knows.
         supported: i64,
     },
+    /// The write would take its owner past their storage quota (RFC 4331 §6); the
+    /// text says which limit.
+    #[error("over quota: {0}")]
+    QuotaExceeded(String),
     /// The disk or database is full.
     #[error("storage full")]
     Full,

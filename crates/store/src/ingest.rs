@@ -11,6 +11,7 @@
 
 use crate::ingest_log::{put_conflict_tx, put_history_tx, NewHistoryEntry, NewIngestConflict};
 use crate::mappings::{find_by_ical_uid_on, get_mapping_on, MappingVersion};
+use crate::quota::within_quota_tx;
 use crate::resources::{delete_resource_tx, put_resource_tx};
 use crate::{Preconditions, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -272,7 +273,7 @@ impl Store {
             if !still_current(tx, w)? {
                 return Ok(IngestApplied::Stale);
             }
-            let etag = write_object_tx(tx, w)?;
+            let etag = within_quota_tx(tx, w.collection_id, self.quota, || write_object_tx(tx, w))?;
             if let Some(m) = &w.mapping {
                 write_mapping_tx(tx, w, m, etag.clone())?;
             }

@@ -1,6 +1,7 @@
 //! The ingestion history (one row per delivery) and the conflicts ingestion recorded
 //! instead of overwriting something silently.
 
+use crate::quota::within_quota_tx;
 use crate::resources::{delete_resource_tx, put_resource_tx};
 use crate::{Error, Preconditions, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -339,7 +340,9 @@ impl Store {
                 row.conflict.collection_id,
                 row.conflict.resource_name.as_str(),
             );
-            replace_tx(tx, coll, name, replacement, now)?;
+            within_quota_tx(tx, coll, self.quota, || {
+                replace_tx(tx, coll, name, replacement, now)
+            })?;
             tx.execute(
                 "UPDATE ingest_conflicts SET resolved_at = ?2, resolution = ?3 WHERE id = ?1",
                 params![id, now, resolution],

@@ -6,6 +6,9 @@
 //! savepoint in an immediate transaction that concurrent writes share, see `batch`)
 //! and durable when the call returns (WAL with a group fsync, see `durability`).
 //!
+//! Writes that add data are checked against a per-user [`Quota`] inside their
+//! transaction (see `quota`).
+//!
 //! [`backup`] takes online backups and restores them; [`Store::check`] verifies the
 //! database and every calendar object's index columns.
 //!
@@ -27,6 +30,7 @@ mod mappings;
 pub mod migrate;
 pub mod password;
 mod properties;
+mod quota;
 mod reports;
 mod resources;
 mod source_keys;
@@ -45,6 +49,7 @@ pub use ingest_log::{
 };
 pub use mappings::{MappingStatus, MappingVersion, SourceMapping, MAX_MAPPING_PAGE};
 pub use properties::{DeadProperty, PropTarget};
+pub use quota::{Quota, Usage};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
 pub use source_keys::{new_source_key, source_key_hash, SourceKey, MAX_KEYS_PER_SOURCE};
@@ -90,6 +95,9 @@ pub struct Store {
     /// [`batch`]). Queueing here rather than in SQLite's busy handler (which sleeps
     /// 1, 2, 5 ms… instead of waking when the lock frees) keeps commits back to back.
     writer: std::sync::Arc<batch::BatchWriter>,
+    /// The per-user quota every write through this handle is checked against (see
+    /// [`quota`]); set with [`Store::with_quota`].
+    quota: Quota,
 }
 
 impl Store {
@@ -118,6 +126,7 @@ impl Store {
             pool,
             durable,
             writer: std::sync::Arc::new(batch::BatchWriter::new(conn)),
+            quota: Quota::default(),
         })
     }
 

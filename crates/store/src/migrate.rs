@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0005_resource_bodies.sql"),
     include_str!("../../../schema/0006_span_index_covers_filter.sql"),
     include_str!("../../../schema/0007_short_span_index.sql"),
+    include_str!("../../../schema/0008_usage.sql"),
 ];
 
 /// The schema version this binary writes.

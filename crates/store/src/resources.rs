@@ -2,6 +2,7 @@
 //! with index columns beside them.
 
 use crate::changes::record_change_tx;
+use crate::quota::{within_quota_tx, UsageMark};
 use crate::{now, Error, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
@@ -246,12 +247,18 @@ impl Store {
         index: Option<&ObjectIndex>,
         pre: &Preconditions,
     ) -> Result<PutOutcome> {
-        self.write(|tx| put_resource_tx(tx, coll, name, body, content_type, index, pre))
+        self.write(|tx| {
+            within_quota_tx(tx, coll, self.quota, || {
+                put_resource_tx(tx, coll, name, body, content_type, index, pre)
+            })
+        })
     }
 
     /// Create or replace many calendar objects of one collection in one durable
     /// transaction (bulk import): each item runs in its own savepoint, so one that
-    /// fails (a UID conflict, say) is rolled back alone and reported in its slot.
+    /// fails (a UID conflict, say) is rolled back alone and reported in its slot. When
+    /// the items together would take the owner past the quota, none is written and the
+    /// call fails with `QuotaExceeded`.
     pub fn put_resources(
         &self,
         coll: i64,
@@ -259,6 +266,7 @@ impl Store {
         content_type: &str,
     ) -> Result<Vec<Result<PutOutcome>>> {
         self.write(|tx| {
+            let usage = UsageMark::take(tx, coll, self.quota)?;
             let mut out = Vec::with_capacity(items.len());
             for (name, body, index) in items {
                 tx.execute_batch("SAVEPOINT item")?;
@@ -278,6 +286,7 @@ impl Store {
                 }
                 out.push(r);
             }
+            usage.check(tx)?;
             Ok(out)
         })
     }

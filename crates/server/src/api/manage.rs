@@ -243,6 +243,10 @@ async fn resolve(ctx: &Context, req: Request<Incoming>) -> Result<Response<Body>
         Err(tributary_ingest::Error::Store(tributary_store::Error::Conflict(m))) => {
             Err(DavError::Text(StatusCode::CONFLICT, m))
         }
+        Err(tributary_ingest::Error::Store(tributary_store::Error::QuotaExceeded(m))) => Ok(json(
+            StatusCode::INSUFFICIENT_STORAGE,
+            &j!({"status": "error", "reason": m}),
+        )),
         Err(e) => Err(DavError::Internal(e.to_string())),
     }
 }

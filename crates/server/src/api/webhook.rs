@@ -161,6 +161,15 @@ fn answer(
                 &j!({"status": "error", "reason": "storage full"}),
             )
         }
+        // The calendar's owner is at their storage quota (RFC 4331): retrying will not
+        // help until they make room, so the flow fails visibly.
+        Err(IngestError::Store(tributary_store::Error::QuotaExceeded(reason))) => {
+            ctx.metrics.delivery(source, "over-quota");
+            json(
+                StatusCode::INSUFFICIENT_STORAGE,
+                &j!({"status": "error", "reason": format!("the calendar owner's storage quota is full: {reason}")}),
+            )
+        }
         Err(IngestError::Store(tributary_store::Error::Busy)) => {
             ctx.metrics.delivery(source, "busy");
             json(

@@ -5,7 +5,9 @@
 use super::{resolve, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
-use crate::props::{live_names, live_value, PropEnv, Subject};
+use crate::props::{
+    is_quota_prop, live_names, live_value, quota_value, PropEnv, QuotaInfo, Subject,
+};
 use crate::{path, Context};
 use hyper::{Response, StatusCode};
 use tributary_dav_proto::headers::Depth;
@@ -32,11 +34,25 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     let max_resource_bytes = ctx.settings.max_resource_bytes;
     let user = req.user;
     Ok(super::stream::multistatus(move |sink| {
+        // RFC 4331: the user's usage, read once, only when a property asks for it.
+        let wants_quota = match &query {
+            Propfind::Prop(names) | Propfind::AllProp(names) => names.iter().any(is_quota_prop),
+            Propfind::PropName => false,
+        };
+        let quota = if wants_quota {
+            Some(QuotaInfo {
+                usage: store.get_usage(user.id).map_err(|e| e.to_string())?,
+                quota: store.quota(),
+            })
+        } else {
+            None
+        };
         let mut job = Job {
             store: &store,
             user: &user,
             query: &query,
             max_resource_bytes,
+            quota,
             sink,
         };
         job.run(&resolved, depth == Depth::One)?;
@@ -49,6 +65,8 @@ struct Job<'a> {
     user: &'a User,
     query: &'a Propfind,
     max_resource_bytes: usize,
+    /// The user's usage and quota when the request names an RFC 4331 property.
+    quota: Option<QuotaInfo>,
     sink: &'a mut super::stream::Sink,
 }
 
@@ -192,7 +210,8 @@ impl Job<'_> {
             user: self.user,
             max_resource_bytes: self.max_resource_bytes,
         };
-        let propstats = build_propstats(subject, self.query, &env, &dead);
+        let propstats =
+            build_propstats_quota(subject, self.query, &env, &dead, self.quota.as_ref());
         self.sink.push(&DavResponse::Props { href, propstats })
     }
 }
@@ -212,6 +231,22 @@ pub(crate) fn build_propstats(
     env: &PropEnv<'_>,
     dead: &[DeadProperty],
 ) -> Vec<Propstat> {
+    build_propstats_quota(subject, query, env, dead, None)
+}
+
+/// [`build_propstats`] with the user's quota for the RFC 4331 properties (without it
+/// they are answered 404).
+fn build_propstats_quota(
+    subject: &Subject<'_>,
+    query: &Propfind,
+    env: &PropEnv<'_>,
+    dead: &[DeadProperty],
+    quota: Option<&QuotaInfo>,
+) -> Vec<Propstat> {
+    let value = |subject: &Subject<'_>, name: &PropName, env: &PropEnv<'_>| match quota {
+        Some(q) if is_quota_prop(name) => quota_value(subject, name, q),
+        _ => live_value(subject, name, env),
+    };
     let mut found = Vec::new();
     let mut missing = Vec::new();
     match query {
@@ -227,7 +262,7 @@ pub(crate) fn build_propstats(
             let mut names = live_names(subject, true);
             names.extend(include.iter().cloned());
             for name in names {
-                if let Some(v) = live_value(subject, &name, env) {
+                if let Some(v) = value(subject, &name, env) {
                     found.push(PropEntry { name, content: v });
                 }
             }
@@ -243,7 +278,7 @@ pub(crate) fn build_propstats(
         }
         Propfind::Prop(names) => {
             for name in names {
-                if let Some(v) = live_value(subject, name, env) {
+                if let Some(v) = value(subject, name, env) {
                     found.push(PropEntry {
                         name: name.clone(),
                         content: v,

@@ -97,6 +97,21 @@ fn restore_asks_only_when_it_would_replace_a_database() {
     assert!(o.status.success(), "{}", text(&o));
 }
 
+/// Issue 15: `user add café` in NFC and again in NFD (or in another case) is one user.
+#[test]
+fn user_names_equal_after_normalisation_or_case_are_refused() {
+    let d = Dir::new("nfc");
+    let o = d.run(&["user", "add", "cafe\u{301}"], "pw-1\n");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("created user caf\u{e9}"), "{}", text(&o));
+    for twin in ["caf\u{e9}", "CAF\u{c9}"] {
+        let o = d.run(&["user", "add", twin], "pw-1\n");
+        assert!(!o.status.success(), "{twin:?} was added");
+        assert!(text(&o).contains("already exists"), "{}", text(&o));
+    }
+    assert_eq!(text(&d.run(&["user", "list"], "")), "caf\u{e9}\n");
+}
+
 #[test]
 fn sources_get_keys_and_calendars() {
     let d = Dir::new("sources");

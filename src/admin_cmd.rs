@@ -30,7 +30,7 @@ pub enum AdminCommand {
     Restore {
         /// The backup file.
         file: PathBuf,
-        /// Do not ask for confirmation.
+        /// Do not ask before replacing an existing database.
         #[arg(long)]
         yes: bool,
     },
@@ -127,6 +127,7 @@ fn restore(config: &Config, file: &Path, yes: bool) -> Result<()> {
         info.schema_version
     );
     if !yes
+        && holds_data(live)
         && !confirm(&format!(
             "Replace {} with this backup? [y/N] ",
             live.display()
@@ -152,6 +153,16 @@ fn restore(config: &Config, file: &Path, yes: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Whether restoring onto `live` would replace something: the database file, or its
+/// write-ahead log, exists and is not empty. Restoring into a new path asks nothing.
+fn holds_data(live: &Path) -> bool {
+    let mut wal = live.as_os_str().to_owned();
+    wal.push("-wal");
+    [live, Path::new(&wal)]
+        .iter()
+        .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
 }
 
 /// A listener on the server's address means a server (or something) is running. Other

@@ -110,6 +110,7 @@ fn serve(config: Config) -> Result<()> {
     let store = tributary_store::Store::open(&config.store)
         .with_context(|| format!("cannot open database {}", config.store.path.display()))?;
     source_cmd::apply_declared(&store, &config.sources)?;
+    hint_if_no_users(&store);
     // Store calls run on the blocking pool; SQLite serialises writers and the pool
     // holds 8 connections, so more than a few dozen threads would only add memory.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -158,6 +159,17 @@ fn serve(config: Config) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// A first run has no user, and every request would be refused: say what to do.
+fn hint_if_no_users(store: &tributary_store::Store) {
+    match store.list_users() {
+        Ok(users) if users.is_empty() => {
+            tracing::warn!("no users yet: run tributary user add NAME")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot list users"),
+    }
 }
 
 /// Prune the change log once an hour: tombstones and superseded rows older than the

@@ -43,7 +43,8 @@ pub fn run(config: &Config, cmd: UserCommand) -> Result<()> {
             let pw = read_password()?;
             let hash = password::hash(&pw)?;
             match store.put_user(&name, &hash, admin) {
-                Ok(_) => println!("created user {name}"),
+                // The stored name: Unicode NFC, whatever form the shell passed.
+                Ok(user) => println!("created user {}", user.name),
                 Err(tributary_store::Error::AlreadyExists) => bail!("user {name} already exists"),
                 Err(e) => return Err(e.into()),
             }

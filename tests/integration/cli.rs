@@ -67,6 +67,51 @@ fn users_are_added_listed_and_deleted() {
     assert!(!o.status.success());
 }
 
+/// Issue 15: restoring into a path with no database replaces nothing, so it asks
+/// nothing (and works with stdin not a terminal); replacing one still asks.
+#[test]
+fn restore_asks_only_when_it_would_replace_a_database() {
+    let listen = "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = \"t.db\"\n";
+    let from = Dir::new("restore-from");
+    std::fs::write(from.0.join("config.toml"), listen).unwrap();
+    assert!(from
+        .run(&["user", "add", "alice"], "pw-1\n")
+        .status
+        .success());
+    let backup = from.0.join("backup.db");
+    let o = from.run(&["backup", backup.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", text(&o));
+
+    let to = Dir::new("restore-to");
+    std::fs::write(to.0.join("config.toml"), listen).unwrap();
+    assert!(!to.0.join("t.db").exists());
+    let o = to.run(&["restore", backup.to_str().unwrap()], "");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("Replace"), "{}", text(&o));
+    assert!(text(&to.run(&["user", "list"], "")).contains("alice"));
+
+    let o = to.run(&["restore", backup.to_str().unwrap()], "");
+    assert!(!o.status.success(), "replacing a database must ask first");
+    assert!(text(&o).contains("Replace"), "{}", text(&o));
+    let o = to.run(&["restore", backup.to_str().unwrap()], "y\n");
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// Issue 15: `user add café` in NFC and again in NFD (or in another case) is one user.
+#[test]
+fn user_names_equal_after_normalisation_or_case_are_refused() {
+    let d = Dir::new("nfc");
+    let o = d.run(&["user", "add", "cafe\u{301}"], "pw-1\n");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("created user caf\u{e9}"), "{}", text(&o));
+    for twin in ["caf\u{e9}", "CAF\u{c9}"] {
+        let o = d.run(&["user", "add", twin], "pw-1\n");
+        assert!(!o.status.success(), "{twin:?} was added");
+        assert!(text(&o).contains("already exists"), "{}", text(&o));
+    }
+    assert_eq!(text(&d.run(&["user", "list"], "")), "caf\u{e9}\n");
+}
+
 #[test]
 fn sources_get_keys_and_calendars() {
     let d = Dir::new("sources");

@@ -88,3 +88,20 @@ async fn other_users_home_is_404_for_every_method() {
         .await
         .status(404);
 }
+
+/// Issue 15: a client that sends the user name decomposed (NFD, as macOS produces)
+/// signs in as the user stored composed (NFC).
+#[tokio::test]
+async fn user_name_sent_in_nfd_signs_in_as_the_nfc_user() {
+    let s = TestServer::start().await;
+    let hash = tributary_store::password::hash("cafe-password").unwrap();
+    s.store.put_user("caf\u{e9}", &hash, false).unwrap();
+    for name in ["caf\u{e9}", "cafe\u{301}"] {
+        s.req("PROPFIND", "/dav/calendars/caf%C3%A9/")
+            .auth((name, "cafe-password"))
+            .depth("0")
+            .send()
+            .await
+            .status(207);
+    }
+}

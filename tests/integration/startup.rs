@@ -1,6 +1,6 @@
 //! Start-up of the real binary: systemd readiness (`Type=notify`: READY=1 on
 //! `$NOTIFY_SOCKET` once it accepts connections, RELOADING=1 then READY=1 around
-//! SIGHUP, STOPPING=1 when SIGTERM arrives).
+//! SIGHUP, STOPPING=1 when SIGTERM arrives), and the first-run hint.
 
 use super::binary::{Dir, BOUND};
 use std::net::TcpStream;
@@ -46,4 +46,19 @@ fn notify_socket_hears_ready_reloading_and_stopping() {
     assert_eq!(next_message(&socket).trim_end(), "STOPPING=1");
     let status = server.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "exit {status}:\n{}", server.log_text());
+}
+
+const HINT: &str = "no users yet: run tributary user add NAME";
+
+#[test]
+fn first_start_without_users_says_how_to_add_one() {
+    let d = Dir::new("first-run", "info", "");
+    let mut server = d.serve("empty", "info");
+    server.stop();
+    assert!(server.log_text().contains(HINT), "{}", server.log_text());
+
+    d.run(&["user", "add", "alice"], "alice-password-1\n");
+    let mut server = d.serve("one-user", "info");
+    server.stop();
+    assert!(!server.log_text().contains(HINT), "{}", server.log_text());
 }

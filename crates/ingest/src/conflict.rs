@@ -1,10 +1,14 @@
 //! Conflict policy: who wins when ingestion meets another version of an object.
 //!
-//! Two situations (ingestion-facts edge cases 21, 22):
+//! Two situations:
 //! - **two sources**: a second source delivers a meeting (same iCalUId, organizer and
-//!   start) that another source already put into the same calendar;
+//!   start) that another source already put into the same calendar. Graph's iCalUId is
+//!   "a unique identifier for an event across calendars"
+//!   (https://learn.microsoft.com/en-us/graph/api/resources/event), so two tenants'
+//!   copies of one meeting share it;
 //! - **local edit**: a CalDAV client changed or deleted an ingested object (its ETag is
-//!   no longer the one ingestion wrote) and the source sends a new version.
+//!   no longer the one ingestion wrote, RFC 4791 §5.3.4) and the source sends a new
+//!   version.
 //!
 //! Whatever the policy, both versions are stored in `ingest_conflicts`; nothing is
 //! overwritten silently. `priority` and `last-write-wins` settle on the spot (the row is

@@ -1,7 +1,11 @@
 //! HTML event bodies to plain text for DESCRIPTION.
 //!
-//! Exchange sends the body as a full HTML document and rewrites its markup without any
-//! user edit (ingestion-facts §1.2, edge case 20), so the body is reduced to its text:
+//! Exchange sends the body as a full HTML document (`body` typed `html`, with `isHtml`:
+//! the Office 365 Outlook connector reference, "Definitions",
+//! https://learn.microsoft.com/en-us/connectors/office365/) and rewrites its markup
+//! without any user edit (reported in
+//! https://github.com/MShekow/outlook-google-calendar-sync/blob/main/implementation-notes.md),
+//! so the body is reduced to its text:
 //! tags dropped (with `head`, `style`, `script` and `title` content), entities decoded,
 //! whitespace collapsed, paragraph breaks kept. Markup churn then changes nothing. One
 //! linear pass with a fixed output cap; no tag nesting is tracked beyond the skipped

@@ -130,7 +130,11 @@ fn details(out: &mut Lines, ev: &NormalizedEvent, privacy: Privacy) {
 }
 
 /// CLASS from sensitivity, TRANSP and the Outlook busy status from showAs, PRIORITY from
-/// importance, STATUS from Graph's isCancelled (ingestion-facts edge case 18).
+/// importance (the connector's values: Office 365 Outlook connector reference,
+/// "Definitions", https://learn.microsoft.com/en-us/connectors/office365/), STATUS from
+/// Graph's isCancelled (https://learn.microsoft.com/en-us/graph/api/resources/event);
+/// CLASS, TRANSP, PRIORITY and STATUS as in RFC 5545 §3.8.1.3, §3.8.2.7, §3.8.1.9 and
+/// §3.8.1.11.
 fn classification(out: &mut Lines, ev: &NormalizedEvent) {
     match ev.sensitivity {
         Sensitivity::Normal => {}

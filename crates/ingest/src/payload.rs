@@ -1,11 +1,16 @@
 //! Reading the JSON PowerAutomate sends, whatever its shape.
 //!
 //! The body is parsed into a `serde_json::Value` and read field by field with
-//! case-insensitive keys, because the same item arrives in several shapes
-//! (ingestion-facts §1.2–1.3): the whole V3 trigger item typed by the engine, a hand-made
+//! case-insensitive keys, because the same item arrives in several shapes: the whole V3
+//! trigger item typed by the engine (the Office 365 Outlook connector reference,
+//! "Definitions": https://learn.microsoft.com/en-us/connectors/office365/), a hand-made
 //! template where every value became a string (`"True"`, `"15"`, `""` for null,
-//! `"[\"Work\"]"` for an array), the trigger output still wrapped in `{"body": …}` or
-//! `{"value": [item]}`, and Microsoft Graph's event resource with nested objects.
+//! `"[\"Work\"]"` for an array: `@{…}` interpolation always yields a string, Workflow
+//! Definition Language, "Expressions":
+//! https://learn.microsoft.com/en-us/azure/logic-apps/logic-apps-workflow-definition-language),
+//! the trigger output still wrapped in `{"body": …}` or `{"value": [item]}`, and
+//! Microsoft Graph's event resource with nested objects
+//! (https://learn.microsoft.com/en-us/graph/api/resources/event).
 
 use crate::error::{invalid, Result};
 use serde_json::{Map, Value};

@@ -2,7 +2,15 @@
 //! to do. No I/O; the apply step reads the state, asks [`plan()`], settles conflicts and
 //! writes.
 //!
-//! Rules (the ingestion issue, ingestion-facts edge cases 2, 3, 12, 13):
+//! The rules answer documented behaviour: the Office 365 Outlook connector reference,
+//! "Known issues and limitations with triggers"
+//! (https://learn.microsoft.com/en-us/connectors/office365/: events leaving the
+//! trigger's window arrive as deleted, Exchange-internal updates fire the trigger
+//! again); Graph's delta query, whose removed items carry only the id
+//! (https://learn.microsoft.com/en-us/graph/api/event-delta); and the engine's retry
+//! policy, which re-sends a request after 408, 429, 5xx or a timeout
+//! (https://learn.microsoft.com/en-us/azure/logic-apps/error-exception-handling).
+//!
 //! - **Idempotent**: equal content hash → `Unchanged` (or `Touch` when only the version
 //!   stamp moved), so redeliveries and Exchange-internal touches write nothing.
 //! - **Last write wins on `lastModifiedDateTime`**, not arrival: a version older than the

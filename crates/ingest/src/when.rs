@@ -1,10 +1,15 @@
 //! Dates and times as Microsoft sends them.
 //!
-//! Accepted (ingestion-facts §1.2, §2, edge cases 6, 7, 10): `2026-03-17T14:00:00.0000000`
-//! (no offset, seven fractional digits: wall time in the item's `timeZone`, UTC for the
-//! V3 triggers), `2026-03-17T14:00:00+00:00`, `…Z`, `2026-03-17`, a space instead of
-//! `T`, and Graph's `{"dateTime": …, "timeZone": "W. Europe Standard Time"}`. The year-1
-//! sentinel (`0001-01-01T00:00:00+00:00`, "no value") reads as absent.
+//! Accepted: `2026-03-17T14:00:00.0000000` (the connector's `date-no-tz`: no offset,
+//! seven fractional digits, wall time in the item's `timeZone`, UTC for the V3 triggers;
+//! Office 365 Outlook connector reference, "Definitions",
+//! https://learn.microsoft.com/en-us/connectors/office365/),
+//! `2026-03-17T14:00:00+00:00`, `…Z`, `2026-03-17`, a space instead of `T`, and Graph's
+//! `{"dateTime": …, "timeZone": "W. Europe Standard Time"}` with Windows zone names
+//! (https://learn.microsoft.com/en-us/graph/api/resources/datetimetimezone). The year-1
+//! value (`0001-01-01T00:00:00+00:00`: a response time where nobody responded, as in
+//! Graph's examples, https://learn.microsoft.com/en-us/graph/api/event-get) reads as
+//! absent.
 
 use crate::error::{invalid, Result};
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone};

@@ -129,6 +129,13 @@ fn components_text(c: &Option<Vec<ComponentKind>>) -> String {
     }
 }
 
+/// A display name as stored: Unicode NFC, so two names a person sees as the same are
+/// the same text (clients differ in the form they send).
+fn displayname_nfc(p: &CollectionProps) -> Option<String> {
+    use unicode_normalization::UnicodeNormalization;
+    p.displayname.as_deref().map(|d| d.nfc().collect())
+}
+
 /// Insert a collection inside a caller's transaction; returns its id.
 pub(crate) fn insert_collection(tx: &Connection, owner: i64, c: &NewCollection) -> Result<i64> {
     let p = &c.props;
@@ -136,7 +143,7 @@ pub(crate) fn insert_collection(tx: &Connection, owner: i64, c: &NewCollection) 
     tx.execute(
         "INSERT INTO collections (owner_id, path, kind, displayname, description, color, calendar_order, timezone, components, created_at, modified_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-        params![owner, c.path, c.kind.as_str(), p.displayname, p.description, p.color, p.order, p.timezone, components_text(&p.components), t],
+        params![owner, c.path, c.kind.as_str(), displayname_nfc(p), p.description, p.color, p.order, p.timezone, components_text(&p.components), t],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -235,7 +242,7 @@ impl Store {
         self.write(|tx| {
             tx.execute(
                 "UPDATE collections SET displayname = ?2, description = ?3, color = ?4, calendar_order = ?5, timezone = ?6, components = ?7, modified_at = ?8 WHERE id = ?1",
-                params![id, props.displayname, props.description, props.color, props.order, props.timezone, components_text(&props.components), now()],
+                params![id, displayname_nfc(props), props.description, props.color, props.order, props.timezone, components_text(&props.components), now()],
             )?;
             let (owner, path): (i64, String) =
                 tx.query_row("SELECT owner_id, path FROM collections WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -331,5 +338,22 @@ mod tests {
             Err(Error::NotFound)
         ));
         assert!(s.get_collection(u.id, "default").is_ok());
+    }
+
+    /// Issue 15: display names are shown to people; "Café" sent decomposed is stored
+    /// composed, on creation and on PROPPATCH alike.
+    #[test]
+    fn display_names_are_stored_in_nfc() {
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        let mut new = NewCollection::new("cal", CollectionKind::Calendar);
+        new.props.displayname = Some("Cafe\u{301}".into());
+        let c = s.put_collection(u.id, &new, &[]).unwrap();
+        assert_eq!(c.props.displayname.as_deref(), Some("Caf\u{e9}"));
+        let mut props = c.props.clone();
+        props.displayname = Some("Re\u{301}union".into());
+        s.put_collection_props(c.id, &props, &[], &[]).unwrap();
+        let c = s.get_collection(u.id, "cal").unwrap();
+        assert_eq!(c.props.displayname.as_deref(), Some("R\u{e9}union"));
     }
 }

@@ -1,7 +1,13 @@
 //! The migration runner: `schema/NNNN_*.sql` files embedded in the binary, applied in
 //! order in one transaction that also sets `PRAGMA user_version`.
+//!
+//! SQL cannot normalise Unicode, so the runner registers the store's own user-name
+//! functions on the connection first (`tributary_nfc`, `tributary_name_key`, used by
+//! version 9).
 
+use crate::users::{normalize_user_name, user_name_key};
 use crate::{Error, Result};
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The migrations, in order; index + 1 is the schema version each one produces.
@@ -14,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0006_span_index_covers_filter.sql"),
     include_str!("../../../schema/0007_short_span_index.sql"),
     include_str!("../../../schema/0008_usage.sql"),
+    include_str!("../../../schema/0009_user_name_key.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -23,6 +30,7 @@ pub fn latest_version() -> i64 {
 
 /// Bring the database up to [`latest_version`]; refuse a newer one.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
+    register_functions(conn)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let latest = latest_version();
@@ -39,6 +47,18 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(&format!("PRAGMA user_version = {latest}"))?;
     }
     tx.commit()?;
+    Ok(())
+}
+
+/// The SQL functions migrations may call.
+fn register_functions(conn: &Connection) -> Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("tributary_nfc", 1, flags, |ctx| {
+        Ok(normalize_user_name(&ctx.get::<String>(0)?))
+    })?;
+    conn.create_scalar_function("tributary_name_key", 1, flags, |ctx| {
+        Ok(user_name_key(&ctx.get::<String>(0)?))
+    })?;
     Ok(())
 }
 
@@ -100,5 +120,43 @@ mod tests {
             .query_row("SELECT count(*) FROM resource_bodies", [], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 1);
+    }
+
+    /// Version 8 brings existing names to NFC and keys them; of two look-alike users
+    /// made before it, the later gets no key, and nobody is renamed onto another's
+    /// name, so no account is lost.
+    #[test]
+    fn version_8_normalises_and_keys_existing_names() {
+        let mut c = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.execute_batch(
+            "PRAGMA user_version = 7;
+             INSERT INTO users (id, name, password_hash, created_at) VALUES
+                 (1, 'cafe\u{301}', 'x', 0), (2, 'Bob', 'x', 0), (3, 'bob', 'x', 0),
+                 (4, 'caf\u{e9}', 'x', 0);",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let rows: Vec<(i64, String, Option<String>)> = c
+            .prepare("SELECT id, name, name_key FROM users ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let nfc = "caf\u{e9}".to_string();
+        assert_eq!(
+            rows,
+            vec![
+                // NFC is taken by user 4, so user 1 keeps its name; as the earlier
+                // row it gets the key.
+                (1, "cafe\u{301}".to_string(), Some(nfc.clone())),
+                (2, "Bob".to_string(), Some("bob".to_string())),
+                (3, "bob".to_string(), None),
+                (4, nfc, None),
+            ]
+        );
     }
 }

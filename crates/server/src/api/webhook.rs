@@ -110,7 +110,10 @@ fn source_for_log(value: &str, known: bool) -> String {
         return value.to_string();
     }
     let digest = Sha256::digest(value.as_bytes());
-    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let mut short = String::with_capacity(8);
+    for b in &digest[..4] {
+        short.push_str(&format!("{b:02x}"));
+    }
     format!("unknown ({} bytes, sha256 {short})", value.len())
 }
 

@@ -66,6 +66,10 @@ pub struct ServerSettings {
     pub max_header_bytes: usize,
     /// Most header fields per request; more is answered 431.
     pub max_headers: usize,
+    /// Most dead properties one resource or collection may hold (507 past it).
+    pub max_dead_properties: usize,
+    /// Most bytes of dead properties (namespace, name and value) per resource.
+    pub max_dead_property_bytes: usize,
 }
 
 impl Default for ServerSettings {
@@ -89,6 +93,8 @@ impl Default for ServerSettings {
             password_queue: 16,
             max_header_bytes: 16 * 1024,
             max_headers: 100,
+            max_dead_properties: 200,
+            max_dead_property_bytes: 64 * 1024,
         }
     }
 }

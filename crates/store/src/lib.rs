@@ -44,7 +44,7 @@ pub use ingest_log::{
     Replacement, MAX_LOG_PAGE,
 };
 pub use mappings::{MappingStatus, MappingVersion, SourceMapping, MAX_MAPPING_PAGE};
-pub use properties::{DeadProperty, PropTarget};
+pub use properties::{DeadProperty, DeadPropertyLimits, PropTarget};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
 pub use source_keys::{new_source_key, source_key_hash, SourceKey, MAX_KEYS_PER_SOURCE};

@@ -92,6 +92,8 @@ pub struct RawServer {
     pub max_headers: Option<usize>,
     pub password_checks: Option<usize>,
     pub password_queue: Option<usize>,
+    pub max_dead_properties: Option<usize>,
+    pub max_dead_property_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -267,6 +269,12 @@ impl Config {
         if let Some(v) = raw.server.password_queue {
             server.password_queue = v;
         }
+        if let Some(v) = raw.server.max_dead_properties {
+            server.max_dead_properties = positive("server.max_dead_properties", v)?;
+        }
+        if let Some(v) = raw.server.max_dead_property_bytes {
+            server.max_dead_property_bytes = positive("server.max_dead_property_bytes", v)?;
+        }
         let db = raw.storage.path.unwrap_or_else(|| "tributary.db".into());
         if db.is_empty() {
             bail!("storage.path: must not be empty");
@@ -426,6 +434,12 @@ mod tests {
         let c = Config::from_raw(raw, Path::new("/etc/tributary")).unwrap();
         assert_eq!(c.server.listen.port(), 5232);
         assert_eq!(c.store.path, PathBuf::from("/etc/tributary/tributary.db"));
+        let defaults = ServerSettings::default();
+        assert_eq!(c.server.max_dead_properties, defaults.max_dead_properties);
+        assert_eq!(
+            c.server.max_dead_property_bytes,
+            defaults.max_dead_property_bytes
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod isolation;
 mod limits;
 mod objects;
 mod operations;
+mod properties;
 mod quota;
 mod reports;
 mod secrets;

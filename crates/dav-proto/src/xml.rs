@@ -260,9 +260,14 @@ fn finish(reader: &mut NsReader<&[u8]>, root: Element) -> Result<Element> {
 fn resolved_ns(ns: &ResolveResult<'_>) -> Result<Namespace> {
     match ns {
         ResolveResult::Bound(n) => {
-            let uri = std::str::from_utf8(n.as_ref())
+            let raw = std::str::from_utf8(n.as_ref())
                 .map_err(|_| Error::MalformedXml("namespace is not UTF-8".into()))?;
-            Ok(Namespace::from_uri(uri))
+            // quick-xml hands over the attribute value as written; the namespace name is
+            // its value with references replaced (XML 1.0 §3.3.3), so `urn:a&amp;b` is
+            // the URI `urn:a&b`. Kept raw, it would be escaped a second time on output.
+            let uri = quick_xml::escape::unescape(raw)
+                .map_err(|e| Error::MalformedXml(format!("namespace {raw:?}: {e}")))?;
+            Ok(Namespace::from_uri(&uri))
         }
         ResolveResult::Unbound => Ok(Namespace::None),
         ResolveResult::Unknown(p) => Err(Error::MalformedXml(format!(
@@ -409,6 +414,21 @@ mod tests {
         let inner = el.inner_xml();
         assert_eq!(inner, r#"<xml:lang>x</xml:lang><q xml:lang="en">y</q>"#);
         assert!(parse(format!("<r>{inner}</r>").as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn namespace_references_are_resolved_once() {
+        let el = parse(br#"<p xmlns:t="urn:x&quot;&gt;&lt;z&#38;"><t:v/></p>"#).unwrap();
+        let child = el.elements().next().unwrap();
+        assert_eq!(child.name.ns.uri(), "urn:x\"><z&");
+        let inner = el.inner_xml();
+        assert_eq!(inner, r#"<x:v xmlns:x="urn:x&quot;&gt;&lt;z&amp;"/>"#);
+        let again = parse(format!("<r>{inner}</r>").as_bytes()).unwrap();
+        assert_eq!(again.elements().next().unwrap().name, child.name);
+        // A well-known namespace written with a character reference is still that one.
+        let dav = parse(br#"<D:a xmlns:D="DAV&#58;"/>"#).unwrap();
+        assert_eq!(dav.name.ns, Namespace::Dav);
+        assert!(parse(br#"<a xmlns="urn:&bogus;"/>"#).is_err());
     }
 
     #[test]

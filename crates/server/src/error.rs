@@ -170,6 +170,13 @@ impl From<tributary_store::Error> for DavError {
                 detail: Some(msg),
             },
             E::Full => DavError::Status(StatusCode::INSUFFICIENT_STORAGE),
+            // RFC 4331 §6: DAV:quota-not-exceeded goes with 507.
+            E::TooManyProperties(msg) => DavError::Condition {
+                status: StatusCode::INSUFFICIENT_STORAGE,
+                condition: PropName::dav("quota-not-exceeded"),
+                hrefs: vec![],
+                detail: Some(msg),
+            },
             E::Busy => DavError::Busy,
             other => DavError::Internal(other.to_string()),
         }

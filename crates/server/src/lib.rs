@@ -69,6 +69,10 @@ pub struct ServerSettings {
     /// Per-user storage quota (`[limits]`), enforced by the store on every write made
     /// through the [`Context`] (507, RFC 4331 §6).
     pub quota: tributary_store::Quota,
+    /// Most dead properties one resource or collection may hold (507 past it).
+    pub max_dead_properties: usize,
+    /// Most bytes of dead properties (namespace, name and value) per resource.
+    pub max_dead_property_bytes: usize,
 }
 
 impl Default for ServerSettings {
@@ -93,6 +97,8 @@ impl Default for ServerSettings {
             max_header_bytes: 16 * 1024,
             max_headers: 100,
             quota: tributary_store::Quota::default(),
+            max_dead_properties: 200,
+            max_dead_property_bytes: 64 * 1024,
         }
     }
 }

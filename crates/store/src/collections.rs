@@ -231,13 +231,15 @@ impl Store {
     }
 
     /// Replace a collection's live properties and dead-property changes in one
-    /// transaction (PROPPATCH is atomic, RFC 4918 §9.2).
+    /// transaction (PROPPATCH is atomic, RFC 4918 §9.2); nothing is stored when the dead
+    /// properties would break `limits` ([`Error::TooManyProperties`]).
     pub fn put_collection_props(
         &self,
         id: i64,
         props: &CollectionProps,
         dead: &[crate::DeadProperty],
         removed: &[(String, String)],
+        limits: &crate::DeadPropertyLimits,
     ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
@@ -247,7 +249,9 @@ impl Store {
             let (owner, path): (i64, String) =
                 tx.query_row("SELECT owner_id, path FROM collections WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             record_in_parent_tx(tx, owner, &path, false)?;
-            crate::properties::apply_dead_tx(tx, crate::PropTarget::Collection(id), dead, removed)
+            let target = crate::PropTarget::Collection(id);
+            crate::properties::apply_dead_tx(tx, target, dead, removed)?;
+            crate::properties::check_dead_limits_tx(tx, target, dead, limits)
         })
     }
 
@@ -352,7 +356,12 @@ mod tests {
         assert_eq!(c.props.displayname.as_deref(), Some("Caf\u{e9}"));
         let mut props = c.props.clone();
         props.displayname = Some("Re\u{301}union".into());
-        s.put_collection_props(c.id, &props, &[], &[]).unwrap();
+        let limits = crate::DeadPropertyLimits {
+            max_count: 200,
+            max_bytes: 64 * 1024,
+        };
+        s.put_collection_props(c.id, &props, &[], &[], &limits)
+            .unwrap();
         let c = s.get_collection(u.id, "cal").unwrap();
         assert_eq!(c.props.displayname.as_deref(), Some("R\u{e9}union"));
     }

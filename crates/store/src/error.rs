@@ -18,6 +18,10 @@ pub enum Error {
     /// The operation is not allowed on this kind of row.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A write would leave a resource with more dead properties, or more bytes of
+    /// them, than the caller's limits allow.
+    #[error("too many dead properties: {0}")]
+    TooManyProperties(String),
     /// The database was written by a newer Tributary.
     #[error("database schema version {found} is newer than this binary supports ({supported}); upgrade Tributary")]
     TooNew {

@@ -48,7 +48,7 @@ pub use ingest_log::{
     Replacement, MAX_LOG_PAGE,
 };
 pub use mappings::{MappingStatus, MappingVersion, SourceMapping, MAX_MAPPING_PAGE};
-pub use properties::{DeadProperty, PropTarget};
+pub use properties::{DeadProperty, DeadPropertyLimits, PropTarget};
 pub use quota::{Quota, Usage};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};

@@ -10,6 +10,10 @@
 //! [`ZoneTable`] holds what one object's VTIMEZONE components add for TZIDs that
 //! `resolve_tzid` does not know.
 
+mod property;
+
+pub use property::check_calendar_timezone;
+
 use crate::scan::Node;
 use crate::time::{digits, Zone};
 use chrono_tz::Tz;

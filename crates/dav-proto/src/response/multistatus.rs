@@ -43,6 +43,21 @@ pub struct Propstat {
     pub status: u16,
     /// Properties.
     pub props: Vec<PropEntry>,
+    /// The precondition the properties failed, written as the propstat's `DAV:error`
+    /// (RFC 4918 §14.22, §16), e.g. CALDAV:valid-calendar-data for a PROPPATCH of a
+    /// calendar-timezone that is not one.
+    pub error: Option<PropName>,
+}
+
+impl Propstat {
+    /// Properties sharing a status, with no error element.
+    pub fn new(status: u16, props: Vec<PropEntry>) -> Self {
+        Self {
+            status,
+            props,
+            error: None,
+        }
+    }
 }
 
 /// One `DAV:response` element.
@@ -95,7 +110,13 @@ impl MultistatusWriter {
                     }
                     out.push_str("</D:prop><D:status>");
                     out.push_str(&status_line(ps.status));
-                    out.push_str("</D:status></D:propstat>");
+                    out.push_str("</D:status>");
+                    if let Some(condition) = &ps.error {
+                        out.push_str("<D:error>");
+                        open_tag(out, condition, true);
+                        out.push_str("</D:error>");
+                    }
+                    out.push_str("</D:propstat>");
                 }
             }
             Response::Status { href, status } => {
@@ -183,6 +204,7 @@ mod tests {
             propstats: vec![
                 Propstat {
                     status: 200,
+                    error: None,
                     props: vec![
                         PropEntry {
                             name: PropName::dav("displayname"),
@@ -194,13 +216,12 @@ mod tests {
                         },
                     ],
                 },
+                Propstat::new(404, vec![PropEntry::empty(PropName::caldav("nope"))]),
+                Propstat::new(403, vec![]),
                 Propstat {
-                    status: 404,
-                    props: vec![PropEntry::empty(PropName::caldav("nope"))],
-                },
-                Propstat {
-                    status: 403,
-                    props: vec![],
+                    status: 409,
+                    props: vec![PropEntry::empty(PropName::caldav("calendar-timezone"))],
+                    error: Some(PropName::caldav("valid-calendar-data")),
                 },
             ],
         });
@@ -214,5 +235,8 @@ mod tests {
         assert!(body.contains("A &amp; B"));
         assert!(body.contains("<foo xmlns=\"urn:x\"><x:v xmlns:x=\"urn:v\"/></foo>"));
         assert!(!body.contains("403"));
+        assert!(body.contains(
+            "<D:status>HTTP/1.1 409 Conflict</D:status><D:error><C:valid-calendar-data/></D:error></D:propstat>"
+        ));
     }
 }

@@ -1,6 +1,6 @@
 //! MKCALENDAR (RFC 4791 §5.3.1) and MKCOL, plain or extended (RFC 4918 §9.3, RFC 5689).
 
-use super::proppatch::plan;
+use super::propplan::{dead_limits, plan};
 use super::{resolve, status, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
@@ -64,31 +64,40 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     let mut start = CollectionProps::default();
     if let Some(set) = components.first() {
         start.components = Some(parse_components(set)?);
+    } else if calendar {
+        // RFC 4791 §5.2.3: without supported-calendar-component-set "the server MUST
+        // accept all component types". (The default calendar of a new user is made
+        // VEVENT-only by the store, for Apple Reminders; this is a client's own.)
+        start.components = Some(vec![
+            ComponentKind::Event,
+            ComponentKind::Todo,
+            ComponentKind::Journal,
+        ]);
     }
     let updates: Vec<PropUpdate> = others.into_iter().map(PropUpdate::Set).collect();
-    let p = plan(&updates, start, calendar);
-    if let Some((name, _)) = p.refused.first() {
-        return Err(DavError::Condition {
-            status: StatusCode::FORBIDDEN,
-            condition: tributary_dav_proto::PropName::dav("cannot-modify-protected-property"),
-            hrefs: vec![],
-            detail: Some(format!("cannot set {name}")),
-        });
-    }
     let kind = if calendar {
         CollectionKind::Calendar
     } else {
         CollectionKind::Plain
     };
-    let new = NewCollection {
-        path,
-        kind,
-        props: p.props,
-    };
+    let limits = dead_limits(&ctx.settings);
     let owner = req.user.id;
-    let dead = p.dead;
-    ctx.blocking(move |s| Ok(s.put_collection(owner, &new, &dead)?))
-        .await?;
+    // Planning runs with the write on the blocking pool (see PROPPATCH). A new
+    // collection holds no dead properties yet, so the plan's check of the limits
+    // against what the body sets is the whole check.
+    ctx.blocking(move |s| {
+        let p = plan(&updates, start, calendar, &limits);
+        if let Some((name, refusal)) = p.refused.first() {
+            return Err(refusal.into_error(name));
+        }
+        let new = NewCollection {
+            path,
+            kind,
+            props: p.props,
+        };
+        Ok(s.put_collection(owner, &new, &p.dead)?)
+    })
+    .await?;
     Ok(status(
         StatusCode::CREATED,
         &[("Content-Length", "0".into())],

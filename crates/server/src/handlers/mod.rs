@@ -7,6 +7,7 @@ mod get;
 mod mkcol;
 mod propfind;
 mod proppatch;
+mod propplan;
 mod put;
 mod report;
 mod stream;

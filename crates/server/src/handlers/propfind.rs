@@ -10,6 +10,7 @@ use crate::props::{
 };
 use crate::{path, Context};
 use hyper::{Response, StatusCode};
+use std::collections::{HashMap, HashSet};
 use tributary_dav_proto::headers::Depth;
 use tributary_dav_proto::request::Propfind;
 use tributary_dav_proto::response::{PropContent, PropEntry, Propstat, Response as DavResponse};
@@ -261,14 +262,18 @@ fn build_propstats_quota(
         Propfind::AllProp(include) => {
             let mut names = live_names(subject, true);
             names.extend(include.iter().cloned());
+            // Looked up in a set, not in `found`: a scan per dead property made a
+            // Depth 1 allprop of resources with 100,000 of them take 95 s.
+            let mut live = HashSet::new();
             for name in names {
                 if let Some(v) = value(subject, &name, env) {
+                    live.insert(name.clone());
                     found.push(PropEntry { name, content: v });
                 }
             }
             for d in dead {
                 let name = dead_name(d);
-                if !found.iter().any(|f| f.name == name) {
+                if !live.contains(&name) {
                     found.push(PropEntry {
                         name,
                         content: PropContent::Xml(d.value.clone()),
@@ -277,13 +282,17 @@ fn build_propstats_quota(
             }
         }
         Propfind::Prop(names) => {
+            let by_name: HashMap<(&str, &str), &DeadProperty> = dead
+                .iter()
+                .map(|d| ((d.namespace.as_str(), d.name.as_str()), d))
+                .collect();
             for name in names {
                 if let Some(v) = value(subject, name, env) {
                     found.push(PropEntry {
                         name: name.clone(),
                         content: v,
                     });
-                } else if let Some(d) = dead.iter().find(|d| dead_name(d) == *name) {
+                } else if let Some(d) = by_name.get(&(name.ns.uri(), name.local.as_str())) {
                     found.push(PropEntry {
                         name: name.clone(),
                         content: PropContent::Xml(d.value.clone()),
@@ -294,14 +303,5 @@ fn build_propstats_quota(
             }
         }
     }
-    vec![
-        Propstat {
-            status: 200,
-            props: found,
-        },
-        Propstat {
-            status: 404,
-            props: missing,
-        },
-    ]
+    vec![Propstat::new(200, found), Propstat::new(404, missing)]
 }

@@ -14,6 +14,7 @@ mod reports;
 mod secrets;
 mod shutdown;
 mod slowloris;
+mod stalled_readers;
 mod storm;
 mod support;
 mod tls;

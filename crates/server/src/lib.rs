@@ -17,6 +17,7 @@ mod props;
 pub mod redirect;
 mod serve;
 pub mod tls;
+mod write_timeout;
 
 pub use serve::{handle, serve, serve_with, Peer};
 
@@ -56,6 +57,15 @@ pub struct ServerSettings {
     pub webhook_max_body_bytes: usize,
     /// An API key for the management API (besides admin users' Basic auth).
     pub admin_api_key: Option<String>,
+    /// How long a client may take no response data before it is cut off: a streamed
+    /// answer stops being produced, and the connection is closed.
+    pub write_timeout: Duration,
+    /// Most bytes one REPORT answer may have; past it the multistatus ends with a
+    /// 507 response on the request-URI (RFC 6578 §3.6).
+    pub max_report_bytes: usize,
+    /// Most streamed answers (PROPFIND, REPORT) one user may have being produced at
+    /// once; one more waits a second, then gets 503.
+    pub max_streams_per_user: usize,
 }
 
 impl Default for ServerSettings {
@@ -75,6 +85,9 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             webhook_max_body_bytes: 1024 * 1024,
             admin_api_key: None,
+            write_timeout: Duration::from_secs(30),
+            max_report_bytes: 64 * 1024 * 1024,
+            max_streams_per_user: 4,
         }
     }
 }
@@ -90,6 +103,8 @@ pub struct Context {
     pub auth: Arc<auth::AuthCache>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// Streamed answers open per user (kept by `handlers::stream`).
+    pub(crate) streams: Arc<handlers::stream::OpenStreams>,
 }
 
 impl Context {
@@ -102,6 +117,7 @@ impl Context {
             store,
             settings: Arc::new(settings),
             auth,
+            streams: Arc::default(),
         }
     }
 

@@ -87,6 +87,7 @@ where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let header_timeout = ctx.settings.header_timeout;
+    let io = crate::write_timeout::WriteTimeout::new(io, ctx.settings.write_timeout);
     let svc = service_fn(move |mut req: hyper::Request<Incoming>| {
         let ctx = ctx.clone();
         req.extensions_mut().insert(Peer(peer));

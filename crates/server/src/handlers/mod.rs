@@ -9,7 +9,7 @@ mod propfind;
 mod proppatch;
 mod put;
 mod report;
-mod stream;
+pub(crate) mod stream;
 
 use crate::body::Body;
 use crate::error::DavError;

@@ -94,6 +94,9 @@ pub struct RawServer {
     pub password_queue: Option<usize>,
     pub max_dead_properties: Option<usize>,
     pub max_dead_property_bytes: Option<usize>,
+    pub write_timeout_secs: Option<u64>,
+    pub max_report_bytes: Option<usize>,
+    pub max_streams_per_user: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,6 +278,16 @@ impl Config {
         if let Some(v) = raw.server.max_dead_property_bytes {
             server.max_dead_property_bytes = positive("server.max_dead_property_bytes", v)?;
         }
+        if let Some(v) = raw.server.write_timeout_secs {
+            server.write_timeout =
+                Duration::from_secs(positive("server.write_timeout_secs", v as usize)? as u64);
+        }
+        if let Some(v) = raw.server.max_report_bytes {
+            server.max_report_bytes = positive("server.max_report_bytes", v)?;
+        }
+        if let Some(v) = raw.server.max_streams_per_user {
+            server.max_streams_per_user = positive("server.max_streams_per_user", v)?;
+        }
         let db = raw.storage.path.unwrap_or_else(|| "tributary.db".into());
         if db.is_empty() {
             bail!("storage.path: must not be empty");
@@ -440,6 +453,27 @@ mod tests {
             c.server.max_dead_property_bytes,
             defaults.max_dead_property_bytes
         );
+    }
+
+    #[test]
+    fn stream_bounds_default_as_documented_and_are_read() {
+        let text = include_str!("../config.toml");
+        let raw: RawConfig = toml::from_str(text).unwrap();
+        let c = Config::from_raw(raw, Path::new(".")).unwrap();
+        let d = ServerSettings::default();
+        assert_eq!(c.server.write_timeout, d.write_timeout);
+        assert_eq!(c.server.max_report_bytes, d.max_report_bytes);
+        assert_eq!(c.server.max_streams_per_user, d.max_streams_per_user);
+        let raw: RawConfig = toml::from_str(
+            "[server]\nwrite_timeout_secs = 5\nmax_report_bytes = 1024\nmax_streams_per_user = 2\n",
+        )
+        .unwrap();
+        let c = Config::from_raw(raw, Path::new(".")).unwrap();
+        assert_eq!(c.server.write_timeout, Duration::from_secs(5));
+        assert_eq!(c.server.max_report_bytes, 1024);
+        assert_eq!(c.server.max_streams_per_user, 2);
+        let zero: RawConfig = toml::from_str("[server]\nmax_streams_per_user = 0\n").unwrap();
+        assert!(Config::from_raw(zero, Path::new(".")).is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod reports;
 mod secrets;
 mod shutdown;
 mod slowloris;
+mod stalled_readers;
 mod startup;
 mod storm;
 mod support;

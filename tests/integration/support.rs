@@ -27,7 +27,11 @@ impl TestServer {
     }
 
     pub async fn with_settings(settings: ServerSettings) -> TestServer {
-        let store = tributary_store::test_util::file_store();
+        Self::with_store(settings, tributary_store::test_util::file_store()).await
+    }
+
+    /// [`Self::with_settings`] on a fresh store opened by the caller (a small pool, say).
+    pub async fn with_store(settings: ServerSettings, store: Store) -> TestServer {
         for (name, pw) in [ALICE, BOB] {
             // Cheap hashing is not an option: use the real argon2 path.
             let hash = tributary_store::password::hash(pw).unwrap();

@@ -4,11 +4,15 @@
 //! `limit-freebusy-set` (§9.6.7), then `comp`/`prop` subsetting (§9.6.1), then
 //! serialisation ([`crate::writer`]).
 
-use crate::filter::{CompSelect, DataRequest, TimeRange};
-use crate::instance::{instances, single, At, Instance, Set};
+use crate::filter::{DataRequest, TimeRange};
+use crate::instance::{instances, At, Instance, Set};
+use crate::limit::{
+    keeps_prop, keeps_whole, limit_freebusy, limit_freebusy_of, limit_recurrence, subset,
+    subset_child,
+};
 use crate::overlap::Span;
 use crate::scan::{Node, Prop};
-use crate::shape::{value_span, Env, Shape};
+use crate::shape::Env;
 use crate::time::prop_zone;
 use crate::writer::{
     begin_end, component_text, date_text, utc_text, write_prop, write_prop_as, write_tree,
@@ -20,33 +24,59 @@ use crate::ComponentKind;
 const RECURRENCE_PROPS: [&str; 4] = ["RRULE", "RDATE", "EXDATE", "EXRULE"];
 /// Date properties converted to UTC on expansion even when floating.
 const INSTANCE_DATES: [&str; 4] = ["DTSTART", "DTEND", "DUE", "RECURRENCE-ID"];
+/// An expansion hands its text to the [`DataSink`] whenever this much is written (and
+/// after every instance larger than this): small instances go out a few hundred at a
+/// time, a large one on its own.
+const PIECE: usize = 16 * 1024;
 
-/// The calendar-data for `req` (see [`crate::query::ParsedObject::calendar_data`]).
+/// Where calendar-data goes as it is written (see
+/// [`crate::query::ParsedObject::write_calendar_data`]).
+pub trait DataSink {
+    /// Takes the next piece of text. Returns false when the consumer wants no more: an
+    /// expansion then stops adding instances and only closes the VCALENDAR, so what
+    /// was written is still one well-formed object, with fewer instances (as when the
+    /// instance limit cuts an expansion short).
+    fn write(&mut self, text: &str) -> bool;
+}
+
+impl DataSink for String {
+    fn write(&mut self, text: &str) -> bool {
+        self.push_str(text);
+        true
+    }
+}
+
+/// The calendar-data for `req` (see [`crate::query::ParsedObject::write_calendar_data`]).
 pub(crate) fn render(
     root: &Node,
     kind: ComponentKind,
     original: &str,
     req: &DataRequest,
     env: Env<'_>,
-) -> String {
+    out: &mut dyn DataSink,
+) {
     if *req == DataRequest::default() {
-        return original.to_string();
+        out.write(original);
+        return;
     }
-    if let (Some(range), None, None) = (req.expand, req.limit_freebusy_set, &req.comp) {
-        return expand_text(root, kind, range, env);
+    if let Some(range) = req.expand {
+        match (req.limit_freebusy_set, &req.comp) {
+            (None, None) => expand_text(root, kind, range, env, out),
+            _ => expand_selected(root, kind, range, req, env, out),
+        }
+        return;
     }
-    let mut out = match (req.expand, req.limit_recurrence_set) {
-        (Some(range), _) => expand(root, kind, range, env),
-        (None, Some(range)) => limit_recurrence(root, kind, range, env),
-        (None, None) => root.clone(),
+    let mut node = match req.limit_recurrence_set {
+        Some(range) => limit_recurrence(root, kind, range, env),
+        None => root.clone(),
     };
     if let Some(range) = req.limit_freebusy_set {
-        limit_freebusy(&mut out, range, env);
+        limit_freebusy(&mut node, range, env);
     }
     if let Some(select) = &req.comp {
-        out = subset(&out, select);
+        node = subset(&node, select);
     }
-    component_text(&out)
+    out.write(&component_text(&node));
 }
 
 /// §9.6.5: "the server MUST expand the recurrence set into calendar components that
@@ -56,6 +86,7 @@ pub(crate) fn render(
 /// ("Date and local time with reference to time zone information MUST be converted
 /// into date with UTC time"; all-day DATE values stay DATEs), and no VTIMEZONE
 /// ("MUST NOT have reference to or include VTIMEZONE components").
+#[cfg(test)]
 pub(crate) fn expand(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> Node {
     let found = expanded(root, kind, range, env);
     let mut children: Vec<Node> = kept_children(root, kind).cloned().collect();
@@ -67,26 +98,29 @@ pub(crate) fn expand(root: &Node, kind: ComponentKind, range: TimeRange, env: En
     }
 }
 
-/// [`expand`] written straight to text, the same text `component_text(&expand(..))`
+/// [`expand`] written straight to `out`, the same text `component_text(&expand(..))`
 /// gives: each master is converted and written once (a [`Template`]), and each of its
 /// instances only writes the few properties that differ. An expand query over a
 /// month of daily events writes thousands of instances; cloning and converting a
-/// component per instance was most of its cost.
+/// component per instance was most of its cost. The text goes out a [`PIECE`] at a
+/// time: a daily event with a 1 MB DESCRIPTION expanded over ten years is 3 GB of
+/// text, which must never be held at once.
 pub(crate) fn expand_text(
     root: &Node,
     kind: ComponentKind,
     range: TimeRange,
     env: Env<'_>,
-) -> String {
+    out: &mut dyn DataSink,
+) {
     let found = expanded(root, kind, range, env);
-    let mut out = String::with_capacity(1024);
+    let mut text = String::with_capacity(1024);
     let mut line = String::with_capacity(128);
-    begin_end(&mut line, "BEGIN:", &root.name, &mut out);
+    begin_end(&mut line, "BEGIN:", &root.name, &mut text);
     for prop in &root.props {
-        write_prop(prop, &mut line, &mut out);
+        write_prop(prop, &mut line, &mut text);
     }
     for child in kept_children(root, kind) {
-        write_tree(child, &mut line, &mut out);
+        write_tree(child, &mut line, &mut text);
     }
     let mut templates: Vec<Template<'_>> = Vec::new();
     let mut scratch = Vec::new();
@@ -101,10 +135,73 @@ pub(crate) fn expand_text(
                 templates.len() - 1
             }
         };
-        templates[at].write(inst, env, &mut line, &mut scratch, &mut out);
+        templates[at].write(inst, env, &mut line, &mut scratch, &mut text);
+        if !hand_over(&mut text, out) {
+            break;
+        }
     }
-    begin_end(&mut line, "END:", &root.name, &mut out);
-    out
+    begin_end(&mut line, "END:", &root.name, &mut text);
+    out.write(&text);
+}
+
+/// [`expand`] with `limit-freebusy-set` (§9.6.7) and comp/prop subsetting (§9.6.1)
+/// applied, written to `out` an instance at a time: the same text as writing the
+/// expanded, limited and subset tree, without holding every instance at once.
+fn expand_selected(
+    root: &Node,
+    kind: ComponentKind,
+    range: TimeRange,
+    req: &DataRequest,
+    env: Env<'_>,
+    out: &mut dyn DataSink,
+) {
+    let found = expanded(root, kind, range, env);
+    // An empty comp element keeps the whole VCALENDAR.
+    let select = req.comp.as_ref().filter(|s| !keeps_whole(s));
+    let mut text = String::with_capacity(1024);
+    let mut line = String::with_capacity(128);
+    let mut child = |node: Node, text: &mut String| {
+        let mut node = node;
+        if let Some(range) = req.limit_freebusy_set {
+            limit_freebusy_of(&mut node, range, env);
+        }
+        let kept = match select {
+            None => Some(node),
+            Some(select) => subset_child(select, &node),
+        };
+        if let Some(node) = kept {
+            write_tree(&node, &mut line, text);
+        }
+    };
+    let mut head = String::with_capacity(128);
+    begin_end(&mut head, "BEGIN:", &root.name, &mut text);
+    for prop in &root.props {
+        if select.is_none_or(|s| keeps_prop(s, prop)) {
+            write_prop(prop, &mut head, &mut text);
+        }
+    }
+    for kept in kept_children(root, kind) {
+        child(kept.clone(), &mut text);
+    }
+    for inst in &found {
+        child(instance_node(inst, env), &mut text);
+        if !hand_over(&mut text, out) {
+            break;
+        }
+    }
+    begin_end(&mut head, "END:", &root.name, &mut text);
+    out.write(&text);
+}
+
+/// Hands `text` to `out` once it holds a [`PIECE`], emptying it; false when `out`
+/// wants no more.
+fn hand_over(text: &mut String, out: &mut dyn DataSink) -> bool {
+    if text.len() < PIECE {
+        return true;
+    }
+    let more = out.write(text);
+    text.clear();
+    more
 }
 
 /// The instances in `range`, sorted by start (discovery order among equal starts), at
@@ -412,113 +509,4 @@ fn utc_values(prop: &Prop, env: Env<'_>) -> Option<String> {
         }
     }
     Some(out.join(","))
-}
-
-/// §9.6.6: the master, and only the overrides that "impact" the range: "An
-/// overridden component impacts a time range if its current start and end times
-/// overlap the time range, or if the original start and end times -- the ones that
-/// would have been used if the instance were not overridden -- overlap the time
-/// range." An override with RANGE=THISANDFUTURE impacts every later instance.
-fn limit_recurrence(root: &Node, kind: ComponentKind, range: TimeRange, env: Env<'_>) -> Node {
-    let set = Set::of(root, kind, env);
-    let master = set.masters().first().map(|m| Shape::of(m, kind, env));
-    let mut out = root.clone();
-    let keep: Vec<bool> = root
-        .children
-        .iter()
-        .map(|c| {
-            if ComponentKind::from_name(&c.name) != Some(kind) {
-                return true;
-            }
-            let Some(rid) = env.comp_date(c, "RECURRENCE-ID") else {
-                return true;
-            };
-            let rid = rid.epoch();
-            let future = c
-                .prop("RECURRENCE-ID")
-                .and_then(|p| p.param("RANGE"))
-                .is_some_and(|r| r.trim().eq_ignore_ascii_case("THISANDFUTURE"));
-            let original = match &master {
-                Some(shape) => shape.span_from(rid),
-                None => Shape::of(c, kind, env).span_from(rid),
-            };
-            (future && range.end.is_none_or(|end| rid < end))
-                || single(c, kind, env, Some(rid)).span.overlaps(&range)
-                || original.overlaps(&range)
-        })
-        .collect();
-    let mut flags = keep.into_iter();
-    out.children.retain(|_| flags.next().unwrap_or(true));
-    out
-}
-
-/// §9.6.7: in VFREEBUSY components, only the FREEBUSY values that overlap the range
-/// are kept; a FREEBUSY property left without values is dropped.
-fn limit_freebusy(root: &mut Node, range: TimeRange, env: Env<'_>) {
-    let max = env.max_values();
-    for comp in root.children.iter_mut().filter(|c| c.name == "VFREEBUSY") {
-        for prop in comp.props.iter_mut().filter(|p| p.name == "FREEBUSY") {
-            let zone = prop_zone(prop, env.zones);
-            let kept: Vec<&str> = prop
-                .value
-                .split(',')
-                .map(str::trim)
-                .take(max)
-                .filter(|text| {
-                    value_span(text, zone, env)
-                        .is_some_and(|(start, end)| Span::Interval { start, end }.overlaps(&range))
-                })
-                .collect();
-            let value = kept.join(",");
-            prop.value = value;
-        }
-        comp.props
-            .retain(|p| p.name != "FREEBUSY" || !p.value.is_empty());
-    }
-}
-
-/// §9.6.1 comp/prop subsetting. An empty `comp` element (no prop, allprop, comp or
-/// allcomp) returns the whole component, as the VTIMEZONE of the §7.8.1 example
-/// shows.
-fn subset(node: &Node, select: &CompSelect) -> Node {
-    let empty = !select.all_props
-        && select.props.is_empty()
-        && !select.all_comps
-        && select.comps.is_empty();
-    if empty {
-        return node.clone();
-    }
-    let props = if select.all_props {
-        node.props.clone()
-    } else {
-        node.props
-            .iter()
-            .filter(|p| {
-                select
-                    .props
-                    .iter()
-                    .any(|n| n.trim().eq_ignore_ascii_case(&p.name))
-            })
-            .cloned()
-            .collect()
-    };
-    let children = if select.all_comps {
-        node.children.clone()
-    } else {
-        node.children
-            .iter()
-            .filter_map(|child| {
-                select
-                    .comps
-                    .iter()
-                    .find(|s| s.name.trim().eq_ignore_ascii_case(&child.name))
-                    .map(|s| subset(child, s))
-            })
-            .collect()
-    };
-    Node {
-        name: node.name.clone(),
-        props,
-        children,
-    }
 }

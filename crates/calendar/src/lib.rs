@@ -29,6 +29,7 @@ mod exact;
 pub mod filter;
 mod freebusy;
 mod instance;
+mod limit;
 mod matching;
 mod object;
 mod overlap;
@@ -47,6 +48,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use data::DataSink;
 pub use digest::{digest_overlaps, MAX_DIGEST_INSTANCES};
 pub use error::{Error, Result};
 pub use exact::expand_exact;

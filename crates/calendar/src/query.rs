@@ -15,7 +15,7 @@
 //! range, so a query never misses an object because of the limits (the same
 //! superset rule the index follows).
 
-use crate::data;
+use crate::data::{self, DataSink};
 use crate::error::{Error, Result};
 use crate::filter::{CompFilter, DataRequest, TimeRange};
 use crate::freebusy;
@@ -129,15 +129,34 @@ impl ParsedObject {
         floating_tz: Option<Tz>,
         limits: &Limits,
     ) -> String {
+        let mut out = String::new();
+        self.write_calendar_data(original, req, floating_tz, limits, &mut out);
+        out
+    }
+
+    /// [`Self::calendar_data`] handed to `out` a piece at a time as it is written. An
+    /// expansion (§9.6.5) hands over its text every few instances (after each one
+    /// when they are large) and stops adding instances once `out` has had enough, so
+    /// a large answer is never held whole; the other forms are handed over at once
+    /// (they are no larger than the object).
+    pub fn write_calendar_data(
+        &self,
+        original: &str,
+        req: &DataRequest,
+        floating_tz: Option<Tz>,
+        limits: &Limits,
+        out: &mut dyn DataSink,
+    ) {
         let env = self.env(floating_tz, limits);
-        data::render(&self.root, self.kind, original, req, env)
+        data::render(&self.root, self.kind, original, req, env, out);
     }
 
     /// The expand text both ways: written straight out, and through a tree.
     #[cfg(test)]
     pub(crate) fn expand_both_ways(&self, range: TimeRange, limits: &Limits) -> (String, String) {
         let env = self.env(None, limits);
-        let direct = data::expand_text(&self.root, self.kind, range, env);
+        let mut direct = String::new();
+        data::expand_text(&self.root, self.kind, range, env, &mut direct);
         let tree = data::expand(&self.root, self.kind, range, env);
         (direct, crate::writer::component_text(&tree))
     }

@@ -18,6 +18,7 @@ pub mod redirect;
 mod serve;
 pub mod systemd;
 pub mod tls;
+mod write_timeout;
 
 pub use serve::{handle, serve, serve_with, Peer};
 
@@ -73,6 +74,15 @@ pub struct ServerSettings {
     pub max_dead_properties: usize,
     /// Most bytes of dead properties (namespace, name and value) per resource.
     pub max_dead_property_bytes: usize,
+    /// How long a client may take no response data before it is cut off: a streamed
+    /// answer stops being produced, and the connection is closed.
+    pub write_timeout: Duration,
+    /// Most bytes one REPORT answer may have; past it the multistatus ends with a
+    /// 507 response on the request-URI (RFC 6578 §3.6).
+    pub max_report_bytes: usize,
+    /// Most streamed answers (PROPFIND, REPORT) one user may have being produced at
+    /// once; one more waits a second, then gets 503.
+    pub max_streams_per_user: usize,
 }
 
 impl Default for ServerSettings {
@@ -99,6 +109,9 @@ impl Default for ServerSettings {
             quota: tributary_store::Quota::default(),
             max_dead_properties: 200,
             max_dead_property_bytes: 64 * 1024,
+            write_timeout: Duration::from_secs(30),
+            max_report_bytes: 64 * 1024 * 1024,
+            max_streams_per_user: 4,
         }
     }
 }
@@ -125,6 +138,8 @@ pub struct Context {
     pub auth: Arc<auth::AuthCache>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// Streamed answers open per user (kept by `handlers::stream`).
+    pub(crate) streams: Arc<handlers::stream::OpenStreams>,
 }
 
 impl Context {
@@ -146,6 +161,7 @@ impl Context {
             store,
             settings: Arc::new(settings),
             auth,
+            streams: Arc::default(),
         }
     }
 

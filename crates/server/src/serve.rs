@@ -146,6 +146,7 @@ where
     let header_timeout = ctx.settings.header_timeout;
     let max_header_bytes = ctx.settings.max_header_bytes;
     let max_headers = ctx.settings.max_headers;
+    let io = crate::write_timeout::WriteTimeout::new(io, ctx.settings.write_timeout);
     let svc = service_fn(move |mut req: hyper::Request<Incoming>| {
         let ctx = ctx.clone();
         req.extensions_mut().insert(Peer(peer));

@@ -28,6 +28,7 @@ mod ingest;
 mod ingest_log;
 mod mappings;
 pub mod migrate;
+mod pages;
 pub mod password;
 mod properties;
 mod quota;

@@ -1,6 +1,7 @@
 //! Reads for the REPORT methods: time-range candidates on the index columns and the
 //! change log since a sync token.
 
+use crate::pages::{Wanted, KEEP_META};
 use crate::resources::{meta_from_row, ResourceMeta, META_COLUMNS};
 use crate::{Result, Store};
 use rusqlite::params;
@@ -9,6 +10,13 @@ use tributary_calendar::filter::TimeRange;
 /// The longest span (`last_end - first_start`, seconds) of an object marked
 /// `short_span` (schema 7): seven days.
 pub(crate) const SHORT_SPAN: i64 = 604_800;
+
+/// What [`Store::for_each_candidate`] decided of one object before reading its body.
+struct Candidate {
+    decided: bool,
+    /// Its span, when decided on an exact span.
+    exact: Option<(i64, i64)>,
+}
 
 /// One member change since a token (RFC 6578 §3.5), newest state per member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,63 +48,96 @@ impl Store {
     /// for short objects the index range is bounded on both sides (schema 7): a month
     /// query reads the month's short objects and the long ones, not every object that
     /// starts before the month ends.
+    ///
+    /// The candidates are chosen first, with their metadata (past the first
+    /// [`KEEP_META`], only their ids), then their bodies (and the metadata not kept)
+    /// are read a page at a time, and `f` is called with no pooled connection held
+    /// (see [`crate::pages`]). A candidate deleted before its body is read is skipped.
     pub fn for_each_candidate(
+        &self,
+        coll: i64,
+        component: Option<&str>,
+        range: (Option<i64>, Option<i64>),
+        (decide_exact, bodies_when_decided): (bool, bool),
+        mut f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>, Option<(i64, i64)>) -> Result<()>,
+    ) -> Result<()> {
+        let found =
+            self.list_candidates(coll, component, range, (decide_exact, bodies_when_decided))?;
+        let (chosen, rows): (Vec<Candidate>, Vec<Option<Wanted>>) =
+            found.into_iter().map(|(c, w)| (c, Some(w))).unzip();
+        let mut chosen = chosen.into_iter();
+        self.for_each_by_id(rows, |row| {
+            let Some(c) = chosen.next() else {
+                return Ok(false);
+            };
+            if let Some((meta, body)) = row {
+                f(meta, c.decided, body, c.exact)?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// The candidates of [`Store::for_each_candidate`], in its order.
+    fn list_candidates(
         &self,
         coll: i64,
         component: Option<&str>,
         (start, end): (Option<i64>, Option<i64>),
         (decide_exact, bodies_when_decided): (bool, bool),
-        mut f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>, Option<(i64, i64)>) -> Result<()>,
-    ) -> Result<()> {
+    ) -> Result<Vec<(Candidate, Wanted)>> {
         self.with_conn(|c| {
             // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
             // a VTODO due exactly at `end` matches too, hence <=.
-            let select = format!(
-                "SELECT {META_COLUMNS}, exact_span,
-                        CASE WHEN ?5 AND (exact_span = 1 OR instances IS NOT NULL) AND NOT ?6 THEN NULL
-                             ELSE (SELECT body FROM resource_bodies WHERE resource_id = resources.id) END,
-                        CASE WHEN ?5 THEN instances END, first_start, last_end
+            let select = format!("SELECT {META_COLUMNS}, exact_span, CASE WHEN ?5 THEN instances END, first_start, last_end
                  FROM resources WHERE collection_id = ?1
                  AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
-                 AND NOT (?5 AND exact_span = 1 AND ((?3 IS NOT NULL AND last_end <= ?3) OR (?4 IS NOT NULL AND first_start >= ?4)))"
-            );
+                 AND NOT (?5 AND exact_span = 1 AND ((?3 IS NOT NULL AND last_end <= ?3) OR (?4 IS NOT NULL AND first_start >= ?4)))");
             // A short object overlapping the range starts at most SHORT_SPAN before
-            // it (last_end >= start and last_end - first_start <= SHORT_SPAN): ?7 and
-            // ?8 bound its index range on both sides. The rest are scanned as before.
+            // it (last_end >= start and last_end - first_start <= SHORT_SPAN): ?6 and
+            // ?7 bound its index range on both sides. The rest are scanned as before.
             let sql = if component.is_some() {
                 format!(
-                    "{select} AND component = ?2 AND short_span = 1 AND first_start >= ?7 AND first_start <= ?8
+                    "{select} AND component = ?2 AND short_span = 1 AND first_start >= ?6 AND first_start <= ?7
                      UNION ALL
                      {select} AND component = ?2 AND short_span = 0
                          AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)"
                 )
             } else {
-                // ?7 and ?8 are named only so that both statements take the same
+                // ?6 and ?7 are named only so that both statements take the same
                 // parameters.
-                format!("{select} AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) AND ?7 = ?7 AND ?8 = ?8")
+                format!("{select} AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) AND ?6 = ?6 AND ?7 = ?7")
             };
             let low = start.map_or(i64::MIN, |s| s.saturating_sub(SHORT_SPAN));
             let high = end.unwrap_or(i64::MAX);
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, bodies_when_decided, low, high])?;
+            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, low, high])?;
+            let mut found = Vec::new();
             while let Some(r) = rows.next()? {
-                let meta = meta_from_row(r)?;
-                let body: Option<Vec<u8>> = r.get(9)?;
-                let digest: Option<Vec<u8>> = r.get(10)?;
-                let exact = decide_exact && digest.is_none() && r.get::<_, bool>(8)?;
+                let exact_span: bool = r.get(8)?;
+                let digest = r.get_ref(9)?.as_blob_or_null().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Blob, Box::new(e))
+                })?;
+                let exact = decide_exact && digest.is_none() && exact_span;
                 let decided = match digest {
                     // A pre-digested recurring event: decided per instance here.
-                    Some(d) if !tributary_calendar::digest_overlaps(&d, &TimeRange { start, end }) => continue,
+                    Some(d) if !tributary_calendar::digest_overlaps(d, &TimeRange { start, end }) => continue,
                     Some(_) => true,
                     None => exact,
                 };
-                let span = match (exact, r.get::<_, Option<i64>>(11)?, r.get::<_, Option<i64>>(12)?) {
+                let span = match (exact, r.get::<_, Option<i64>>(10)?, r.get::<_, Option<i64>>(11)?) {
                     (true, Some(s), Some(e)) => Some((s, e)),
                     _ => None,
                 };
-                f(meta, decided, body, span)?;
+                // Objects decided here need no body unless the caller wants it.
+                let decided_by_index = decide_exact && (exact_span || digest.is_some());
+                let wanted = Wanted {
+                    id: r.get(0)?,
+                    meta: if found.len() < KEEP_META { Some(meta_from_row(r)?) } else { None },
+                    body: !decided_by_index || bodies_when_decided,
+                };
+                found.push((Candidate { decided, exact: span }, wanted));
             }
-            Ok(())
+            Ok(found)
         })
     }
 
@@ -130,9 +171,10 @@ impl Store {
 
     /// Stream the members of `coll` changed after `since`, oldest change first, each
     /// with its current row (`None` when deleted) and, if `with_body`, its body: one
-    /// query for the whole listing (initial syncs of large calendars). Calls `f` for at
-    /// most `limit + 1` members, so the caller can tell that the list was cut; `f`
-    /// returning `Ok(false)` stops early.
+    /// query lists the changes (initial syncs of large calendars), then the rows are
+    /// read a page at a time and `f` is called with no pooled connection held (see
+    /// [`crate::pages`]). Calls `f` for at most `limit + 1` members, so the caller can
+    /// tell that the list was cut; `f` returning `Ok(false)` stops early.
     pub fn for_each_change_since(
         &self,
         coll: i64,
@@ -141,29 +183,34 @@ impl Store {
         with_body: bool,
         mut f: impl FnMut(MemberChange, Option<(ResourceMeta, Option<Vec<u8>>)>) -> Result<bool>,
     ) -> Result<()> {
-        self.with_conn(|c| {
-            let body = if with_body {
-                "(SELECT body FROM resource_bodies WHERE resource_id = r.id)"
-            } else {
-                "NULL"
-            };
-            let sql = format!(
-                "SELECT latest.name, latest.s, c.deleted, r.id, r.collection_id, r.name, r.etag, r.content_type,
-                        r.size, r.modified_at, r.uid, {body}
+        let changes = self.with_conn(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT latest.name, latest.s, c.deleted, r.id, r.collection_id, r.name, r.etag,
+                        r.content_type, r.size, r.modified_at, r.uid
                  FROM (SELECT name, MAX(seq) AS s FROM changes WHERE collection_id = ?1 AND seq > ?2
                        GROUP BY name ORDER BY s LIMIT ?3) AS latest
                  JOIN changes c ON c.seq = latest.s
                  LEFT JOIN resources r ON r.collection_id = ?1 AND r.name = latest.name
-                 ORDER BY latest.s"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
+                 ORDER BY latest.s",
+            )?;
             let mut rows = stmt.query(params![coll, since, i64::from(limit) + 1])?;
+            let mut out = Vec::new();
             while let Some(r) = rows.next()? {
-                let change = MemberChange { name: r.get(0)?, seq: r.get(1)?, deleted: r.get(2)? };
-                let current = match r.get::<_, Option<i64>>(3)? {
+                let change = MemberChange {
+                    name: r.get(0)?,
+                    seq: r.get(1)?,
+                    deleted: r.get(2)?,
+                };
+                let wanted = match r.get::<_, Option<i64>>(3)? {
                     None => None,
-                    Some(id) => {
-                        let meta = ResourceMeta {
+                    Some(id) if out.len() >= KEEP_META => Some(Wanted {
+                        id,
+                        meta: None,
+                        body: with_body,
+                    }),
+                    Some(id) => Some(Wanted {
+                        id,
+                        meta: Some(ResourceMeta {
                             id,
                             collection_id: r.get(4)?,
                             name: r.get(5)?,
@@ -172,15 +219,19 @@ impl Store {
                             size: r.get(8)?,
                             modified_at: r.get(9)?,
                             uid: r.get(10)?,
-                        };
-                        Some((meta, r.get::<_, Option<Vec<u8>>>(11)?))
-                    }
+                        }),
+                        body: with_body,
+                    }),
                 };
-                if !f(change, current)? {
-                    break;
-                }
+                out.push((change, wanted));
             }
-            Ok(())
+            Ok(out)
+        })?;
+        let (changes, rows): (Vec<MemberChange>, Vec<Option<Wanted>>) = changes.into_iter().unzip();
+        let mut changes = changes.into_iter();
+        self.for_each_by_id(rows, |current| match changes.next() {
+            Some(change) => f(change, current),
+            None => Ok(false),
         })
     }
 

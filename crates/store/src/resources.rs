@@ -2,6 +2,7 @@
 //! with index columns beside them.
 
 use crate::changes::record_change_tx;
+use crate::pages::{MemberPage, PAGE_ROWS};
 use crate::quota::{within_quota_tx, UsageMark};
 use crate::{now, Error, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -101,7 +102,7 @@ pub(crate) fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<ResourceMeta> {
 }
 
 /// [`meta_from_row`] into an existing value, reusing its strings.
-fn refill_meta(r: &Row<'_>, meta: &mut ResourceMeta) -> rusqlite::Result<()> {
+pub(crate) fn refill_meta(r: &Row<'_>, meta: &mut ResourceMeta) -> rusqlite::Result<()> {
     meta.id = r.get(0)?;
     meta.collection_id = r.get(1)?;
     refill_text(r, 2, &mut meta.name)?;
@@ -341,40 +342,53 @@ impl Store {
     }
 
     /// Call `f` for each resource of a collection, by name, with its body when
-    /// `with_body`; streamed from one statement (one consistent snapshot). The row is
-    /// lent: one [`ResourceMeta`] is refilled for every member, and the body is read
-    /// in place.
+    /// `with_body`. Rows are read a page at a time (see [`crate::pages`]) and `f` is
+    /// called with no pooled connection held, so it may wait on a client or call the
+    /// store itself. The row is lent: the page's [`ResourceMeta`]s are refilled for
+    /// every page.
     pub fn for_each_member(
         &self,
         coll: i64,
         with_body: bool,
         mut f: impl FnMut(&ResourceMeta, Option<&[u8]>) -> Result<()>,
     ) -> Result<()> {
-        self.with_conn(|c| {
-            let body = if with_body {
-                "(SELECT body FROM resource_bodies WHERE resource_id = resources.id)"
-            } else {
-                "NULL"
-            };
-            let sql = format!(
-                "SELECT {META_COLUMNS}, {body} FROM resources WHERE collection_id = ?1 ORDER BY name"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query([coll])?;
-            let mut meta = ResourceMeta::default();
-            while let Some(r) = rows.next()? {
-                refill_meta(r, &mut meta)?;
-                let body = r.get_ref(8)?.as_blob_or_null().map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        8,
-                        rusqlite::types::Type::Blob,
-                        Box::new(e),
-                    )
-                })?;
-                f(&meta, body)?;
+        let body = if with_body {
+            "(SELECT body FROM resource_bodies WHERE resource_id = resources.id)"
+        } else {
+            "NULL"
+        };
+        let sql = format!(
+            "SELECT {META_COLUMNS}, {body} FROM resources WHERE collection_id = ?1 AND name > ?2
+             ORDER BY name LIMIT ?3"
+        );
+        let mut page = MemberPage::default();
+        // Names are never empty, so the first page starts after "".
+        let mut after = String::new();
+        loop {
+            page.clear();
+            let more = self.with_conn(|c| {
+                let mut stmt = c.prepare_cached(&sql)?;
+                let mut rows = stmt.query(params![coll, after, PAGE_ROWS as i64])?;
+                while let Some(r) = rows.next()? {
+                    page.push(r, 8)?;
+                    if page.is_full() {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })?;
+            for i in 0..page.len() {
+                let (meta, body) = page.row(i);
+                f(meta, body)?;
             }
-            Ok(())
-        })
+            match page.last_name() {
+                Some(last) if more => {
+                    after.clear();
+                    after.push_str(last);
+                }
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// How many resources a collection holds.

@@ -10,7 +10,7 @@ mod proppatch;
 mod propplan;
 mod put;
 mod report;
-mod stream;
+pub(crate) mod stream;
 
 use crate::body::Body;
 use crate::error::DavError;

@@ -2,6 +2,7 @@
 //! pool in chunks while rows are read, so a Depth 1 listing of a large calendar never
 //! sits whole in memory and never loads object bodies.
 
+use super::stream::StreamError;
 use super::{resolve, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
@@ -34,7 +35,8 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     let store = ctx.store.clone();
     let max_resource_bytes = ctx.settings.max_resource_bytes;
     let user = req.user;
-    Ok(super::stream::multistatus(move |sink| {
+    let owner = user.clone();
+    let answer = super::stream::multistatus(ctx, &owner, None, move |sink| {
         // RFC 4331: the user's usage, read once, only when a property asks for it.
         let wants_quota = match &query {
             Propfind::Prop(names) | Propfind::AllProp(names) => names.iter().any(is_quota_prop),
@@ -58,7 +60,8 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
         };
         job.run(&resolved, depth == Depth::One)?;
         Ok(None)
-    }))
+    });
+    Ok(answer.await)
 }
 
 struct Job<'a> {
@@ -72,7 +75,7 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn run(&mut self, resolved: &Resolved, children: bool) -> Result<(), String> {
+    fn run(&mut self, resolved: &Resolved, children: bool) -> Result<(), StreamError> {
         let name = self.user.name.clone();
         match resolved {
             Resolved::Container(href) => {
@@ -117,7 +120,7 @@ impl Job<'_> {
         Ok(())
     }
 
-    fn members(&mut self, c: &tributary_store::Collection) -> Result<(), String> {
+    fn members(&mut self, c: &tributary_store::Collection) -> Result<(), StreamError> {
         let name = self.user.name.clone();
         let subs = self
             .store
@@ -178,7 +181,7 @@ impl Job<'_> {
         });
         match (failure, result) {
             (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(e.to_string()),
+            (None, Err(e)) => Err(e.to_string().into()),
             (None, Ok(())) => Ok(()),
         }
     }
@@ -199,7 +202,7 @@ impl Job<'_> {
         subject: &Subject<'_>,
         href: String,
         dead_of: Option<PropTarget>,
-    ) -> Result<(), String> {
+    ) -> Result<(), StreamError> {
         let dead = match dead_of {
             Some(t) if self.needs_dead(subject) => self
                 .store

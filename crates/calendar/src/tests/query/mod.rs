@@ -2,6 +2,7 @@
 //! calendar-data and free-busy, named by rule and RFC section.
 
 mod data;
+mod data_stream;
 mod filters;
 mod freebusy;
 mod oracle;

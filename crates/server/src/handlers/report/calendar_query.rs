@@ -1,7 +1,7 @@
 //! CALDAV:calendar-query (RFC 4791 §7.8): SQL prefilters candidates on the indexed UTC
 //! span, the calendar crate decides the exact match per instance.
 
-use super::{calendar_of, floating_zone, push_object, push_rendered, RenderEnv};
+use super::{calendar_of, floating_zone, push_object, push_rendered, request_href, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
@@ -12,7 +12,7 @@ use tributary_calendar::query::parse_stored;
 use tributary_calendar::{ComponentKind, Limits};
 use tributary_dav_proto::request::PropRequest;
 
-pub(super) fn handle(
+pub(super) async fn handle(
     ctx: &Context,
     req: &Request,
     resolved: Resolved,
@@ -47,7 +47,8 @@ pub(super) fn handle(
     };
     let floating =
         floating_zone(timezone.as_deref()).or_else(|| floating_zone(cal.props.timezone.as_deref()));
-    Ok(crate::handlers::stream::multistatus(move |sink| {
+    let href = request_href(&user.name, &resolved);
+    let answer = crate::handlers::stream::multistatus(ctx, &req.user, Some(href), move |sink| {
         let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
         let prefix = path::collection_href(&user.name, &cal.path);
         let mut failure = None;
@@ -80,7 +81,15 @@ pub(super) fn handle(
                     _ => None,
                 };
                 let pushed = match fast {
-                    Some(data) => push_rendered(sink, href, &meta, || data, &r),
+                    Some(data) => push_rendered(
+                        sink,
+                        href,
+                        &meta,
+                        |out| {
+                            out.write(&data);
+                        },
+                        &r,
+                    ),
                     None => {
                         let parsed = if decided {
                             None
@@ -105,10 +114,11 @@ pub(super) fn handle(
         );
         match (failure, res) {
             (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(e.to_string()),
+            (None, Err(e)) => Err(e.to_string().into()),
             (None, Ok(())) => Ok(None),
         }
-    }))
+    });
+    Ok(answer.await)
 }
 
 /// True when the filter is nothing but a time-range on VEVENT (what clients send to

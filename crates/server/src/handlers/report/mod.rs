@@ -9,11 +9,13 @@ use super::{resolve, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::propfind::build_propstats;
+use crate::handlers::stream::{Sink, StreamError, DATA_MARK};
 use crate::props::{PropEnv, Subject};
 use crate::Context;
 use hyper::{Response, StatusCode};
 use tributary_calendar::filter::DataRequest;
 use tributary_calendar::query::ParsedObject;
+use tributary_calendar::DataSink;
 use tributary_calendar::Limits;
 use tributary_dav_proto::request::{PropRequest, Report};
 use tributary_dav_proto::response::{PropContent, PropEntry, Response as DavResponse};
@@ -28,9 +30,9 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
             props,
             filter,
             timezone,
-        } => calendar_query::handle(ctx, &req, resolved, props, filter, timezone),
+        } => calendar_query::handle(ctx, &req, resolved, props, filter, timezone).await,
         Report::CalendarMultiget { props, hrefs } => {
-            multiget::handle(ctx, &req, resolved, props, hrefs)
+            multiget::handle(ctx, &req, resolved, props, hrefs).await
         }
         Report::FreeBusyQuery { range } => free_busy::handle(ctx, resolved, range).await,
         Report::SyncCollection {
@@ -68,6 +70,18 @@ pub(crate) fn calendar_of(resolved: &Resolved) -> Result<&Collection, DavError> 
         Resolved::Resource(c, _) if c.kind == CollectionKind::Calendar => Ok(c),
         Resolved::Missing { .. } => Err(DavError::Status(StatusCode::NOT_FOUND)),
         _ => Err(unsupported()),
+    }
+}
+
+/// The href of the calendar (or calendar object) a report was sent to: where a
+/// truncated answer puts its 507 response (RFC 6578 §3.6).
+pub(crate) fn request_href(user: &str, resolved: &Resolved) -> String {
+    match resolved {
+        Resolved::Resource(c, meta) => crate::path::resource_href(user, &c.path, &meta.name),
+        Resolved::Collection(c) => crate::path::collection_href(user, &c.path),
+        Resolved::Container(href) => href.to_string(),
+        Resolved::Principal => crate::path::principal_href(user),
+        Resolved::Missing { .. } => String::new(),
     }
 }
 
@@ -117,54 +131,67 @@ pub(crate) struct RenderEnv<'a> {
 /// Stream one calendar object's response, through the fast renderer when the request
 /// allows it.
 pub(crate) fn push_object(
-    sink: &mut crate::handlers::stream::Sink,
+    sink: &mut Sink,
     href: String,
     meta: &ResourceMeta,
     body: &[u8],
     parsed: Option<&ParsedObject>,
     r: &RenderEnv<'_>,
-) -> Result<(), crate::handlers::stream::StreamError> {
-    push_rendered(sink, href, meta, || data_text(body, parsed, r), r)
+) -> Result<(), StreamError> {
+    push_rendered(sink, href, meta, |out| write_data(body, parsed, r, out), r)
 }
 
-/// [`push_object`] with the calendar-data made by `data`, called only if it is asked for.
+/// [`push_object`] with the calendar-data written by `data`, called only if it is
+/// asked for. The text is escaped and sent as `data` writes it (see
+/// [`Sink::push_with_data`]).
 pub(crate) fn push_rendered(
-    sink: &mut crate::handlers::stream::Sink,
+    sink: &mut Sink,
     href: String,
     meta: &ResourceMeta,
-    data: impl FnOnce() -> String,
+    data: impl FnOnce(&mut dyn DataSink),
     r: &RenderEnv<'_>,
-) -> Result<(), crate::handlers::stream::StreamError> {
+) -> Result<(), StreamError> {
     if let Some(plan) = &r.fast {
-        let data = plan
+        let mark = plan
             .contains(&crate::props::FastProp::CalendarData)
-            .then(data);
-        return sink
-            .push_with(|out| crate::props::write_fast(out, &href, meta, plan, data.as_deref()));
+            .then_some(DATA_MARK);
+        return sink.push_with_data(
+            |out| crate::props::write_fast(out.buffer(), &href, meta, plan, mark),
+            data,
+        );
     }
-    sink.push(&object_response(href, meta, data, r))
+    let response = object_response(href, meta, r);
+    sink.push_with_data(|out| out.response(&response), data)
 }
 
-/// The calendar-data text of an object, shaped as the request asks (§9.6).
-fn data_text(body: &[u8], parsed: Option<&ParsedObject>, r: &RenderEnv<'_>) -> String {
+/// Write the calendar-data text of an object, shaped as the request asks (§9.6).
+fn write_data(
+    body: &[u8],
+    parsed: Option<&ParsedObject>,
+    r: &RenderEnv<'_>,
+    out: &mut dyn DataSink,
+) {
     let text = String::from_utf8_lossy(body);
     let req = r.props.data.clone().unwrap_or_default();
     if req == DataRequest::default() {
-        text.into_owned()
-    } else {
-        render_data(&text, body, parsed, &req, r)
+        out.write(&text);
+        return;
+    }
+    match parsed {
+        Some(p) => p.write_calendar_data(&text, &req, r.floating, &r.limits, out),
+        None => match tributary_calendar::query::parse_stored(body, &r.limits) {
+            Ok(p) => p.write_calendar_data(&text, &req, r.floating, &r.limits, out),
+            Err(_) => {
+                out.write(&text);
+            }
+        },
     }
 }
 
-/// A `DAV:response` for one calendar object with the requested properties, including
-/// CALDAV:calendar-data shaped as asked (§9.6). `parsed` is reused when the caller has
-/// already parsed the object.
-pub(crate) fn object_response(
-    href: String,
-    meta: &ResourceMeta,
-    data: impl FnOnce() -> String,
-    r: &RenderEnv<'_>,
-) -> DavResponse {
+/// A `DAV:response` for one calendar object with the requested properties; when
+/// CALDAV:calendar-data is asked for, its value is [`DATA_MARK`], where
+/// [`Sink::push_with_data`] writes the text.
+pub(crate) fn object_response(href: String, meta: &ResourceMeta, r: &RenderEnv<'_>) -> DavResponse {
     let mut propstats = build_propstats(&Subject::Resource(meta), &r.props.props, &r.env, &[]);
     let data_name = PropName::new(Namespace::CalDav, "calendar-data");
     let wants_data = propstats
@@ -174,29 +201,12 @@ pub(crate) fn object_response(
         for ps in propstats.iter_mut() {
             ps.props.retain(|p| p.name != data_name);
         }
-        let data = data();
         if let Some(ok) = propstats.iter_mut().find(|ps| ps.status == 200) {
             ok.props.push(PropEntry {
                 name: data_name,
-                content: PropContent::Text(data),
+                content: PropContent::Text(DATA_MARK.to_string()),
             });
         }
     }
     DavResponse::Props { href, propstats }
-}
-
-fn render_data(
-    text: &str,
-    body: &[u8],
-    parsed: Option<&ParsedObject>,
-    req: &DataRequest,
-    r: &RenderEnv<'_>,
-) -> String {
-    match parsed {
-        Some(p) => p.calendar_data(text, req, r.floating, &r.limits),
-        None => match tributary_calendar::query::parse_stored(body, &r.limits) {
-            Ok(p) => p.calendar_data(text, req, r.floating, &r.limits),
-            Err(_) => text.to_string(),
-        },
-    }
 }

@@ -1,7 +1,7 @@
 //! CALDAV:calendar-multiget (RFC 4791 §7.9): each href answered on its own; a missing
 //! one, or one outside the user's home, is a 404 inside the multistatus.
 
-use super::{calendar_of, floating_zone, push_object, RenderEnv};
+use super::{calendar_of, floating_zone, push_object, request_href, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::{Request, Resolved};
@@ -14,7 +14,7 @@ use tributary_dav_proto::request::PropRequest;
 use tributary_dav_proto::response::Response as DavResponse;
 use tributary_store::{Collection, Store, User};
 
-pub(super) fn handle(
+pub(super) async fn handle(
     ctx: &Context,
     req: &Request,
     resolved: Resolved,
@@ -30,7 +30,8 @@ pub(super) fn handle(
         ..Limits::default()
     };
     let floating = floating_zone(cal.props.timezone.as_deref());
-    Ok(crate::handlers::stream::multistatus(move |sink| {
+    let href = request_href(&user.name, &resolved);
+    let answer = crate::handlers::stream::multistatus(ctx, &req.user, Some(href), move |sink| {
         let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
         let mut collections: HashMap<String, Option<Collection>> = HashMap::new();
         for href in hrefs {
@@ -45,7 +46,8 @@ pub(super) fn handle(
             }
         }
         Ok(None)
-    }))
+    });
+    Ok(answer.await)
 }
 
 /// The collection and member name an href names, if it is in the user's own home.

@@ -10,7 +10,7 @@ use super::{floating_zone, push_object, unsupported, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::propfind::build_propstats;
-use crate::handlers::stream::Sink;
+use crate::handlers::stream::{Sink, StreamError};
 use crate::handlers::{Request, Resolved};
 use crate::path;
 use crate::props::Subject;
@@ -54,7 +54,21 @@ pub(super) async fn handle(
         ..Limits::default()
     };
     let initial = token.is_none();
-    Ok(crate::handlers::stream::multistatus(move |sink| {
+    let home = coll.kind == CollectionKind::Home;
+    // An initial sync of a calendar that fits in one answer and asks for no
+    // calendar-data lists the current members by name (§3.8: removed members are not
+    // reported to an empty token), which needs no pass over the change log.
+    let by_name = !home && initial && props.data.is_none() && {
+        let id = coll.id;
+        let count = ctx.blocking(move |s| Ok(s.count_members(id)?)).await?;
+        count <= u64::from(limit)
+    };
+    let href = path::collection_href(&user.name, &coll.path);
+    // Calendar-data is bounded by max_report_bytes; an answer cut there carries the
+    // token of the last member sent, which only the change log (in seq order) gives.
+    // The home's members and a listing by name carry no calendar-data.
+    let bound = (!home && !by_name).then(|| href.clone());
+    let answer = crate::handlers::stream::multistatus(ctx, &req.user, bound, move |sink| {
         let r = RenderEnv::new(
             &props,
             &user,
@@ -62,10 +76,12 @@ pub(super) async fn handle(
             floating_zone(coll.props.timezone.as_deref()),
             limits,
         );
-        let (last, truncated) = if coll.kind == CollectionKind::Home {
+        let (last, truncated) = if home {
             home_members(&store, &user, &coll, since, limit, initial, &r, sink)?
+        } else if by_name {
+            (members_by_name(&store, &user, &coll, &r, sink)?, false)
         } else {
-            calendar_members(&store, &user, &coll, since, limit, initial, &r, sink)?
+            calendar_changes(&store, &user, &coll, (since, limit), initial, &r, sink)?
         };
         let next = if truncated {
             last
@@ -74,50 +90,55 @@ pub(super) async fn handle(
         };
         if truncated {
             // RFC 6578 §3.6: the collection itself with 507 says more remain.
-            sink.push(&DavResponse::Status {
-                href: path::collection_href(&user.name, &coll.path),
-                status: 507,
-            })?;
+            sink.push_truncated(&href)?;
         }
         Ok(Some(format!("urn:tributary:sync:{}:{}", coll.id, next)))
-    }))
+    });
+    Ok(answer.await)
 }
 
-/// Members of a calendar, streamed from one joined query; bodies are read only when
-/// calendar-data was asked for. Returns the last seq reported and whether more remain.
-#[allow(clippy::too_many_arguments)]
-fn calendar_members(
+/// The current members of a calendar, by name, streamed without bodies. Returns the
+/// seq the listing stands for: the collection's as resolved before the listing, so a
+/// change made meanwhile is at worst reported again, never missed.
+fn members_by_name(
     store: &Store,
     user: &User,
     coll: &Collection,
-    since: i64,
-    limit: u32,
+    r: &RenderEnv<'_>,
+    sink: &mut Sink,
+) -> Result<i64, StreamError> {
+    let prefix = path::collection_href(&user.name, &coll.path);
+    let mut failure = None;
+    let res = store.for_each_member(coll.id, false, |meta, _| {
+        let href = format!("{prefix}{}", path::encode(&meta.name));
+        if let Err(e) = push_object(sink, href, meta, &[], None, r) {
+            failure = Some(e);
+            return Err(StoreError::Conflict("client went away".into()));
+        }
+        Ok(())
+    });
+    match (failure, res) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(e.to_string().into()),
+        (None, Ok(())) => Ok(coll.sync_seq),
+    }
+}
+
+/// Members of a calendar changed after `since`, from the change log, with bodies when
+/// calendar-data was asked for; at most `limit`. Returns the last seq reported and
+/// whether more remain (past `limit`, or past the answer's byte bound).
+fn calendar_changes(
+    store: &Store,
+    user: &User,
+    coll: &Collection,
+    (since, limit): (i64, u32),
     initial: bool,
     r: &RenderEnv<'_>,
     sink: &mut Sink,
-) -> Result<(i64, bool), String> {
+) -> Result<(i64, bool), StreamError> {
     let with_body = r.props.data.is_some();
     let prefix = path::collection_href(&user.name, &coll.path);
     let mut failure = None;
-    // An initial sync that fits in one answer lists the current members (§3.8: removed
-    // members are not reported to an empty token), which needs no pass over the change
-    // log. The token is the collection's seq as resolved before the listing, so a
-    // change made meanwhile is at worst reported again, never missed.
-    if initial && store.count_members(coll.id).map_err(|e| e.to_string())? <= u64::from(limit) {
-        let res = store.for_each_member(coll.id, with_body, |meta, body| {
-            let href = format!("{prefix}{}", path::encode(&meta.name));
-            if let Err(e) = push_object(sink, href, meta, body.unwrap_or_default(), None, r) {
-                failure = Some(e);
-                return Err(StoreError::Conflict("client went away".into()));
-            }
-            Ok(())
-        });
-        return match (failure, res) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(e.to_string()),
-            (None, Ok(())) => Ok((coll.sync_seq, false)),
-        };
-    }
     let (mut last, mut count, mut truncated) = (since, 0u32, false);
     let res = store.for_each_change_since(coll.id, since, limit, with_body, |ch, current| {
         if count == limit {
@@ -125,7 +146,6 @@ fn calendar_members(
             return Ok(false);
         }
         count += 1;
-        last = ch.seq;
         let href = format!("{prefix}{}", path::encode(&ch.name));
         let pushed = match current {
             Some((meta, body)) => push_object(
@@ -136,18 +156,28 @@ fn calendar_members(
                 None,
                 r,
             ),
-            None if initial => return Ok(true),
+            None if initial => Ok(()),
             None => sink.push(&DavResponse::Status { href, status: 404 }),
         };
-        if let Err(e) = pushed {
-            failure = Some(e);
-            return Ok(false);
+        match pushed {
+            Ok(()) => {
+                last = ch.seq;
+                Ok(true)
+            }
+            // Not sent: the next answer starts with this member.
+            Err(StreamError::Full) => {
+                truncated = true;
+                Ok(false)
+            }
+            Err(e) => {
+                failure = Some(e);
+                Ok(false)
+            }
         }
-        Ok(true)
     });
     match (failure, res) {
         (Some(e), _) => Err(e),
-        (None, Err(e)) => Err(e.to_string()),
+        (None, Err(e)) => Err(e.to_string().into()),
         (None, Ok(())) => Ok((last, truncated)),
     }
 }
@@ -163,7 +193,7 @@ fn home_members(
     initial: bool,
     r: &RenderEnv<'_>,
     sink: &mut Sink,
-) -> Result<(i64, bool), String> {
+) -> Result<(i64, bool), StreamError> {
     let changes = store
         .list_changes_since(coll.id, since, limit)
         .map_err(|e| e.to_string())?;

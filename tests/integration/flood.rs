@@ -46,10 +46,14 @@ async fn attempt(server: SocketAddr, from: IpAddr, auth: &str) -> u16 {
 }
 
 fn vm_hwm_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }
@@ -113,6 +117,8 @@ async fn failed_login_flood_keeps_memory_bounded_and_signed_in_clients_served() 
     let pid = srv.child.id();
     // alice signs in before the flood: her credential is cached from here on.
     let alice = basic("alice", "alice-password");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = status_kib(pid, "VmRSS:");
     assert_eq!(
         attempt(addr, IpAddr::V4(Ipv4Addr::LOCALHOST), &alice).await,
         207
@@ -140,6 +146,16 @@ async fn failed_login_flood_keeps_memory_bounded_and_signed_in_clients_served() 
     assert!(
         peak <= MAX_PEAK_RSS_KIB,
         "peak RSS {peak} KiB under the login flood (bound {MAX_PEAK_RSS_KIB} KiB)"
+    );
+    // Once the flood is over the verifiers give their work areas back.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = status_kib(pid, "VmRSS:");
+    println!("VmRSS before the flood: {before} KiB, after: {after} KiB");
+    // Flat afterwards: the 19 MiB work areas went back to the system (the pool used to
+    // keep what each of its threads grew to).
+    assert!(
+        after <= before + 24 * 1024,
+        "RSS {after} KiB after the flood, {before} KiB before"
     );
     // bob, never signed in, gets in with the right password within a minute.
     let bob = basic("bob", "bob-password");

@@ -24,7 +24,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
-use tributary_store::{password, User};
+use tributary_store::User;
 
 /// Most cached credentials; the cache is cleared when full.
 const MAX_ENTRIES: usize = 10_000;
@@ -181,7 +181,11 @@ pub async fn authenticate(
 }
 
 /// Run one argon2 check on the verifier pool; a full queue is a 503, not a 401.
-async fn check_password(ctx: &Context, pass: String, phc: String) -> Result<bool, DavError> {
+async fn check_password(
+    ctx: &Context,
+    pass: String,
+    phc: Option<String>,
+) -> Result<bool, DavError> {
     ctx.auth
         .verifier
         .verify(pass, phc)
@@ -214,7 +218,7 @@ async fn verify(
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        check_password(ctx, pass, password::dummy_hash().to_string()).await?;
+        check_password(ctx, pass, None).await?;
         return Err(DavError::Unauthorized);
     };
     let digest = ctx.auth.digest(&user.name, &pass, &user.password_hash);
@@ -225,7 +229,7 @@ async fn verify(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let ok = check_password(ctx, pass, user.password_hash.clone()).await?;
+    let ok = check_password(ctx, pass, Some(user.password_hash.clone())).await?;
     if !ok {
         tracing::info!(user = %user.name, "authentication failed");
         return Err(DavError::Unauthorized);

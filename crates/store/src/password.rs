@@ -49,6 +49,11 @@ impl Verifier {
         self.blocks.len() * Block::SIZE
     }
 
+    /// Give the work area back (the next check allocates it again).
+    pub fn release(&mut self) {
+        self.blocks = Vec::new();
+    }
+
     /// Verify `password` against a PHC argon2 string, as [`verify`] does. The final
     /// comparison is constant-time.
     pub fn verify(&mut self, password: &str, phc: &str) -> bool {
@@ -145,5 +150,8 @@ mod tests {
         );
         assert!(!v.verify("x", &phc));
         assert_eq!(v.memory_bytes(), 19 * 1024 * 1024);
+        v.release();
+        assert_eq!(v.memory_bytes(), 0);
+        assert!(v.verify("s3cret", &h));
     }
 }

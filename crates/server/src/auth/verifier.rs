@@ -4,14 +4,17 @@
 //! tokio's blocking pool (up to 512 threads), a flood of failed logins from anyone on
 //! the network grew the process by 19 MiB per concurrent attempt (8.9 GB for 200
 //! concurrent attempts, and glibc kept it afterwards). Here a fixed number of threads,
-//! about one per core, each keep one reused work area ([`password::Verifier`]), so the
-//! memory for password checks is at most `threads × 19 MiB`, whatever arrives. What
+//! about one per core, each keep one reused work area ([`password::Verifier`]) while
+//! checks are waiting, and give it back when the queue is empty, so the memory for
+//! password checks is at most `threads × 19 MiB` during a flood, whatever arrives, and
+//! nothing once it is over (the binary sets a fixed malloc mmap threshold, so a freed
+//! work area goes back to the system rather than into an arena). What
 //! does not fit in the queue is refused at once ([`Saturated`]: 503 with Retry-After)
 //! without running argon2. The threads run at a lower scheduling priority, so requests
 //! of clients whose credentials are already cached keep the CPU during a flood.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 use tokio::sync::oneshot;
 use tributary_store::password;
 
@@ -21,7 +24,8 @@ pub struct Saturated;
 
 struct Job {
     password: String,
-    phc: String,
+    /// The stored hash; `None` for the dummy check of an unknown user.
+    phc: Option<String>,
     reply: oneshot::Sender<bool>,
 }
 
@@ -63,8 +67,10 @@ impl VerifierPool {
     }
 
     /// Verify `password` against the PHC string `phc` on a verifier thread, or refuse at
-    /// once when the queue is full.
-    pub async fn verify(&self, password: String, phc: String) -> Result<bool, Saturated> {
+    /// once when the queue is full. With `phc` `None`, verify against
+    /// [`password::dummy_hash`] (an unknown user: the same cost, always false); the dummy
+    /// hash is made on the verifier thread, never on an async worker.
+    pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, Saturated> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             password,
@@ -86,17 +92,36 @@ fn run(rx: &Mutex<Receiver<Job>>) {
     lower_priority();
     let mut verifier = password::Verifier::new();
     loop {
-        // The lock is held only while waiting for the next job, not while verifying.
-        let job = match rx.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
+        // Take a waiting job if there is one. When the queue is empty, or another
+        // verifier already sleeps on it holding the lock (so it was empty a moment
+        // ago), give the 19 MiB back before sleeping. The lock is never held while
+        // verifying.
+        let ready = match rx.try_lock() {
+            Ok(rx) => rx.try_recv().ok(),
+            Err(TryLockError::WouldBlock) => None,
+            Err(TryLockError::Poisoned(_)) => return,
         };
-        let Ok(job) = job else { return };
+        let job = match ready {
+            Some(job) => job,
+            None => {
+                verifier.release();
+                let waited = match rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                match waited {
+                    Ok(job) => job,
+                    // The pool was dropped.
+                    Err(_) => return,
+                }
+            }
+        };
         // A request that gave up (client gone) has dropped its answer: skip the work.
         if job.reply.is_closed() {
             continue;
         }
-        let ok = verifier.verify(&job.password, &job.phc);
+        let phc = job.phc.as_deref().unwrap_or_else(|| password::dummy_hash());
+        let ok = verifier.verify(&job.password, phc) && job.phc.is_some();
         let _ = job.reply.send(ok);
     }
 }
@@ -125,15 +150,21 @@ mod tests {
         let phc = password::hash("right").unwrap();
         let pool = Arc::new(VerifierPool::new(1, 2));
         assert_eq!(pool.threads(), 1);
-        assert_eq!(pool.verify("right".into(), phc.clone()).await, Ok(true));
-        assert_eq!(pool.verify("wrong".into(), phc.clone()).await, Ok(false));
+        assert_eq!(
+            pool.verify("right".into(), Some(phc.clone())).await,
+            Ok(true)
+        );
+        assert_eq!(
+            pool.verify("wrong".into(), Some(phc.clone())).await,
+            Ok(false)
+        );
         // On this current-thread runtime the 20 tasks all queue (or are refused) before
         // the one thread can finish a check: 1 running + 2 queued fit, the rest are
         // refused at once without running argon2.
         let tasks: Vec<_> = (0..20)
             .map(|_| {
                 let (pool, phc) = (pool.clone(), phc.clone());
-                tokio::spawn(async move { pool.verify("wrong".into(), phc).await })
+                tokio::spawn(async move { pool.verify("wrong".into(), Some(phc)).await })
             })
             .collect();
         let mut checked = 0;
@@ -147,7 +178,12 @@ mod tests {
         }
         assert!((1..=3).contains(&checked), "checked {checked}");
         assert_eq!(refused, 20 - checked);
+        // the dummy check of an unknown user is never true, whatever the password
+        assert_eq!(
+            pool.verify("tributary-dummy-password".into(), None).await,
+            Ok(false)
+        );
         // and the pool keeps working afterwards
-        assert_eq!(pool.verify("right".into(), phc).await, Ok(true));
+        assert_eq!(pool.verify("right".into(), Some(phc)).await, Ok(true));
     }
 }

@@ -1,7 +1,7 @@
 //! Reads for the REPORT methods: time-range candidates on the index columns and the
 //! change log since a sync token.
 
-use crate::pages::{Wanted, KEEP_META};
+use crate::pages::{Wanted, KEEP_META, PAGE_BYTES};
 use crate::resources::{meta_from_row, ResourceMeta, META_COLUMNS};
 use crate::{Result, Store};
 use rusqlite::params;
@@ -88,7 +88,13 @@ impl Store {
         self.with_conn(|c| {
             // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
             // a VTODO due exactly at `end` matches too, hence <=.
-            let select = format!("SELECT {META_COLUMNS}, exact_span, CASE WHEN ?5 THEN instances END, first_start, last_end
+            // The body comes in the same row when the caller will want it (?8: bodies
+            // even for rows the index decides; otherwise only for rows it cannot
+            // decide), as one unpaged query did; past PAGE_BYTES of bodies the loop
+            // below drops it and the walk reads it later, a page at a time.
+            let select = format!("SELECT {META_COLUMNS}, exact_span, CASE WHEN ?5 THEN instances END, first_start, last_end,
+                 CASE WHEN ?8 OR NOT (?5 AND (exact_span = 1 OR instances IS NOT NULL))
+                      THEN (SELECT body FROM resource_bodies WHERE resource_id = resources.id) END
                  FROM resources WHERE collection_id = ?1
                  AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
                  AND NOT (?5 AND exact_span = 1 AND ((?3 IS NOT NULL AND last_end <= ?3) OR (?4 IS NOT NULL AND first_start >= ?4)))");
@@ -110,8 +116,9 @@ impl Store {
             let low = start.map_or(i64::MIN, |s| s.saturating_sub(SHORT_SPAN));
             let high = end.unwrap_or(i64::MAX);
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, low, high])?;
+            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, low, high, bodies_when_decided])?;
             let mut found = Vec::new();
+            let mut inline_bytes = 0;
             while let Some(r) = rows.next()? {
                 let exact_span: bool = r.get(8)?;
                 let digest = r.get_ref(9)?.as_blob_or_null().map_err(|e| {
@@ -130,10 +137,20 @@ impl Store {
                 };
                 // Objects decided here need no body unless the caller wants it.
                 let decided_by_index = decide_exact && (exact_span || digest.is_some());
+                let body = !decided_by_index || bodies_when_decided;
+                let keep_meta = found.len() < KEEP_META;
+                let inline = if body && keep_meta && inline_bytes < PAGE_BYTES {
+                    let b: Option<Vec<u8>> = r.get(12)?;
+                    inline_bytes += b.as_ref().map_or(0, Vec::len);
+                    b
+                } else {
+                    None
+                };
                 let wanted = Wanted {
                     id: r.get(0)?,
-                    meta: if found.len() < KEEP_META { Some(meta_from_row(r)?) } else { None },
-                    body: !decided_by_index || bodies_when_decided,
+                    meta: if keep_meta { Some(meta_from_row(r)?) } else { None },
+                    body,
+                    inline,
                 };
                 found.push((Candidate { decided, exact: span }, wanted));
             }
@@ -207,6 +224,7 @@ impl Store {
                         id,
                         meta: None,
                         body: with_body,
+                        inline: None,
                     }),
                     Some(id) => Some(Wanted {
                         id,
@@ -221,6 +239,7 @@ impl Store {
                             uid: r.get(10)?,
                         }),
                         body: with_body,
+                        inline: None,
                     }),
                 };
                 out.push((change, wanted));

@@ -14,15 +14,10 @@ measurement.
 Prints the medians, their ratio and a closing line; exits 1 when the medians differ by
 more than --tolerance (default 15 %). A measurement to run on demand, not a CI test.
 """
-import argparse, base64, http.client, os, socket, statistics, subprocess, sys, tempfile, time
+import argparse, base64, http.client, statistics, sys, time
 
+from harness import Server
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def attempt(port, user, pw, ip):
@@ -44,24 +39,12 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--tolerance", type=float, default=0.15)
     a = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="tributary-timing-")
-    port = free_port()
-    cfg = os.path.join(work, "config.toml")
-    with open(cfg, "w") as f:
-        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\ntrusted_proxies = ["127.0.0.1"]\n[storage]\npath = "t.db"\n[log]\nlevel = "error"\n')
     # The guessing throttle counts failures per user name (5 free): every name, real or
     # not, is tried at most 4 times, so no delay enters either measurement.
     names = (a.n + 3) // 4
-    for k in range(names):
-        subprocess.run([a.binary, "--config", cfg, "user", "add", f"user{k}"], input=b"right-password\n", check=True, capture_output=True)
-    srv = subprocess.Popen([a.binary, "--config", cfg, "serve"], stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    users = {f"user{k}": "right-password" for k in range(names)}
+    with Server(a.binary, users=users, server_extra='trusted_proxies = ["127.0.0.1"]\n') as srv:
+        port = srv.port
         wrong_user, wrong_pw = [], []
         for i in range(a.n):
             ip = f"198.51.{(i >> 8) & 255}.{i & 255}"
@@ -81,9 +64,6 @@ def main():
         ok = abs(ratio - 1) <= a.tolerance
         print(f"auth-timing: {1 if ok else 0} passed, {0 if ok else 1} failed")
         return 0 if ok else 1
-    finally:
-        srv.terminate()
-        srv.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -16,15 +16,10 @@ is missed: peak RSS <= 128 MiB, alice's p99 <= 50 ms, bob in within 60 s. A meas
 to run on demand; CI runs the same flood on the debug build with only the RSS bound
 (tests/integration/flood.rs).
 """
-import argparse, base64, os, socket, statistics, subprocess, sys, tempfile, threading, time
+import argparse, base64, socket, sys, threading, time
 
+from harness import Server
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 BODY = b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>'
@@ -106,22 +101,9 @@ def main():
     ap.add_argument("--connections", type=int, default=200)
     ap.add_argument("--attempts", type=int, default=3)
     a = ap.parse_args()
-    work = tempfile.mkdtemp(prefix="tributary-flood-")
-    port = free_port()
-    cfg = os.path.join(work, "config.toml")
-    with open(cfg, "w") as f:
-        f.write(f'[server]\nlisten = "127.0.0.1:{port}"\n[storage]\npath = "t.db"\n[log]\nlevel = "warn"\n')
-    for user in ("alice", "bob"):
-        subprocess.run([a.binary, "--config", cfg, "user", "add", user], input=f"{user}-password\n".encode(), check=True, capture_output=True)
-    srv = subprocess.Popen([a.binary, "--config", cfg, "serve"], stderr=subprocess.DEVNULL)
     failed = 0
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with Server(a.binary, users={u: f"{u}-password" for u in ("alice", "bob")}) as srv:
+        port = srv.port
         st, _ = attempt(port, "alice", "alice-password")
         assert st == 207, st
         print(f"before the flood: VmHWM {vm_hwm_kib(srv.pid) / 1024:.1f} MiB")
@@ -155,11 +137,8 @@ def main():
         with open(f"/proc/{srv.pid}/status") as f:
             rss = [l.split()[1] for l in f if l.startswith("VmRSS:")][0]
         print(f"RSS afterwards: {int(rss) / 1024:.1f} MiB")
-        print(f"login-flood: {5 - failed} passed, {failed} failed")
-        return 0 if failed == 0 else 1
-    finally:
-        srv.terminate()
-        srv.wait(timeout=10)
+    print(f"login-flood: {5 - failed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

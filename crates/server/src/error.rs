@@ -72,21 +72,16 @@ impl DavError {
             );
             return r;
         }
-        if let DavError::Busy = self {
-            tracing::warn!("database busy: answered 503");
-            return Response::builder()
-                .status(StatusCode::SERVICE_UNAVAILABLE)
-                .header("Retry-After", "2")
-                .body(Body::empty())
-                .unwrap_or_else(|_| Response::new(Body::empty()));
-        }
-        if let DavError::Overloaded = self {
-            tracing::debug!("password checks saturated: answered 503");
-            return Response::builder()
-                .status(StatusCode::SERVICE_UNAVAILABLE)
-                .header("Retry-After", "1")
-                .body(Body::empty())
-                .unwrap_or_else(|_| Response::new(Body::empty()));
+        match self {
+            DavError::Busy => {
+                tracing::warn!("database busy: answered 503");
+                return unavailable("2");
+            }
+            DavError::Overloaded => {
+                tracing::debug!("password checks saturated: answered 503");
+                return unavailable("1");
+            }
+            _ => {}
         }
         let (status, body, ctype) = match self {
             DavError::BadRequest(reason) => (
@@ -139,6 +134,15 @@ impl DavError {
         b.body(body)
             .unwrap_or_else(|_| Response::new(Body::empty()))
     }
+}
+
+/// 503 Service Unavailable with `Retry-After` (seconds) and no body.
+fn unavailable(retry_after: &'static str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header("Retry-After", retry_after)
+        .body(Body::empty())
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 impl From<tributary_dav_proto::Error> for DavError {

@@ -337,16 +337,18 @@ mod tests {
         assert_eq!(p.refused.len(), 1);
     }
 
+    /// The plan of setting `props` on a calendar.
+    fn calendar(props: &str) -> Plan {
+        plan(
+            &update(&set(props)),
+            CollectionProps::default(),
+            true,
+            &LIMITS,
+        )
+    }
+
     #[test]
     fn live_values_are_bounded() {
-        let calendar = |props: &str| {
-            plan(
-                &update(&set(props)),
-                CollectionProps::default(),
-                true,
-                &LIMITS,
-            )
-        };
         let name = "n".repeat(MAX_DISPLAYNAME_BYTES);
         let p = calendar(&format!("<d:displayname>{name}</d:displayname>"));
         assert!(p.refused.is_empty());
@@ -370,14 +372,6 @@ mod tests {
 
     #[test]
     fn calendar_timezone_must_be_one_vtimezone() {
-        let calendar = |props: &str| {
-            plan(
-                &update(&set(props)),
-                CollectionProps::default(),
-                true,
-                &LIMITS,
-            )
-        };
         let zone = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n";
         let p = calendar(&format!(
             "<c:calendar-timezone>{zone}</c:calendar-timezone>"

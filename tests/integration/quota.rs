@@ -214,3 +214,33 @@ fn import_past_the_quota_is_refused_and_imports_nothing() {
     let exported = dir.run(&["export", "alice/default"], "");
     assert_eq!(exported.matches("BEGIN:VEVENT").count(), 0, "{exported}");
 }
+
+/// Empty calendars store no bytes; MKCALENDAR past the per-user collection count is
+/// refused like any other write past a quota (and COPY of a calendar too).
+#[tokio::test]
+async fn mkcalendar_past_the_collection_count_is_507() {
+    let s = TestServer::start().await;
+    // The home and the default calendar exist already.
+    let max = tributary_store::MAX_COLLECTIONS_PER_USER;
+    for i in 2..max {
+        s.alice("MKCALENDAR", &format!("{HOME}c{i}/"))
+            .send()
+            .await
+            .status(201);
+    }
+    s.alice("MKCALENDAR", &format!("{HOME}one-more/"))
+        .send()
+        .await
+        .status(507)
+        .contains("quota-not-exceeded");
+    s.alice("COPY", &format!("{HOME}c2/"))
+        .header("Destination", &format!("http://{}{HOME}copied/", s.addr))
+        .send()
+        .await
+        .status(507);
+    s.alice("PROPFIND", &format!("{HOME}one-more/"))
+        .depth("0")
+        .send()
+        .await
+        .status(404);
+}

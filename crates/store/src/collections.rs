@@ -136,8 +136,22 @@ fn displayname_nfc(p: &CollectionProps) -> Option<String> {
     p.displayname.as_deref().map(|d| d.nfc().collect())
 }
 
-/// Insert a collection inside a caller's transaction; returns its id.
+/// Most collections (the home and its calendars) one user may have. An empty collection
+/// stores no body, so the byte and object quotas do not bound how many a client can make
+/// with MKCALENDAR or COPY; this does, for every way a collection is made.
+pub const MAX_COLLECTIONS_PER_USER: u64 = 1000;
+
+/// Insert a collection inside a caller's transaction; returns its id. Refused with
+/// `QuotaExceeded` (507) when the owner has [`MAX_COLLECTIONS_PER_USER`] already.
 pub(crate) fn insert_collection(tx: &Connection, owner: i64, c: &NewCollection) -> Result<i64> {
+    let have: u64 = tx
+        .prepare_cached("SELECT count(*) FROM collections WHERE owner_id = ?1")?
+        .query_row([owner], |r| r.get(0))?;
+    if have >= MAX_COLLECTIONS_PER_USER {
+        return Err(Error::QuotaExceeded(format!(
+            "{have} collections: at most {MAX_COLLECTIONS_PER_USER} per user"
+        )));
+    }
     let p = &c.props;
     let t = now();
     tx.execute(
@@ -342,6 +356,39 @@ mod tests {
             Err(Error::NotFound)
         ));
         assert!(s.get_collection(u.id, "default").is_ok());
+    }
+
+    /// Issue 15: empty collections store no bytes, so they are bounded by count.
+    #[test]
+    fn collections_per_user_are_bounded() {
+        let s = memory_store();
+        let u = s.put_user("u", "h", false).unwrap();
+        // the home and the default calendar are there already
+        let have = 1 + s.list_child_collections(u.id, "").unwrap().len() as u64;
+        for i in have..MAX_COLLECTIONS_PER_USER {
+            s.put_collection(
+                u.id,
+                &NewCollection::new(&format!("c{i}"), CollectionKind::Calendar),
+                &[],
+            )
+            .unwrap();
+        }
+        let err = s
+            .put_collection(
+                u.id,
+                &NewCollection::new("one-more", CollectionKind::Calendar),
+                &[],
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::QuotaExceeded(_)), "{err:?}");
+        // another user is not affected
+        let v = s.put_user("v", "h", false).unwrap();
+        s.put_collection(
+            v.id,
+            &NewCollection::new("cal", CollectionKind::Calendar),
+            &[],
+        )
+        .unwrap();
     }
 
     /// Issue 15: display names are shown to people; "Café" sent decomposed is stored

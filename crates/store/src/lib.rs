@@ -40,7 +40,9 @@ mod stats;
 mod users;
 
 pub use check::{CheckReport, IndexMismatch};
-pub use collections::{Collection, CollectionKind, CollectionProps, NewCollection};
+pub use collections::{
+    Collection, CollectionKind, CollectionProps, NewCollection, MAX_COLLECTIONS_PER_USER,
+};
 pub use copymove::Transfer;
 pub use error::{Error, Result};
 pub use ingest::{Expected, IcalMatch, IngestApplied, IngestKind, IngestWrite, MappingWrite};

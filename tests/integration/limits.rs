@@ -179,3 +179,81 @@ async fn read_one_response(c: &mut tokio::net::TcpStream) -> String {
         got.extend_from_slice(&buf[..n]);
     }
 }
+
+/// Issue 15 §3: one DAILY event with a 1 MB DESCRIPTION, expanded over ten years, used
+/// to be built into one 3 GB string (6.1 GB peak RSS). The real binary now streams the
+/// instances and stops at `max_report_bytes` (64 MiB) with the 507 on the request-URI;
+/// its peak RSS stays under 256 MiB.
+#[test]
+fn expanding_a_huge_series_keeps_peak_rss_bounded() {
+    let d = Dir::new("expand", "warn", "");
+    // max_resource_bytes goes in [server]: rewrite the config with it.
+    let config = std::fs::read_to_string(d.0.join("config.toml"))
+        .unwrap()
+        .replace(
+            "[server]\n",
+            "[server]\nmax_resource_bytes = 2097152\nmax_body_bytes = 4194304\n",
+        );
+    std::fs::write(d.0.join("config.toml"), config).unwrap();
+    d.run(&["user", "add", "alice"], "pw\n");
+    let srv = d.serve("serve", "warn,tributary=info");
+    let auth = basic("alice", "pw");
+    let description = format!("DESCRIPTION:{}", "x".repeat(1_000_000));
+    let mut folded = String::new();
+    for (i, chunk) in description.as_bytes().chunks(74).enumerate() {
+        if i > 0 {
+            folded.push_str("\r\n ");
+        }
+        folded.push_str(std::str::from_utf8(chunk).unwrap());
+    }
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:big@t\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY\r\nSUMMARY:big\r\n{folded}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    let put = request(
+        srv.addr,
+        "PUT",
+        "/dav/calendars/alice/default/big.ics",
+        &[("Authorization", &auth), ("Content-Type", "text/calendar")],
+        &ics,
+    );
+    assert_eq!(put.status, 201, "{}", put.body);
+    let query = r#"<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><D:getetag/><C:calendar-data><C:expand start="20240101T000000Z" end="20340101T000000Z"/></C:calendar-data></D:prop>
+  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20240101T000000Z" end="20340101T000000Z"/></C:comp-filter></C:comp-filter></C:filter>
+</C:calendar-query>"#;
+    let r = request(
+        srv.addr,
+        "REPORT",
+        "/dav/calendars/alice/default/",
+        &[
+            ("Authorization", &auth),
+            ("Depth", "1"),
+            ("Content-Type", "application/xml"),
+        ],
+        query,
+    );
+    assert_eq!(r.status, 207);
+    assert!(
+        r.body.len() < 80 * 1024 * 1024,
+        "answer of {} bytes",
+        r.body.len()
+    );
+    let tail = &r.body[r.body.len().saturating_sub(400)..];
+    assert!(
+        tail.contains("507 Insufficient Storage")
+            && tail.contains("number-of-matches-within-limits"),
+        "{tail}"
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", srv.child.id())).unwrap();
+    let peak: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    println!(
+        "expand of a 1 MB series over ten years: {} bytes, peak RSS {peak} KiB",
+        r.body.len()
+    );
+    assert!(peak < 256 * 1024, "peak RSS {peak} KiB");
+}

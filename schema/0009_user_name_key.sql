@@ -1,4 +1,4 @@
--- Tributary schema, version 8: one user per name up to Unicode normalisation and case.
+-- Tributary schema, version 9: one user per name up to Unicode normalisation and case.
 --
 -- User names are stored in NFC, and name_key (NFC, lower case, NFC) is unique, so
 -- "café" sent composed and decomposed, or "Alice" and "alice", cannot be two users.

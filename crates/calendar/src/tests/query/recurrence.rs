@@ -497,3 +497,48 @@ fn issue16_fold_start_is_the_first_occurrence() {
     assert!(event_hits(autumn, "20241103T043000Z", "20241103T044500Z"));
     assert_eq!(index_of(autumn).last_end, Some(at("20241104T060000Z")));
 }
+
+// Issue 16, part 3: RFC 4791 §9.6.5 writes expanded instances in UTC, where a day is
+// 24 hours, while a DURATION's days are nominal (RFC 5545 §3.3.6).
+#[test]
+fn issue16_expand_writes_an_exact_duration_across_the_clock_change() {
+    let body = "
+        BEGIN:VEVENT
+        UID:berlin-p1d
+        DTSTART;TZID=Europe/Berlin:20251025T120000
+        DURATION:P1D
+        END:VEVENT";
+    let out = data(
+        &object(body),
+        "",
+        &expand(range("20251001T000000Z", "20251101T000000Z")),
+    );
+    assert!(
+        out.contains("DTSTART:20251025T100000Z\r\nDURATION:PT25H\r\n"),
+        "{out}"
+    );
+    let weekly = "
+        BEGIN:VEVENT
+        UID:berlin-p1d-weekly
+        DTSTART;TZID=Europe/Berlin:20251018T120000
+        DURATION:P1D
+        RRULE:FREQ=WEEKLY;COUNT=3
+        END:VEVENT";
+    let out = data(
+        &object(weekly),
+        "",
+        &expand(range("20251001T000000Z", "20251201T000000Z")),
+    );
+    assert!(
+        out.contains("DTSTART:20251018T100000Z\r\nDURATION:P1D\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DTSTART:20251025T100000Z\r\nDURATION:PT25H\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DTSTART:20251101T110000Z\r\nDURATION:P1D\r\n"),
+        "{out}"
+    );
+}

@@ -89,12 +89,11 @@ pub(crate) fn expand(
     out.open |= open || crate::rule::unreliable(comp);
     out.instances = dates
         .iter()
-        .map(|d| d.naive_utc())
-        .filter(|&wall| !is_excluded(&exdates, frame, wall))
-        .map(|wall| Instance {
-            wall,
-            start: frame.to_epoch(wall),
+        .map(|d| Instance {
+            wall: d.naive_utc(),
+            start: frame.to_epoch(d.naive_utc()),
         })
+        .filter(|i| !is_excluded(&exdates, frame, i.wall, i.start))
         .collect();
     Ok(out)
 }
@@ -116,9 +115,18 @@ pub(crate) fn frame_key(frame: Zone, wall: NaiveDateTime) -> i64 {
     }
 }
 
-/// Whether the instance at `wall` is one of the sorted EXDATE keys `exdates`.
-pub(crate) fn is_excluded(exdates: &[i64], frame: Zone, wall: NaiveDateTime) -> bool {
-    !exdates.is_empty() && exdates.binary_search(&frame_key(frame, wall)).is_ok()
+/// Whether the instance at `wall` is one of the sorted EXDATE keys `exdates`; `epoch`
+/// is its UTC second, which is its [`frame_key`] in an IANA zone (passed in so the
+/// zone is not looked up twice per instance).
+pub(crate) fn is_excluded(exdates: &[i64], frame: Zone, wall: NaiveDateTime, epoch: i64) -> bool {
+    if exdates.is_empty() {
+        return false;
+    }
+    let key = match frame {
+        Zone::Named(_) => epoch,
+        Zone::Utc | Zone::Fixed(_) | Zone::Floating => wall.and_utc().timestamp(),
+    };
+    exdates.binary_search(&key).is_ok()
 }
 
 /// One `all(limit)` call, shielded: a panic inside the `rrule` crate on odd input

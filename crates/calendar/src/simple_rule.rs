@@ -150,12 +150,12 @@ pub(crate) fn starts(
             return Some((out, true));
         }
         k += 1;
-        if is_excluded(excluded, frames.rules, wall) {
-            continue;
-        }
         // RFC 5545 §3.3.5: a skipped time takes the offset before the gap, a repeated
         // one its first occurrence (one zone lookup when neither, as before).
         let epoch = frames.clock.to_epoch(wall);
+        if is_excluded(excluded, frames.rules, wall, epoch) {
+            continue;
+        }
         out.push((wall, epoch));
         if to.is_some_and(|to| epoch > to) || out.len() >= max {
             return Some((out, false));

@@ -110,7 +110,8 @@ pub(crate) fn walk_starts(
             {
                 #[cfg(test)]
                 SIMPLE_WALKS.with(|n| n.set(n.get() + 1));
-                let first = (!is_excluded(&excluded, frame, dtstart.wall)).then_some(first);
+                let first =
+                    (!is_excluded(&excluded, frame, first.wall, first.epoch)).then_some(first);
                 let mut walker = Walker::new(window, limits, visit);
                 let starts = starts.into_iter().map(|(wall, epoch)| Start {
                     wall,
@@ -133,7 +134,7 @@ pub(crate) fn walk_starts(
     let exdates = collect_exdates(comp, frame, zones)?;
     let mut extra = Expansion::default();
     let rdates = collect_rdates(comp, frame, zones, &mut extra)?;
-    let excluded = is_excluded(&exdates, frame, dtstart.wall);
+    let excluded = is_excluded(&exdates, frame, first.wall, first.epoch);
     let set = RRuleSet::new(start)
         .set_rrules(rules.rules)
         .set_rdates(rdates)
@@ -141,8 +142,8 @@ pub(crate) fn walk_starts(
     let mut walker = Walker::new(window, limits, visit);
     let starts = || {
         set.into_iter()
-            .filter(|dt| !is_excluded(&exdates, frame, dt.naive_utc()))
             .map(|dt| frames.start(&dt))
+            .filter(|s| !is_excluded(&exdates, frame, s.wall, s.epoch))
     };
     match walk_set(starts, (!excluded).then_some(first), &mut walker) {
         Some(ran_out) if !(ran_out && endless) => {}

@@ -141,6 +141,48 @@ async fn expanded_single_zoned_event_is_in_utc() {
         .lacks("VTIMEZONE");
 }
 
+/// Issue 16 ("Exact in every zone"), through the index (SQL prefilter and instance
+/// digest) and the expand writer: a DAILY series from 02:30 New York in the
+/// 2024-03-10 gap is at 06:30Z on 03-11 (RFC 5545 §3.3.5, §3.3.10), and P1D from
+/// 12:00 Berlin on 2025-10-25 ends 25 hours later (RFC 4791 §9.6.5 data in UTC).
+#[tokio::test]
+async fn issue16_daylight_saving_gaps_and_nominal_days() {
+    let s = TestServer::start().await;
+    let objs = [
+        ("gap", "DTSTART;TZID=America/New_York:20240310T023000\r\nDURATION:PT1H\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"),
+        ("p1d", "DTSTART;TZID=Europe/Berlin:20251025T120000\r\nDURATION:P1D\r\n"),
+    ];
+    for (uid, extra) in objs {
+        s.alice("PUT", &format!("{CAL}{uid}.ics"))
+            .ical(&ical(uid, extra))
+            .send()
+            .await
+            .status(201);
+    }
+    let in_range = |range: &str| s.alice("REPORT", CAL).depth("1").xml(&query(range, ""));
+    in_range(r#"<C:time-range start="20240311T063000Z" end="20240311T070000Z"/>"#)
+        .send()
+        .await
+        .status(207)
+        .contains("gap.ics");
+    in_range(r#"<C:time-range start="20240311T073000Z" end="20240311T090000Z"/>"#)
+        .send()
+        .await
+        .status(207)
+        .lacks("gap.ics");
+    let range = r#"<C:time-range start="20251001T000000Z" end="20251101T000000Z"/>"#;
+    let data = r#"<C:calendar-data><C:expand start="20251001T000000Z" end="20251101T000000Z"/></C:calendar-data>"#;
+    s.alice("REPORT", CAL)
+        .depth("1")
+        .xml(&query(range, data))
+        .send()
+        .await
+        .status(207)
+        .contains("DTSTART:20251025T100000Z")
+        .contains("DURATION:PT25H")
+        .lacks("DURATION:P1D");
+}
+
 #[tokio::test]
 async fn text_match_and_unsupported_collation() {
     let s = TestServer::start().await;

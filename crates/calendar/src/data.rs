@@ -4,6 +4,7 @@
 //! `limit-freebusy-set` (§9.6.7), then `comp`/`prop` subsetting (§9.6.1), then
 //! serialisation ([`crate::writer`]).
 
+use crate::duration::{parse_duration, Length};
 use crate::filter::{DataRequest, TimeRange};
 use crate::instance::{instances, At, Instance, Set};
 use crate::limit::{
@@ -264,6 +265,18 @@ fn set_times(props: &mut impl PropList, inst: &Instance<'_>, env: Env<'_>) {
         };
         put_end(props, "DUE", due, inst.comp, at, env);
     }
+    if props.has("DURATION") && !at.is_date {
+        let end = match &inst.span {
+            Span::Interval { end, .. } => Some(*end),
+            Span::Todo(todo) => todo.duration_end,
+            _ => None,
+        };
+        if let Some(text) =
+            end.and_then(|end| exact_duration(inst.comp, end.saturating_sub(at.epoch)))
+        {
+            props.put(Prop::new("DURATION", text, Vec::new()));
+        }
+    }
     if let Some(rid) = inst.rid {
         put_time(props, "RECURRENCE-ID", rid, at);
     }
@@ -450,6 +463,33 @@ fn put_end(
     if let Some(end) = end {
         put_time(node, name, end, at);
     }
+}
+
+/// The DURATION an expanded instance needs when its DTSTART is now in UTC: the exact
+/// `secs` the instance lasts, when the component's DURATION read from a UTC start
+/// gives another length. RFC 5545 §3.3.6 makes days nominal ("P1D" from 12:00 local
+/// is 12:00 the next day, 25 hours across the autumn change), while RFC 4791 §9.6.5
+/// writes the start in UTC, where every day is 24 hours; so such a DURATION becomes
+/// hours, minutes and seconds. `None` when the written DURATION is already exact.
+fn exact_duration(comp: &Node, secs: i64) -> Option<String> {
+    let Length::Nominal { days, secs: time } = parse_duration(comp.value("DURATION")?)? else {
+        return None;
+    };
+    if days <= 0 || days.saturating_mul(86_400).saturating_add(time) == secs || secs < 0 {
+        return None;
+    }
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut text = String::from("PT");
+    if h > 0 {
+        text.push_str(&format!("{h}H"));
+    }
+    if m > 0 {
+        text.push_str(&format!("{m}M"));
+    }
+    if s > 0 || secs == 0 {
+        text.push_str(&format!("{s}S"));
+    }
+    Some(text)
 }
 
 /// Sets `name` to UTC second `epoch`, as a DATE when the instance is all-day.

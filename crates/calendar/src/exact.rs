@@ -10,7 +10,9 @@
 //!
 //! Anything the scan cannot vouch for gives `None`, and the caller takes the general
 //! path: another property with a TZID (it would need the zone to convert), recurrence
-//! properties, a second VEVENT, or an unexpected shape.
+//! properties, a DURATION with days or weeks (nominal, RFC 5545 §3.3.6: next to a UTC
+//! DTSTART it may need rewriting as exact time), a second VEVENT, or an unexpected
+//! shape.
 
 use crate::writer::utc_text;
 
@@ -72,6 +74,9 @@ pub fn expand_exact(text: &str, start: i64, end: i64) -> Option<String> {
                 .iter()
                 .any(|n| is(n))
             {
+                return None;
+            }
+            if in_event && is("DURATION") && nominal_days(&line.text) {
                 return None;
             }
             if in_event && (is("DTSTART") || is("DTEND")) {
@@ -189,6 +194,13 @@ fn head(line: &str) -> Option<(&str, &str)> {
         }
     }
     None
+}
+
+/// Whether a DURATION line's value counts days or weeks (`P1D`, `P2W`, `P1DT2H`).
+fn nominal_days(line: &str) -> bool {
+    let value = line.rsplit(':').next().unwrap_or("");
+    let date_part = value.split(['T', 't']).next().unwrap_or("");
+    date_part.contains(['D', 'd', 'W', 'w'])
 }
 
 /// Whether a parameter part names a TZID.

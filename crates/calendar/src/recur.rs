@@ -4,6 +4,15 @@
 //! fixed-offset, floating and DATE starts, a UTC clock showing the wall-clock time
 //! (a fixed offset has no daylight saving, so shifting afterwards is exact).
 //!
+//! The `rrule` crate is always run on that UTC clock, so it sees wall-clock times
+//! only, and each instance is converted to UTC here by [`Zone::to_epoch`]. RFC 5545
+//! §3.3.10 builds instances from the DTSTART's wall-clock time, and §3.3.5 reads a
+//! local time a daylight-saving change skips with the offset before the gap and a
+//! repeated one as its first occurrence. Handing the crate a zoned DTSTART loses that
+//! wall clock: a DTSTART in the gap (02:30 New York on 2024-03-10, 07:30Z) came back
+//! as 03:30 and every later instance moved an hour with it. The same conversion is
+//! used for DTSTART, EXDATE, RDATE and RECURRENCE-ID, so they all line up.
+//!
 //! Cost is bounded three ways: at most `max_instances` instances (the `rrule` crate's
 //! `all(limit)`, whose iterator also gives up after a fixed number of empty steps);
 //! a rule without COUNT or UNTIL is only asked for its first instance and the span
@@ -18,7 +27,7 @@ use crate::scan::Node;
 use crate::time::{date_list, parse_date_value, DateValue, Zone};
 use crate::tz::ZoneTable;
 use crate::Limits;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime};
 use rrule::{RRuleResult, RRuleSet, Tz as RTz};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -60,8 +69,7 @@ pub(crate) fn expand(
     limits: &Limits,
 ) -> Result<Expansion> {
     let frame = dtstart.frame();
-    let start =
-        frame_datetime(frame, dtstart.wall).ok_or_else(|| invalid_data("DTSTART out of range"))?;
+    let start = rule_datetime(dtstart.wall);
     let rules = parse_rules(comp, &start, frame)?;
     let exdates = collect_exdates(comp, frame, zones)?;
     let mut out = Expansion::default();
@@ -71,8 +79,7 @@ pub(crate) fn expand(
     }
     let set = RRuleSet::new(start)
         .set_rrules(rules.rules)
-        .set_rdates(rdates)
-        .set_exdates(exdates);
+        .set_rdates(rdates);
     let (dates, open) = if rules.bounded {
         run_bounded(&set, limits.max_instances)?
     } else {
@@ -83,32 +90,43 @@ pub(crate) fn expand(
     out.instances = dates
         .iter()
         .map(|d| Instance {
-            wall: d.naive_local(),
-            start: frame_epoch(frame, d),
+            wall: d.naive_utc(),
+            start: frame.to_epoch(d.naive_utc()),
         })
+        .filter(|i| !is_excluded(&exdates, frame, i.wall, i.start))
         .collect();
     Ok(out)
 }
 
-/// A wall-clock time in `frame` as the `rrule` crate's date-time.
-pub(crate) fn frame_datetime(frame: Zone, wall: NaiveDateTime) -> Option<DateTime<RTz>> {
+/// A wall-clock time as the `rrule` crate's date-time: on a UTC clock (see the
+/// module text), whatever the frame.
+pub(crate) fn rule_datetime(wall: NaiveDateTime) -> DateTime<RTz> {
+    wall.and_utc().with_timezone(&RTz::UTC)
+}
+
+/// What an instance starting at `wall` is compared with EXDATEs by (RFC 5545
+/// §3.8.5.1): its instant in an IANA zone (so an EXDATE written in UTC or another
+/// zone finds it), else its wall clock read as UTC (floating and DATE values have no
+/// instant of their own; a fixed offset shifts both sides alike).
+pub(crate) fn frame_key(frame: Zone, wall: NaiveDateTime) -> i64 {
     match frame {
-        Zone::Named(tz) => {
-            let utc = DateTime::<Utc>::from_timestamp(frame.to_epoch(wall), 0)?;
-            Some(utc.with_timezone(&RTz::Tz(tz)))
-        }
-        Zone::Utc | Zone::Fixed(_) | Zone::Floating => {
-            Some(wall.and_utc().with_timezone(&RTz::UTC))
-        }
+        Zone::Named(_) => frame.to_epoch(wall),
+        Zone::Utc | Zone::Fixed(_) | Zone::Floating => wall.and_utc().timestamp(),
     }
 }
 
-/// UTC seconds of an instance produced in `frame`.
-fn frame_epoch(frame: Zone, dt: &DateTime<RTz>) -> i64 {
-    match frame {
-        Zone::Named(_) => dt.timestamp(),
-        Zone::Utc | Zone::Fixed(_) | Zone::Floating => frame.to_epoch(dt.naive_utc()),
+/// Whether the instance at `wall` is one of the sorted EXDATE keys `exdates`; `epoch`
+/// is its UTC second, which is its [`frame_key`] in an IANA zone (passed in so the
+/// zone is not looked up twice per instance).
+pub(crate) fn is_excluded(exdates: &[i64], frame: Zone, wall: NaiveDateTime, epoch: i64) -> bool {
+    if exdates.is_empty() {
+        return false;
     }
+    let key = match frame {
+        Zone::Named(_) => epoch,
+        Zone::Utc | Zone::Fixed(_) | Zone::Floating => wall.and_utc().timestamp(),
+    };
+    exdates.binary_search(&key).is_ok()
 }
 
 /// One `all(limit)` call, shielded: a panic inside the `rrule` crate on odd input
@@ -140,20 +158,25 @@ fn run_bounded(set: &RRuleSet, max_instances: u32) -> Result<(Vec<DateTime<RTz>>
     Ok((Vec::new(), true))
 }
 
-/// EXDATE values in the frame; removal is by exact instant (RFC 5545 §3.8.5.1).
-pub(crate) fn collect_exdates(
-    comp: &Node,
-    frame: Zone,
-    zones: &ZoneTable,
-) -> Result<Vec<DateTime<RTz>>> {
+/// EXDATE values as sorted [`frame_key`]s; removal is by exact instant in an IANA
+/// zone (RFC 5545 §3.8.5.1). A zoned EXDATE is its own instant, read as RFC 5545
+/// §3.3.5 says, so one in a daylight-saving gap removes the instance generated from
+/// the same wall-clock time.
+pub(crate) fn collect_exdates(comp: &Node, frame: Zone, zones: &ZoneTable) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for (zone, text) in date_list(comp, "EXDATE", zones) {
         let value =
             parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid EXDATE value"))?;
-        if let Some(dt) = value.wall_in(frame).and_then(|w| frame_datetime(frame, w)) {
-            out.push(dt);
-        }
+        let key = match frame {
+            Zone::Named(_) if !value.is_date && value.zone != Zone::Floating => value.epoch(),
+            _ => match value.wall_in(frame) {
+                Some(wall) => frame_key(frame, wall),
+                None => continue,
+            },
+        };
+        out.push(key);
     }
+    out.sort_unstable();
     Ok(out)
 }
 
@@ -177,8 +200,8 @@ pub(crate) fn collect_rdates(
         let value =
             parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid RDATE value"))?;
         out.inexact |= value.is_inexact();
-        if let Some(dt) = value.wall_in(frame).and_then(|w| frame_datetime(frame, w)) {
-            dates.push(dt);
+        if let Some(wall) = value.wall_in(frame) {
+            dates.push(rule_datetime(wall));
         }
     }
     Ok(dates)

@@ -7,7 +7,7 @@
 //! DTSTART makes a rule with no instances (not an error). `X-` rule parts are dropped.
 
 use crate::error::{invalid_data, Result};
-use crate::recur::frame_datetime;
+use crate::recur::rule_datetime;
 use crate::scan::Node;
 use crate::time::{parse_date_value, Zone};
 use chrono::DateTime;
@@ -206,8 +206,9 @@ fn split_until(value: &str) -> (String, Option<&str>) {
     (kept.join(";"), until)
 }
 
-/// UNTIL as an instant in UTC, the form the `rrule` crate wants beside a zoned
-/// DTSTART. UNTIL is inclusive (RFC 5545 §3.3.10), so a DATE covers its whole day.
+/// UNTIL as a wall-clock time in `frame` on the `rrule` crate's UTC clock (see
+/// [`crate::recur`]): a UTC UNTIL beside a zoned DTSTART is converted to that zone's
+/// wall clock. UNTIL is inclusive (RFC 5545 §3.3.10), so a DATE covers its whole day.
 pub(crate) fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
     let value = parse_date_value(text, Zone::Floating)?;
     let wall = if value.is_date {
@@ -215,7 +216,7 @@ pub(crate) fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
     } else {
         value.wall_in(frame)?
     };
-    Some(frame_datetime(frame, wall)?.with_timezone(&RTz::UTC))
+    Some(rule_datetime(wall))
 }
 
 /// Rules the `rrule` crate is known to expand incompletely: BYSETPOS together with an

@@ -13,8 +13,8 @@
 //! it is handed out even when the rule would not produce it (unless an EXDATE
 //! removes it).
 
-use crate::error::{invalid_data, Result};
-use crate::recur::{collect_exdates, collect_rdates, frame_datetime, Expansion};
+use crate::error::Result;
+use crate::recur::{collect_exdates, collect_rdates, is_excluded, rule_datetime, Expansion};
 use crate::rule::parse_rules;
 use crate::scan::Node;
 use crate::simple_rule;
@@ -45,11 +45,14 @@ pub(crate) struct Frames {
 }
 
 impl Frames {
-    /// UTC seconds of an instance the rule produced.
-    fn epoch(&self, dt: &DateTime<RTz>) -> i64 {
-        match self.rules {
-            Zone::Named(_) => dt.timestamp(),
-            Zone::Utc | Zone::Fixed(_) | Zone::Floating => self.clock.to_epoch(dt.naive_utc()),
+    /// The start the rule produced at `dt` (a wall clock on the `rrule` crate's UTC
+    /// clock, see [`crate::recur`]).
+    fn start(&self, dt: &DateTime<RTz>) -> Start {
+        let wall = dt.naive_utc();
+        Start {
+            wall,
+            epoch: self.clock.to_epoch(wall),
+            end: None,
         }
     }
 }
@@ -96,24 +99,19 @@ pub(crate) fn walk_starts(
     visit: &mut dyn FnMut(Start) -> bool,
 ) -> Result<Walk> {
     let frame = frames.rules;
-    let start =
-        frame_datetime(frame, dtstart.wall).ok_or_else(|| invalid_data("DTSTART out of range"))?;
-    let first = Start {
-        wall: dtstart.wall,
-        epoch: frames.epoch(&start),
-        end: None,
-    };
+    let start = rule_datetime(dtstart.wall);
+    let first = frames.start(&start);
     if simple_rules_on() && simple_rule::window_fits(window) {
         if let Some(rule) = simple_rule::simple_rule(comp, dtstart.wall, frame) {
-            let exdates = collect_exdates(comp, frame, zones)?;
-            let excluded: Vec<i64> = exdates.iter().map(DateTime::timestamp).collect();
+            let excluded = collect_exdates(comp, frame, zones)?;
             let max = scan_limit(limits) as usize + 2;
             if let Some((starts, _)) =
                 simple_rule::starts(rule, dtstart.wall, frames, &excluded, window.to, max)
             {
                 #[cfg(test)]
                 SIMPLE_WALKS.with(|n| n.set(n.get() + 1));
-                let first = (!excluded.contains(&start.timestamp())).then_some(first);
+                let first =
+                    (!is_excluded(&excluded, frame, first.wall, first.epoch)).then_some(first);
                 let mut walker = Walker::new(window, limits, visit);
                 let starts = starts.into_iter().map(|(wall, epoch)| Start {
                     wall,
@@ -136,19 +134,16 @@ pub(crate) fn walk_starts(
     let exdates = collect_exdates(comp, frame, zones)?;
     let mut extra = Expansion::default();
     let rdates = collect_rdates(comp, frame, zones, &mut extra)?;
-    let excluded = exdates.iter().any(|d| d.timestamp() == start.timestamp());
+    let excluded = is_excluded(&exdates, frame, first.wall, first.epoch);
     let set = RRuleSet::new(start)
         .set_rrules(rules.rules)
         .set_rdates(rdates)
-        .set_exdates(exdates)
         .limit();
     let mut walker = Walker::new(window, limits, visit);
     let starts = || {
-        set.into_iter().map(|dt| Start {
-            wall: dt.naive_local(),
-            epoch: frames.epoch(&dt),
-            end: None,
-        })
+        set.into_iter()
+            .map(|dt| frames.start(&dt))
+            .filter(|s| !is_excluded(&exdates, frame, s.wall, s.epoch))
     };
     match walk_set(starts, (!excluded).then_some(first), &mut walker) {
         Some(ran_out) if !(ran_out && endless) => {}

@@ -104,3 +104,22 @@ fn anything_else_with_a_zone_takes_the_general_path() {
     assert!(expand_exact("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n", 0, 1).is_none());
     assert!(expand_exact("", 0, 1).is_none());
 }
+
+/// Issue 16 ("Exact in every zone"): P1D from 12:00 Berlin on 2025-10-25 ends at
+/// 12:00 local the next day, 25 hours later (RFC 5545 §3.3.6); next to a DTSTART in
+/// UTC the fast path would have kept `P1D` (24 hours), so it gives way.
+#[test]
+fn issue16_nominal_duration_takes_the_general_path() {
+    let text = calendar(&[
+        BERLIN,
+        "BEGIN:VEVENT\r\nUID:p1d\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20251025T120000\r\nDURATION:P1D\r\nEND:VEVENT\r\n",
+    ]);
+    let ix = parse_object(text.as_bytes(), &Limits::default()).expect("valid object");
+    assert_eq!(ix.last_end, Some(1_761_476_400), "2025-10-26 11:00Z");
+    assert!(same_as_general(&text).is_none());
+    let hours = calendar(&[
+        BERLIN,
+        "BEGIN:VEVENT\r\nUID:pt1h\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=Europe/Berlin:20251025T120000\r\nDURATION:PT1H\r\nEND:VEVENT\r\n",
+    ]);
+    assert!(same_as_general(&hours).is_some(), "exact: still fast");
+}

@@ -140,3 +140,23 @@ fn rfc5545_3_6_4_freebusy_answer_merges_and_clips() {
     );
     assert_eq!(out.replace("\r\n ", ""), expected);
 }
+
+/// Issue 16 ("Exact in every zone"): a series starting at 02:30 New York in the
+/// 2024-03-10 gap is busy at 07:30Z that day (RFC 5545 §3.3.5), then at 02:30 local,
+/// 06:30Z (§3.3.10), as the other query paths say.
+#[test]
+fn issue16_series_from_a_dst_gap_is_busy_at_its_wall_clock() {
+    let body = "BEGIN:VEVENT\nUID:gap\nDTSTART;TZID=America/New_York:20240310T023000\nDURATION:PT1H\nRRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT";
+    let spans: Vec<(i64, i64)> = busy(body, "20240310T000000Z", "20240313T000000Z")
+        .iter()
+        .map(|p| (p.start, p.end))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (at("20240310T073000Z"), at("20240310T083000Z")),
+            (at("20240311T063000Z"), at("20240311T073000Z")),
+            (at("20240312T063000Z"), at("20240312T073000Z")),
+        ]
+    );
+}

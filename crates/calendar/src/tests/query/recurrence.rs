@@ -322,3 +322,223 @@ fn pathological_rule_far_from_the_range_counts_as_unknown() {
         "unknown instances are not invented"
     );
 }
+
+/// The DTSTART lines of an `expand` of `body` over `[from, to)`, in order.
+fn expanded_starts(body: &str, from: &str, to: &str) -> Vec<String> {
+    let out = data(&object(body), "", &expand(range(from, to)));
+    out.lines()
+        .filter_map(|l| l.strip_prefix("DTSTART:"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The index fields computed at PUT.
+fn index_of(body: &str) -> crate::ObjectIndex {
+    crate::parse_object(&crate::tests::calendar(body), &Limits::default()).expect("valid object")
+}
+
+// Issue 16 ("Exact in every zone"), part 2: a DTSTART in a daylight-saving gap is read
+// with the offset before the gap (RFC 5545 §3.3.5), but later instances come from
+// its wall-clock time (§3.3.10), not from the instant the gap pushed it to.
+const GAP_DAILY: &str = "
+    BEGIN:VEVENT
+    UID:gap-daily
+    DTSTART;TZID=America/New_York:20240310T023000
+    DURATION:PT1H
+    RRULE:FREQ=DAILY;COUNT=3
+    END:VEVENT";
+
+#[test]
+fn issue16_gap_dtstart_later_instances_keep_the_wall_clock() {
+    assert_eq!(
+        expanded_starts(GAP_DAILY, "20240301T000000Z", "20240401T000000Z"),
+        ["20240310T073000Z", "20240311T063000Z", "20240312T063000Z"]
+    );
+    assert!(event_hits(
+        GAP_DAILY,
+        "20240311T063000Z",
+        "20240311T070000Z"
+    ));
+    assert!(!event_hits(
+        GAP_DAILY,
+        "20240311T073000Z",
+        "20240311T090000Z"
+    ));
+    assert!(event_hits(
+        GAP_DAILY,
+        "20240312T063000Z",
+        "20240312T064500Z"
+    ));
+    // The index at PUT: spans for SQL prefiltering and the instance digest.
+    let ix = index_of(GAP_DAILY);
+    assert_eq!(ix.first_start, Some(at("20240310T073000Z")));
+    assert_eq!(ix.last_end, Some(at("20240312T073000Z")));
+    let digest = ix.instances.expect("bounded and exact: digested");
+    let window = range("20240311T063000Z", "20240311T070000Z");
+    assert!(crate::digest_overlaps(&digest, &window));
+    let after = range("20240311T073000Z", "20240311T090000Z");
+    assert!(!crate::digest_overlaps(&digest, &after));
+}
+
+#[test]
+fn issue16_exdate_in_the_gap_removes_the_yearly_instance() {
+    let body = "
+        BEGIN:VEVENT
+        UID:gap-yearly
+        DTSTART;TZID=America/New_York:20240310T023000
+        DURATION:PT1H
+        RRULE:FREQ=YEARLY;COUNT=3
+        EXDATE;TZID=America/New_York:20250310T023000
+        END:VEVENT";
+    assert_eq!(
+        expanded_starts(body, "20240101T000000Z", "20270101T000000Z"),
+        ["20240310T073000Z", "20260310T063000Z"]
+    );
+    assert!(!event_hits(body, "20250310T000000Z", "20250311T000000Z"));
+    assert!(event_hits(body, "20260310T063000Z", "20260310T064500Z"));
+    let ix = index_of(body);
+    assert_eq!(ix.last_end, Some(at("20260310T073000Z")));
+    let digest = ix.instances.expect("digested");
+    assert!(!crate::digest_overlaps(
+        &digest,
+        &range("20250310T000000Z", "20250311T000000Z")
+    ));
+}
+
+#[test]
+fn issue16_override_lines_up_with_the_instance_from_the_gap() {
+    // The override of 03-11 (06:30Z) replaces that instance; the 03-10 instance in the
+    // gap is overridden by a RECURRENCE-ID written in the gap.
+    let body = "
+        BEGIN:VEVENT
+        UID:gap-override
+        DTSTART;TZID=America/New_York:20240310T023000
+        DURATION:PT1H
+        RRULE:FREQ=DAILY;COUNT=3
+        END:VEVENT
+        BEGIN:VEVENT
+        UID:gap-override
+        RECURRENCE-ID;TZID=America/New_York:20240310T023000
+        DTSTART;TZID=America/New_York:20240310T090000
+        DURATION:PT1H
+        END:VEVENT
+        BEGIN:VEVENT
+        UID:gap-override
+        RECURRENCE-ID;TZID=America/New_York:20240311T023000
+        DTSTART;TZID=America/New_York:20240311T120000
+        DURATION:PT1H
+        END:VEVENT";
+    assert_eq!(
+        expanded_starts(body, "20240301T000000Z", "20240401T000000Z"),
+        ["20240310T130000Z", "20240311T160000Z", "20240312T063000Z"]
+    );
+    assert!(!event_hits(body, "20240311T063000Z", "20240311T070000Z"));
+    assert!(!event_hits(body, "20240310T073000Z", "20240310T080000Z"));
+    let digest = index_of(body).instances.expect("digested");
+    let moved_away = range("20240311T063000Z", "20240311T070000Z");
+    assert!(!crate::digest_overlaps(&digest, &moved_away));
+}
+
+#[test]
+fn issue16_gap_at_midnight_keeps_its_instance() {
+    // Cuba moves its clocks forward at 00:00 (2024-03-10), so local midnight itself is
+    // skipped; 00:30 in the gap is read as CST (05:30Z) and its override lines up.
+    let spring = "
+        BEGIN:VEVENT
+        UID:havana-gap
+        DTSTART;TZID=America/Havana:20240309T003000
+        DURATION:PT30M
+        RRULE:FREQ=DAILY;COUNT=3
+        END:VEVENT
+        BEGIN:VEVENT
+        UID:havana-gap
+        RECURRENCE-ID;TZID=America/Havana:20240310T003000
+        DTSTART;TZID=America/Havana:20240310T120000
+        DURATION:PT30M
+        END:VEVENT";
+    assert_eq!(
+        expanded_starts(spring, "20240301T000000Z", "20240401T000000Z"),
+        ["20240309T053000Z", "20240310T160000Z", "20240311T043000Z"]
+    );
+}
+
+#[test]
+fn issue16_fold_start_is_the_first_occurrence() {
+    // 01:30 on 2024-11-03 happens twice in New York; RFC 5545 §3.3.5 takes the first
+    // (EDT, 05:30Z). The next day's 01:30 is EST (06:30Z).
+    let body = "
+        BEGIN:VEVENT
+        UID:fold
+        DTSTART;TZID=America/New_York:20241103T013000
+        DURATION:PT30M
+        RRULE:FREQ=DAILY;COUNT=2
+        EXDATE:20241104T063000Z
+        END:VEVENT";
+    assert_eq!(
+        expanded_starts(body, "20241101T000000Z", "20241201T000000Z"),
+        ["20241103T053000Z"]
+    );
+    assert!(event_hits(body, "20241103T053000Z", "20241103T054500Z"));
+    assert!(!event_hits(body, "20241103T063000Z", "20241103T070000Z"));
+    assert_eq!(index_of(body).first_start, Some(at("20241103T053000Z")));
+    // Cuba moves its clocks back at 01:00 CDT to 00:00 (2024-11-03), so 00:30, and
+    // local midnight, happen twice: the instance is at the first, CDT (04:30Z).
+    let autumn = "
+        BEGIN:VEVENT
+        UID:havana-fold
+        DTSTART;TZID=America/Havana:20241102T003000
+        DURATION:PT30M
+        RRULE:FREQ=DAILY;COUNT=3
+        END:VEVENT";
+    assert_eq!(
+        expanded_starts(autumn, "20241101T000000Z", "20241201T000000Z"),
+        ["20241102T043000Z", "20241103T043000Z", "20241104T053000Z"]
+    );
+    assert!(event_hits(autumn, "20241103T043000Z", "20241103T044500Z"));
+    assert_eq!(index_of(autumn).last_end, Some(at("20241104T060000Z")));
+}
+
+// Issue 16, part 3: RFC 4791 §9.6.5 writes expanded instances in UTC, where a day is
+// 24 hours, while a DURATION's days are nominal (RFC 5545 §3.3.6).
+#[test]
+fn issue16_expand_writes_an_exact_duration_across_the_clock_change() {
+    let body = "
+        BEGIN:VEVENT
+        UID:berlin-p1d
+        DTSTART;TZID=Europe/Berlin:20251025T120000
+        DURATION:P1D
+        END:VEVENT";
+    let out = data(
+        &object(body),
+        "",
+        &expand(range("20251001T000000Z", "20251101T000000Z")),
+    );
+    assert!(
+        out.contains("DTSTART:20251025T100000Z\r\nDURATION:PT25H\r\n"),
+        "{out}"
+    );
+    let weekly = "
+        BEGIN:VEVENT
+        UID:berlin-p1d-weekly
+        DTSTART;TZID=Europe/Berlin:20251018T120000
+        DURATION:P1D
+        RRULE:FREQ=WEEKLY;COUNT=3
+        END:VEVENT";
+    let out = data(
+        &object(weekly),
+        "",
+        &expand(range("20251001T000000Z", "20251201T000000Z")),
+    );
+    assert!(
+        out.contains("DTSTART:20251018T100000Z\r\nDURATION:P1D\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DTSTART:20251025T100000Z\r\nDURATION:PT25H\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DTSTART:20251101T110000Z\r\nDURATION:P1D\r\n"),
+        "{out}"
+    );
+}

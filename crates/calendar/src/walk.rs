@@ -28,8 +28,15 @@ use std::time::{Duration, Instant};
 
 /// How many starts may be looked at per start handed out.
 const SCAN_FACTOR: u32 = 20;
-/// Wall-clock time after which a walk gives up.
-const BUDGET: Duration = Duration::from_millis(50);
+/// Wall-clock time after which a walk gives up. Longer in this crate's unit tests: they
+/// compare walks over multi-year windows with the rrule crate's, and on a loaded 2-core
+/// machine running an unoptimised build the clock, not the rule, ended some walks, so the
+/// comparison failed by chance. No test relies on the budget itself.
+const BUDGET: Duration = if cfg!(test) {
+    Duration::from_secs(10)
+} else {
+    Duration::from_millis(50)
+};
 /// The clock is read every this many starts.
 const CLOCK_EVERY: u32 = 128;
 

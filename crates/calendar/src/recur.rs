@@ -97,7 +97,7 @@ pub(crate) fn frame_datetime(frame: Zone, wall: NaiveDateTime) -> Option<DateTim
             let utc = DateTime::<Utc>::from_timestamp(frame.to_epoch(wall), 0)?;
             Some(utc.with_timezone(&RTz::Tz(tz)))
         }
-        Zone::Utc | Zone::Fixed(_) | Zone::Floating => {
+        Zone::Utc | Zone::Custom(_) | Zone::Floating => {
             Some(wall.and_utc().with_timezone(&RTz::UTC))
         }
     }
@@ -107,7 +107,7 @@ pub(crate) fn frame_datetime(frame: Zone, wall: NaiveDateTime) -> Option<DateTim
 fn frame_epoch(frame: Zone, dt: &DateTime<RTz>) -> i64 {
     match frame {
         Zone::Named(_) => dt.timestamp(),
-        Zone::Utc | Zone::Fixed(_) | Zone::Floating => frame.to_epoch(dt.naive_utc()),
+        Zone::Utc | Zone::Custom(_) | Zone::Floating => frame.to_epoch(dt.naive_utc()),
     }
 }
 

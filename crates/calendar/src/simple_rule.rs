@@ -149,7 +149,7 @@ pub(crate) fn starts(
                 LocalResult::Single(dt) => (dt.timestamp(), dt.timestamp()),
                 _ => return None,
             },
-            Zone::Utc | Zone::Fixed(_) | Zone::Floating => {
+            Zone::Utc | Zone::Custom(_) | Zone::Floating => {
                 (wall.and_utc().timestamp(), frames.clock.to_epoch(wall))
             }
         };

@@ -49,7 +49,7 @@ impl Frames {
     fn epoch(&self, dt: &DateTime<RTz>) -> i64 {
         match self.rules {
             Zone::Named(_) => dt.timestamp(),
-            Zone::Utc | Zone::Fixed(_) | Zone::Floating => self.clock.to_epoch(dt.naive_utc()),
+            Zone::Utc | Zone::Custom(_) | Zone::Floating => self.clock.to_epoch(dt.naive_utc()),
         }
     }
 }

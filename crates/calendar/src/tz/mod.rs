@@ -114,18 +114,18 @@ impl ZoneTable {
     /// time is read as UTC and marked inexact ([`Zone::Floating`]), which widens its
     /// span by 14 hours on each side.
     pub(crate) fn lookup(&self, tzid: &str) -> Zone {
+        let id = tzid.trim().trim_matches('"');
+        // The table holds only names `resolve_tzid` does not know, so an exact hit
+        // needs no second (slow, failing) resolution.
+        if let Some((_, zone)) = self.entries.iter().find(|(k, _)| k == id) {
+            return *zone;
+        }
         if let Some(tz) = resolve_tzid(tzid) {
             return Zone::Named(tz);
         }
-        let id = tzid.trim().trim_matches('"');
         self.entries
             .iter()
-            .find(|(k, _)| k == id)
-            .or_else(|| {
-                self.entries
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(id))
-            })
+            .find(|(k, _)| k.eq_ignore_ascii_case(id))
             .map(|(_, zone)| *zone)
             .unwrap_or(Zone::Floating)
     }

@@ -163,3 +163,21 @@ fn outlook_customized_time_zone_matches_europe_berlin_for_a_year() {
     assert!(event_hits(&custom, "20241101T083000Z", "20241101T090000Z"));
     assert!(!event_hits(&custom, "20241101T073000Z", "20241101T080000Z"));
 }
+
+#[test]
+fn exdate_and_until_in_a_custom_zone_are_read_in_it() {
+    let tzid = "Customized Time Zone";
+    let rule =
+        format!("RRULE:FREQ=WEEKLY;UNTIL=20240719T073000Z\nEXDATE;TZID={tzid}:20240705T093000");
+    let body = event_in(&outlook_zone(tzid), tzid, "20240628T093000", "PT1H", &rule);
+    assert_eq!(
+        expanded_starts(&body, "20240601T000000Z", "20240801T000000Z"),
+        [
+            "DTSTART:20240628T073000Z",
+            "DTSTART:20240712T073000Z",
+            "DTSTART:20240719T073000Z"
+        ]
+    );
+    let idx = index(&body);
+    assert_eq!(idx.last_end, Some(utc(2024, 7, 19, 8, 30, 0)));
+}

@@ -434,3 +434,51 @@ async fn supported_report_set_is_exact() {
         .status(403)
         .contains("supported-report");
 }
+
+/// Issue 16 §1 over HTTP: an event in a VTIMEZONE whose TZID is no known zone is stored
+/// with its exact span (+04 in June, from the zone's DAYLIGHT observance), so the
+/// index-decided query, the expand line scan and free-busy all see 08:00 UTC.
+#[tokio::test]
+async fn issue_16_custom_vtimezone_over_http() {
+    let s = TestServer::start().await;
+    let tz = "BEGIN:VTIMEZONE\r\nTZID:Custom Test Zone\r\nBEGIN:STANDARD\r\nDTSTART:20000910T020000\r\nTZOFFSETFROM:+0400\r\nTZOFFSETTO:+0300\r\nRRULE:FREQ=YEARLY;BYMONTH=9;BYDAY=2SU\r\nEND:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:20000409T020000\r\nTZOFFSETFROM:+0300\r\nTZOFFSETTO:+0400\r\nRRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=2SU\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
+    let body = ical(
+        "custom",
+        "DTSTART;TZID=Custom Test Zone:20240613T120000\r\nDURATION:PT1H\r\nSUMMARY:Custom\r\n",
+    )
+    .replacen("BEGIN:VEVENT", &format!("{tz}BEGIN:VEVENT"), 1);
+    s.alice("PUT", &format!("{CAL}custom.ics"))
+        .ical(&body)
+        .send()
+        .await
+        .status(201);
+    let in_range = |start: &str, end: &str, data: &str| {
+        let range = format!(r#"<C:time-range start="{start}" end="{end}"/>"#);
+        s.alice("REPORT", CAL).depth("1").xml(&query(&range, data))
+    };
+    in_range("20240613T080000Z", "20240613T090000Z", "")
+        .send()
+        .await
+        .status(207)
+        .contains("custom.ics");
+    in_range("20240613T090000Z", "20240613T100000Z", "")
+        .send()
+        .await
+        .status(207)
+        .lacks("custom.ics");
+    let expand = r#"<C:calendar-data><C:expand start="20240601T000000Z" end="20240701T000000Z"/></C:calendar-data>"#;
+    in_range("20240601T000000Z", "20240701T000000Z", expand)
+        .send()
+        .await
+        .status(207)
+        .contains("DTSTART:20240613T080000Z")
+        .lacks("TZID");
+    let busy = r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20240613T000000Z" end="20240614T000000Z"/></C:free-busy-query>"#;
+    s.alice("REPORT", CAL)
+        .depth("1")
+        .xml(busy)
+        .send()
+        .await
+        .status(200)
+        .contains("FREEBUSY:20240613T080000Z/");
+}

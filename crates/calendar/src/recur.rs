@@ -110,26 +110,26 @@ pub(crate) fn rule_datetime(wall: NaiveDateTime) -> DateTime<RTz> {
 }
 
 /// What an instance starting at `wall` is compared with EXDATEs by (RFC 5545
-/// §3.8.5.1): its instant in an IANA zone (so an EXDATE written in UTC or another
-/// zone finds it), else its wall clock read as UTC (floating and DATE values have no
-/// instant of their own; a fixed offset shifts both sides alike).
+/// §3.8.5.1): its instant in a zone with rules, IANA or a VTIMEZONE of the object's
+/// own (so an EXDATE written in UTC or another zone finds it, in a gap too), else its
+/// wall clock read as UTC (floating and DATE values have no instant of their own).
 pub(crate) fn frame_key(frame: Zone, wall: NaiveDateTime) -> i64 {
     match frame {
-        Zone::Named(_) => frame.to_epoch(wall),
-        Zone::Utc | Zone::Fixed(_) | Zone::Floating => wall.and_utc().timestamp(),
+        Zone::Named(_) | Zone::Custom(_) => frame.to_epoch(wall),
+        Zone::Utc | Zone::Floating => wall.and_utc().timestamp(),
     }
 }
 
 /// Whether the instance at `wall` is one of the sorted EXDATE keys `exdates`; `epoch`
-/// is its UTC second, which is its [`frame_key`] in an IANA zone (passed in so the
-/// zone is not looked up twice per instance).
+/// is its UTC second, which is its [`frame_key`] in a zone with rules (passed in so
+/// the zone is not looked up twice per instance).
 pub(crate) fn is_excluded(exdates: &[i64], frame: Zone, wall: NaiveDateTime, epoch: i64) -> bool {
     if exdates.is_empty() {
         return false;
     }
     let key = match frame {
-        Zone::Named(_) => epoch,
-        Zone::Utc | Zone::Fixed(_) | Zone::Floating => wall.and_utc().timestamp(),
+        Zone::Named(_) | Zone::Custom(_) => epoch,
+        Zone::Utc | Zone::Floating => wall.and_utc().timestamp(),
     };
     exdates.binary_search(&key).is_ok()
 }
@@ -173,7 +173,9 @@ pub(crate) fn collect_exdates(comp: &Node, frame: Zone, zones: &ZoneTable) -> Re
         let value =
             parse_date_value(text, zone).ok_or_else(|| invalid_data("invalid EXDATE value"))?;
         let key = match frame {
-            Zone::Named(_) if !value.is_date && value.zone != Zone::Floating => value.epoch(),
+            Zone::Named(_) | Zone::Custom(_) if !value.is_date && value.zone != Zone::Floating => {
+                value.epoch()
+            }
             _ => match value.wall_in(frame) {
                 Some(wall) => frame_key(frame, wall),
                 None => continue,

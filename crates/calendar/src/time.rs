@@ -2,7 +2,7 @@
 
 use crate::error::{invalid_data, Result};
 use crate::scan::{Node, Prop};
-use crate::tz::ZoneTable;
+use crate::tz::{CustomRef, ZoneTable};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -21,9 +21,9 @@ pub(crate) enum Zone {
     Utc,
     /// A TZID resolved to an IANA zone (form #3).
     Named(Tz),
-    /// A fixed offset, seconds east of UTC, read from a VTIMEZONE that names no known
-    /// zone. Approximate: daylight saving is ignored, so values count as inexact.
-    Fixed(i32),
+    /// A zone defined by a VTIMEZONE whose TZID names no known zone, evaluated from
+    /// its observances (RFC 5545 §3.6.5). Exact unless its evaluation was cut short.
+    Custom(CustomRef),
     /// Floating time (form #1), all-day DATEs, and TZIDs nobody could resolve:
     /// converted as if they were UTC, and inexact.
     Floating,
@@ -32,7 +32,11 @@ pub(crate) enum Zone {
 impl Zone {
     /// Whether a value in this zone maps to exactly one known instant.
     pub(crate) fn is_exact(self) -> bool {
-        matches!(self, Zone::Utc | Zone::Named(_))
+        match self {
+            Zone::Utc | Zone::Named(_) => true,
+            Zone::Custom(custom) => custom.exact,
+            Zone::Floating => false,
+        }
     }
 
     /// UTC seconds of a wall-clock time in this zone.
@@ -40,7 +44,7 @@ impl Zone {
         let as_utc = wall.and_utc().timestamp();
         match self {
             Zone::Utc | Zone::Floating => as_utc,
-            Zone::Fixed(offset) => as_utc.saturating_sub(i64::from(offset)),
+            Zone::Custom(custom) => crate::tz::custom_to_epoch(custom, as_utc),
             Zone::Named(tz) => named_to_epoch(tz, wall),
         }
     }
@@ -50,9 +54,9 @@ impl Zone {
         let utc = DateTime::<Utc>::from_timestamp(epoch, 0)?;
         match self {
             Zone::Utc | Zone::Floating => Some(utc.naive_utc()),
-            Zone::Fixed(offset) => utc
+            Zone::Custom(custom) => utc
                 .naive_utc()
-                .checked_add_signed(TimeDelta::seconds(i64::from(offset))),
+                .checked_add_signed(TimeDelta::seconds(crate::tz::custom_offset(custom, epoch))),
             Zone::Named(tz) => Some(utc.with_timezone(&tz).naive_local()),
         }
     }

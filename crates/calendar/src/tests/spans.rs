@@ -236,7 +236,7 @@ fn vtimezone_x_lic_location_resolves_custom_tzid() {
 }
 
 #[test]
-fn vtimezone_standard_offset_is_the_fallback() {
+fn vtimezone_single_standard_observance_is_exact() {
     let idx = index(
         "BEGIN:VTIMEZONE
          TZID:Customized Time Zone
@@ -252,9 +252,10 @@ fn vtimezone_standard_offset_is_the_fallback() {
          DTEND;TZID=Customized Time Zone:20240105T110000
          END:VEVENT",
     );
-    // +01:00 fixed, widened because daylight saving is not modelled.
-    assert_eq!(idx.first_start, Some(utc(2024, 1, 5, 9, 0, 0) - SLACK));
-    assert_eq!(idx.last_end, Some(utc(2024, 1, 5, 10, 0, 0) + SLACK));
+    // +01:00 since 1601 (RFC 5545 §3.6.5): an exact zone, no slack.
+    assert_eq!(idx.first_start, Some(utc(2024, 1, 5, 9, 0, 0)));
+    assert_eq!(idx.last_end, Some(utc(2024, 1, 5, 10, 0, 0)));
+    assert!(idx.exact_span);
 }
 
 #[test]

@@ -8,15 +8,21 @@
 //! `windows-timezones` crate (Unicode licence data).
 //!
 //! [`ZoneTable`] holds what one object's VTIMEZONE components add for TZIDs that
-//! `resolve_tzid` does not know.
+//! `resolve_tzid` does not know: each such VTIMEZONE is evaluated from its own
+//! STANDARD and DAYLIGHT observances ([`observance`], [`custom`]).
 
+mod custom;
+mod observance;
 mod property;
+
+pub(crate) use custom::CustomRef;
 
 pub use property::check_calendar_timezone;
 
 use crate::scan::Node;
 use crate::time::{digits, Zone};
 use chrono_tz::Tz;
+use std::sync::Arc;
 use windows_timezones::WindowsTimezone;
 
 /// Longer TZIDs are not looked at (no zone name comes close).
@@ -68,61 +74,91 @@ fn ignoring_case(name: &str) -> Option<Tz> {
 pub(crate) struct ZoneTable {
     /// `(TZID, zone)` for each VTIMEZONE, in document order.
     entries: Vec<(String, Zone)>,
+    /// The zones evaluated from observances, held so that the `Zone::Custom` handles
+    /// in `entries` resolve for as long as this table lives.
+    custom: Vec<Arc<custom::CustomZone>>,
 }
 
 impl ZoneTable {
     /// Collects the VTIMEZONE children of a VCALENDAR node.
     pub(crate) fn from_calendar(root: &Node) -> Self {
-        let entries = root
-            .children
-            .iter()
-            .filter(|c| c.name == "VTIMEZONE")
-            .filter_map(|vtz| {
-                let id = vtz.value("TZID")?.trim_matches('"').to_string();
-                Some((id, vtimezone_zone(vtz)))
-            })
-            .collect();
-        ZoneTable { entries }
+        let mut table = ZoneTable::default();
+        for vtz in root.children.iter().filter(|c| c.name == "VTIMEZONE") {
+            let Some(id) = vtz.value("TZID") else {
+                continue;
+            };
+            let id = id.trim_matches('"').to_string();
+            // A known name is looked up before the table (see `lookup`): nothing to
+            // evaluate for it.
+            if resolve_tzid(&id).is_some() {
+                continue;
+            }
+            let zone = vtimezone_zone(vtz, &mut table.custom);
+            table.entries.push((id, zone));
+        }
+        table
     }
 
     /// The zone a TZID stands for: [`resolve_tzid`] first, then the object's own
-    /// VTIMEZONE. An unknown TZID is not an error: rejecting it would refuse data from
+    /// VTIMEZONE.
+    ///
+    /// A known name wins over a VTIMEZONE that disagrees with it. RFC 5545 §3.6.5
+    /// makes the VTIMEZONE the definition, but clients routinely send truncated ones
+    /// that carry only the rules of the year they were written in (Outlook's start in
+    /// 1601 with today's rule, Apple and Lightning ones often in 1970), so for any
+    /// other year the tz database is right and the VTIMEZONE is not; and one name then
+    /// means one zone for every object of a calendar, whichever client wrote it.
+    ///
+    /// An unknown TZID is not an error: rejecting it would refuse data from
     /// clients with home-made zone names, and the index only needs a superset, so the
     /// time is read as UTC and marked inexact ([`Zone::Floating`]), which widens its
     /// span by 14 hours on each side.
     pub(crate) fn lookup(&self, tzid: &str) -> Zone {
+        let id = tzid.trim().trim_matches('"');
+        // The table holds only names `resolve_tzid` does not know, so an exact hit
+        // needs no second (slow, failing) resolution.
+        if let Some((_, zone)) = self.entries.iter().find(|(k, _)| k == id) {
+            return *zone;
+        }
         if let Some(tz) = resolve_tzid(tzid) {
             return Zone::Named(tz);
         }
-        let id = tzid.trim().trim_matches('"');
         self.entries
             .iter()
-            .find(|(k, _)| k == id)
-            .or_else(|| {
-                self.entries
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(id))
-            })
+            .find(|(k, _)| k.eq_ignore_ascii_case(id))
             .map(|(_, zone)| *zone)
             .unwrap_or(Zone::Floating)
     }
 }
 
 /// What a VTIMEZONE whose TZID is unknown stands for: its X-LIC-LOCATION if that
-/// resolves, else the TZOFFSETTO of its first STANDARD sub-component (or of its first
-/// sub-component) as a fixed offset, else floating.
-fn vtimezone_zone(vtz: &Node) -> Zone {
+/// resolves (Lightning's pointer to the IANA zone it copied, preferred for the same
+/// reason as a known TZID), else the zone its observances define (RFC 5545 §3.6.5),
+/// cached per distinct definition and kept alive in `held`; floating when it has no
+/// observance.
+fn vtimezone_zone(vtz: &Node, held: &mut Vec<Arc<custom::CustomZone>>) -> Zone {
     if let Some(tz) = vtz.value("X-LIC-LOCATION").and_then(resolve_tzid) {
         return Zone::Named(tz);
     }
-    vtz.children
-        .iter()
-        .find(|c| c.name == "STANDARD")
-        .or_else(|| vtz.children.first())
-        .and_then(|c| c.value("TZOFFSETTO"))
-        .and_then(parse_utc_offset)
-        .map(Zone::Fixed)
-        .unwrap_or(Zone::Floating)
+    if !observance::has_observances(vtz) {
+        return Zone::Floating;
+    }
+    let zone = custom::intern(observance::definition_key(vtz), || observance::onsets(vtz));
+    let handle = zone.handle();
+    held.push(zone);
+    Zone::Custom(handle)
+}
+
+/// UTC seconds of the local time `local` (a wall clock counted as if it were UTC) in
+/// a VTIMEZONE-defined zone. Read as UTC if no table holds the zone any more (a handle
+/// never outlives its table in this crate).
+pub(crate) fn custom_to_epoch(zone: CustomRef, local: i64) -> i64 {
+    custom::with_zone(zone, |z| z.local_to_utc(local)).unwrap_or(local)
+}
+
+/// The offset in seconds of a VTIMEZONE-defined zone at UTC second `utc`.
+pub(crate) fn custom_offset(zone: CustomRef, utc: i64) -> i64 {
+    i64::from(custom::with_zone(zone, |z| z.offset_at(utc)).unwrap_or(0))
 }
 
 /// Parses a UTC-OFFSET value (RFC 5545 §3.3.14: `+HHMM`, `-HHMM`, `+HHMMSS`) into

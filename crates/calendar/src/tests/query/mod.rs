@@ -1,6 +1,7 @@
 //! Behaviour tests of [`crate::query`]: filters, per-instance time ranges,
 //! calendar-data and free-busy, named by rule and RFC section.
 
+mod custom_zone;
 mod data;
 mod data_stream;
 mod filters;

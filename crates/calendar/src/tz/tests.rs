@@ -300,6 +300,6 @@ mod custom_zones {
              BEGIN:DAYLIGHT\nDTSTART:19491231T030000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\n{rdates}END:DAYLIGHT"
         ));
         assert!(!zone.is_exact(), "cut short at {MAX_ONSETS} onsets");
-        assert!(LAST_YEAR > 2100);
+        const { assert!(LAST_YEAR > 2100) };
     }
 }

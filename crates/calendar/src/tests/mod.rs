@@ -3,6 +3,7 @@
 mod exact;
 mod expand_text;
 mod fuzz_regressions;
+mod fuzz_seeds;
 mod plain_parse;
 mod query;
 mod recurrence;

@@ -6,6 +6,7 @@ mod data;
 mod data_stream;
 mod filters;
 mod freebusy;
+mod open_readings;
 mod oracle;
 mod recurrence;
 mod rfc4791;

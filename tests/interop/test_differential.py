@@ -253,14 +253,32 @@ def transitions_of(zone: str) -> list[dt.datetime]:
 
 FLOAT = "floating"
 
+# The calendar's CALDAV:calendar-timezone (RFC 4791 §5.2.2), in which floating
+# and DATE values are read (§9.9); "UTC" when the calendar has none. Set by run().
+FLOATING = {"zone": "UTC"}
+
+# Zones a run may give its calendar, with VTIMEZONEs written from the same rules
+# as the tz database has for 2024-2025 (Havana changes at midnight, so some DATEs
+# start in a gap).
+CALENDAR_ZONES = {
+    "America/New_York": CustomZone("America/New_York", -300, -240, Onset(3, 2, 6, 2), Onset(11, 1, 6, 2)),
+    "America/Havana": CustomZone("America/Havana", -300, -240, Onset(3, 2, 6, 0), Onset(11, 1, 6, 1)),
+}
+
+
+def real_zone(zone: str) -> str:
+    return FLOATING["zone"] if zone == FLOAT else zone
+
 
 def to_utc(wall: dt.datetime | dt.date, zone: str) -> dt.datetime:
     """The instant of a wall-clock time in `zone` ("UTC", FLOAT, IANA or custom);
-    DATEs and floating times are read in UTC, like a calendar with no zone."""
+    DATEs and floating times are read in the calendar's zone (FLOATING)."""
     if not isinstance(wall, dt.datetime):
-        return dt.datetime.combine(wall, dt.time(), tzinfo=UTC)
+        wall = dt.datetime.combine(wall, dt.time())
+        zone = FLOAT
     wall = wall.replace(tzinfo=None)
-    if zone in ("UTC", FLOAT):
+    zone = real_zone(zone)
+    if zone == "UTC":
         return wall.replace(tzinfo=UTC)
     if zone in CUSTOM_ZONES:
         return CUSTOM_ZONES[zone].to_utc(wall)
@@ -408,10 +426,14 @@ class Obj:
 def pick_start(rng: random.Random, zone: str, is_date: bool):
     day = START_FROM + dt.timedelta(days=rng.randrange((START_TO - START_FROM).days))
     if is_date:
+        if real_zone(FLOAT) != "UTC" and rng.random() < 0.3:
+            # On or just before a change of the calendar's zone (Havana's skip midnight).
+            changes = [t for t in transitions_of(real_zone(FLOAT)) if START_FROM <= t.date() <= START_TO]
+            return rng.choice(changes).date() - dt.timedelta(days=rng.choice([0, 0, 1, 2]))
         return day
-    if zone not in ("UTC", FLOAT) and rng.random() < 0.5:
+    if real_zone(zone) != "UTC" and rng.random() < 0.5:
         # On or a few days before a change, at or next to the skipped/repeated hour.
-        changes = [t for t in transitions_of(zone) if START_FROM <= t.date() <= START_TO]
+        changes = [t for t in transitions_of(real_zone(zone)) if START_FROM <= t.date() <= START_TO]
         t = rng.choice(changes)
         base = t - dt.timedelta(days=rng.choice([0, 0, 0, 1, 2, 7]))
         minutes = rng.choice([-60, -30, 0, 15, 30, 45, 60, 90])
@@ -620,7 +642,10 @@ class Instance:
 
 def ambiguous(wall, zone: str) -> bool:
     """Whether a local time is skipped or repeated in its zone."""
-    if not isinstance(wall, dt.datetime) or zone in ("UTC", FLOAT):
+    if not isinstance(wall, dt.datetime):
+        wall, zone = dt.datetime.combine(wall, dt.time()), FLOAT
+    zone = real_zone(zone)
+    if zone == "UTC":
         return False
     if zone in CUSTOM_ZONES:
         cz = CUSTOM_ZONES[zone]
@@ -633,15 +658,18 @@ def ambiguous(wall, zone: str) -> bool:
 def instance(start_wall, zone: str, length: Length, start: dt.datetime | None = None) -> Instance:
     start = to_utc(start_wall, zone) if start is None else start
     end = length.end(start, start_wall, zone)
-    tricky = False
     if isinstance(start_wall, dt.datetime):
-        wall_len = length.delta + dt.timedelta(days=length.days, seconds=length.seconds if length.kind == "duration" else 0)
-        end_wall = start_wall + wall_len
-        tricky = (
-            ambiguous(start_wall, zone)
-            or ambiguous(end_wall, zone)
-            or to_utc(end_wall, zone) - to_utc(start_wall, zone) != end - start
+        wall_len = length.delta + dt.timedelta(
+            days=length.days, seconds=length.seconds if length.kind == "duration" else 0
         )
+    else:
+        wall_len = dt.timedelta(days=length.days if length.kind != "none" else 1)
+    end_wall = start_wall + wall_len
+    tricky = (
+        ambiguous(start_wall, zone)
+        or ambiguous(end_wall, zone)
+        or (end - start) != wall_len
+    )
     return Instance(start, end, tricky)
 
 
@@ -721,8 +749,18 @@ class Session:
         self.http = http
         self.path = home + "differential-" + uuid.uuid4().hex[:10] + "/"
 
-    def create(self):
-        resp = self.http.request("MKCALENDAR", self.path)
+    def create(self, zone: str | None):
+        body = None
+        if zone is not None:
+            tz = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tributary//differential test//EN\r\n"
+            tz += CALENDAR_ZONES[zone].vtimezone() + "END:VCALENDAR\r\n"
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?>'
+                '<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+                f"<d:set><d:prop><c:calendar-timezone>{tz}</c:calendar-timezone></d:prop></d:set>"
+                "</c:mkcalendar>"
+            )
+        resp = self.http.request("MKCALENDAR", self.path, body=body, headers=XML_CT if body else None)
         assert resp.status == 201, resp
 
     def delete(self):
@@ -759,7 +797,9 @@ class Result:
     seed: int
     objects: int = 0
     windows: int = 0
-    instances_compared: int = 0
+    instances_compared: int = 0  # (instance, window) pairs
+    tricky_compared: int = 0  # of which at a skipped/repeated time or exact != wall length
+    edge_windows: int = 0  # windows starting or ending exactly at an instance's edge
     mismatches: list = field(default_factory=list)  # (object index, description)
     seconds: float = 0.0
 
@@ -784,14 +824,17 @@ def pick_windows(rng: random.Random, truth: dict[str, list[Instance]], n: int):
             yield ws, ws + length
 
 
-def run(http, home: str, seed: int, objects: int, windows: int, log=print) -> Result:
+def run(http, home: str, seed: int, objects: int, windows: int, zone=None, log=print) -> Result:
+    """One seed: `zone` is the calendar's CALDAV:calendar-timezone (a key of
+    CALENDAR_ZONES) or None."""
     t0 = time.monotonic()
+    FLOATING["zone"] = zone or "UTC"
     res = Result(seed)
     objs = generate(seed, objects)
     truth = {o.uid: oracle(o) for o in objs}
     by_uid = {o.uid: o for o in objs}
     session = Session(http, home)
-    session.create()
+    session.create(zone)
     try:
         for o in objs:
             session.put(o)
@@ -804,6 +847,12 @@ def run(http, home: str, seed: int, objects: int, windows: int, log=print) -> Re
                 for uid, inst in truth.items()
             }
             want = {uid: starts for uid, starts in want.items() if starts}
+            res.tricky_compared += sum(
+                1 for inst in truth.values() for i in inst if i.tricky and i.overlaps(ws, we)
+            )
+            res.edge_windows += any(
+                ws in (i.start, i.end) or we in (i.start, i.end) for inst in truth.values() for i in inst
+            )
             got_hrefs = session.query(ws, we, expand=False)
             got = session.query(ws, we, expand=True)
             res.instances_compared += sum(len(v) for v in want.values())
@@ -835,16 +884,24 @@ def run(http, home: str, seed: int, objects: int, windows: int, log=print) -> Re
 
 @pytest.mark.reports
 @pytest.mark.differential
-def test_differential_small_seed(http, server):
+@pytest.mark.parametrize("seed,zone", [(1, None), (2, "America/Havana")])
+def test_differential_small_seed(http, server, seed, zone):
+    """60 objects, 80 windows: a calendar without a zone, and one in Havana."""
     if recurring_ical_events is None:
         pytest.skip("recurring-ical-events is not installed")
-    res = run(http, server.home_path(), seed=1, objects=60, windows=80, log=lambda *_: None)
+    res = run(http, server.home_path(), seed, objects=60, windows=80, zone=zone, log=lambda *_: None)
     assert res.objects == 60 and res.windows == 80
-    assert res.instances_compared > 0
+    assert res.instances_compared > 0 and res.tricky_compared > 0 and res.edge_windows > 0
     unknown = [m for m in res.mismatches if (res.seed, m[0]) not in KNOWN_BUGS]
     assert not unknown, "\n\n".join(f"{d}\n{t}" for _, d, t in unknown[:5])
     if res.mismatches:
         pytest.xfail("; ".join(sorted({KNOWN_BUGS[(res.seed, m[0])] for m in res.mismatches})))
+
+
+def zone_for(seed: int, choice: str) -> str | None:
+    if choice == "cycle":
+        return [None, "America/New_York", "America/Havana"][seed % 3]
+    return None if choice == "none" else choice
 
 
 # --------------------------------------------------------------------------
@@ -869,6 +926,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="1", help="e.g. 1-5 or 1,7,9")
     ap.add_argument("--objects", type=int, default=60)
     ap.add_argument("--windows", type=int, default=80)
+    ap.add_argument(
+        "--calendar-zone",
+        default="cycle",
+        choices=["cycle", "none", *CALENDAR_ZONES],
+        help="the calendar's calendar-timezone (cycle: none, New York, Havana by seed %% 3)",
+    )
     ap.add_argument("--show", type=int, default=3, help="object texts to print per seed")
     args = ap.parse_args(argv)
     srv = env_server()
@@ -878,10 +941,13 @@ def main(argv=None) -> int:
     http = RawHttp(srv, srv.user, srv.password)
     total = Result(seed=-1)
     for seed in parse_seeds(args.seeds):
-        res = run(http, srv.home_path(), seed, args.objects, args.windows)
+        zone = zone_for(seed, args.calendar_zone)
+        res = run(http, srv.home_path(), seed, args.objects, args.windows, zone=zone)
         print(
-            f"seed {seed}: {res.objects} objects, {res.windows} windows, "
-            f"{res.instances_compared} instances compared, {len(res.mismatches)} mismatches "
+            f"seed {seed} (calendar zone {zone or 'none'}): {res.objects} objects, {res.windows} windows, "
+            f"{res.instances_compared} instances compared ({res.tricky_compared} at a gap, a fold "
+            f"or a clock change), {res.edge_windows} windows on an instance's edge, "
+            f"{len(res.mismatches)} mismatches "
             f"({len({m[0] for m in res.mismatches})} objects), {res.seconds:.1f} s"
         )
         seen = set()
@@ -892,10 +958,13 @@ def main(argv=None) -> int:
         total.objects += res.objects
         total.windows += res.windows
         total.instances_compared += res.instances_compared
+        total.tricky_compared += res.tricky_compared
+        total.edge_windows += res.edge_windows
         total.mismatches += res.mismatches
     print(
         f"total: {total.objects} objects, {total.windows} windows, "
-        f"{total.instances_compared} instances compared, {len(total.mismatches)} mismatches"
+        f"{total.instances_compared} instances compared ({total.tricky_compared} tricky), "
+        f"{total.edge_windows} edge windows, {len(total.mismatches)} mismatches"
     )
     return 1 if total.mismatches else 0
 

@@ -325,7 +325,9 @@ class Length:
 
     def end(self, start: dt.datetime, start_wall, zone: str) -> dt.datetime:
         if self.kind == "none":
-            return start + DAY if not isinstance(start_wall, dt.datetime) else start
+            # RFC 4791 §9.9: a DATE lasts "DTSTART+P1D", a nominal day (23 hours when
+            # the calendar's zone skips an hour that day).
+            return to_utc(start_wall + DAY, zone) if not isinstance(start_wall, dt.datetime) else start
         if self.kind == "dtend":
             if not isinstance(start_wall, dt.datetime):
                 return to_utc(start_wall + dt.timedelta(days=self.days), zone)

@@ -7,14 +7,14 @@ custom VTIMEZONEs under made-up TZIDs (evaluated from their observances), UTC,
 floating and DATE values; DTEND, DURATION (exact and nominal) or neither;
 DAILY/WEEKLY/MONTHLY/YEARLY rules with INTERVAL, BYDAY ordinals, negative
 BYMONTHDAY, BYSETPOS and BYYEARDAY, ended by COUNT, UNTIL or not at all;
-RDATEs; EXDATEs written in UTC or another zone; overrides moved by hours, by
+RDATEs; EXDATEs written in UTC or another zone (IANA or custom); overrides moved by hours, by
 days and across months, and cancelled ones (STATUS:CANCELLED, which stays an
 instance for calendar-query: RFC 4791 only drops it from free-busy). Many
 starts are put on or next to a zone's transition days, at the times a change
 skips or repeats.
 
 The objects are PUT into a fresh calendar; then random windows (1 hour to 2
-months, about a third of them starting or ending exactly at some instance's
+months, close to half of them starting or ending exactly at some instance's
 start or end) are sent as calendar-query time-range REPORTs, once asking for
 hrefs and once with CALDAV:expand. The matching hrefs, and the start instants
 of the expanded instances per href, are compared with the oracle.
@@ -32,8 +32,8 @@ the rest, by RFC 5545/4791 rather than by the library:
   nonexistent or repeated local time are read the same way.
 * Instance ends. DTEND gives every instance the same *exact* duration
   (RFC 5545 §3.8.5.3); DURATION's days and weeks are nominal (wall clock, §3.3.6)
-  and its hours, minutes and seconds exact; without either, a DATE lasts one day
-  and a DATE-TIME is an instant. The library measures durations in wall-clock
+  and its hours, minutes and seconds exact; without either, a DATE lasts one
+  nominal day and a DATE-TIME is an instant. The library measures durations in wall-clock
   time, so its ends are never used.
 * Overlap. RFC 4791 §9.9: an instance with end > start matches when
   start < window end and end > window start; an instant (zero length) when
@@ -42,27 +42,31 @@ the rest, by RFC 5545/4791 rather than by the library:
   drops every instance whose RFC 5545 instant equals an EXDATE's instant (the
   library compares instants computed with its own gap reading). EXDATEs are
   only put on instances that have no override.
-* Floating and DATE values are read in UTC (the calendar has no
-  CALDAV:calendar-timezone).
+* Floating and DATE values are read in the calendar's CALDAV:calendar-timezone
+  (RFC 4791 §5.2.2, §9.9), UTC when it has none; runs use none, New York or
+  Havana (whose clocks skip midnight, so some DATEs start in a gap and a DATE
+  without DTEND lasts DTSTART+P1D, a nominal day of 23 or 25 hours).
 
 Cases the generator avoids because RFC 5545 leaves them undefined or the
 library cannot express the RFC reading: DTSTARTs that do not match their rule
 (§3.8.5.3: "undefined"; every DTSTART is moved to the rule's first instance),
 DTEND equal to DTSTART, RDATEs and EXDATEs of floating or DATE series in other
 zones, RDATEs in another zone than the DTSTART (a nominal DURATION has no
-single wall clock then), and UNTILs within two hours of an instance (the
-library's instant of a gap instance in a custom zone is an hour off the RFC's).
+single wall clock then), RDATEs of open DATE series (one could fall on a rule
+instance), and UNTILs within two hours of an instance (the library's instant of
+a gap instance in a custom zone is an hour off the RFC's).
 
-Run by pytest (a small seed, in CI through run.sh), or by hand for a large run
+Run by pytest (two small seeds, in CI through run.sh), or by hand for a large run
 against a running server (same environment as the rest of the suite):
 
     TRIBUTARY_URL=http://127.0.0.1:5232 TRIBUTARY_USER=alice TRIBUTARY_PASSWORD=... \\
-      .venv/bin/python tests/interop/test_differential.py --seeds 1-5 --objects 400 --windows 300
+      .venv/bin/python tests/interop/test_differential.py --seeds 1-6 --objects 400 --windows 300
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import functools
 import itertools
@@ -158,11 +162,9 @@ class CustomZone:
         return sorted(out)
 
     def offset_at(self, utc: dt.datetime) -> int:
-        current = self.std
-        for at, offset in self.transitions():
-            if at <= utc:
-                current = offset
-        return current
+        tr = self.transitions()
+        k = bisect.bisect_right(tr, (utc, 10**6))
+        return tr[k - 1][1] if k else self.std
 
     def to_utc(self, wall: dt.datetime) -> dt.datetime:
         """RFC 5545 §3.3.5: a skipped time with the offset before the gap, a
@@ -257,13 +259,35 @@ FLOAT = "floating"
 # and DATE values are read (§9.9); "UTC" when the calendar has none. Set by run().
 FLOATING = {"zone": "UTC"}
 
-# Zones a run may give its calendar, with VTIMEZONEs written from the same rules
-# as the tz database has for 2024-2025 (Havana changes at midnight, so some DATEs
-# start in a gap).
-CALENDAR_ZONES = {
-    "America/New_York": CustomZone("America/New_York", -300, -240, Onset(3, 2, 6, 2), Onset(11, 1, 6, 2)),
-    "America/Havana": CustomZone("America/Havana", -300, -240, Onset(3, 2, 6, 0), Onset(11, 1, 6, 1)),
+# VTIMEZONEs for IANA zones, written from the rules the tz database has for
+# 2024-2025 (checked against zoneinfo by check_iana_rules), as clients send them
+# along; Tributary reads a known TZID from its own tz database.
+IANA_RULES = {
+    z.tzid: z
+    for z in [
+        CustomZone("America/New_York", -300, -240, Onset(3, 2, 6, 2), Onset(11, 1, 6, 2)),
+        # Havana's clocks change at midnight, so some DATEs start in a gap.
+        CustomZone("America/Havana", -300, -240, Onset(3, 2, 6, 0), Onset(11, 1, 6, 1)),
+        CustomZone("Europe/Berlin", 60, 120, Onset(3, -1, 6, 2), Onset(10, -1, 6, 3)),
+        CustomZone("Australia/Lord_Howe", 630, 660, Onset(10, 1, 6, 2), Onset(4, 1, 6, 2)),
+    ]
 }
+
+# Zones a run may give its calendar (CALDAV:calendar-timezone).
+CALENDAR_ZONES = {name: IANA_RULES[name] for name in ("America/New_York", "America/Havana")}
+
+
+@functools.cache
+def check_iana_rules() -> None:
+    """The VTIMEZONEs written for IANA zones agree with zoneinfo, every 30 minutes
+    of wall-clock time in 2024-2025."""
+    for name, rules in IANA_RULES.items():
+        tz = ZoneInfo(name)
+        wall = dt.datetime(2024, 1, 1)
+        while wall.year < 2026:
+            want = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+            assert rules.to_utc(wall) == want, (name, wall, rules.to_utc(wall), want)
+            wall += dt.timedelta(minutes=30)
 
 
 def real_zone(zone: str) -> str:
@@ -283,6 +307,16 @@ def to_utc(wall: dt.datetime | dt.date, zone: str) -> dt.datetime:
     if zone in CUSTOM_ZONES:
         return CUSTOM_ZONES[zone].to_utc(wall)
     return wall.replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
+
+
+def from_utc(instant: dt.datetime, zone: str) -> dt.datetime:
+    """The wall-clock time (naive) an instant shows in `zone` ("UTC", IANA or custom)."""
+    if zone == "UTC":
+        return instant.astimezone(UTC).replace(tzinfo=None)
+    if zone in CUSTOM_ZONES:
+        utc = instant.astimezone(UTC).replace(tzinfo=None)
+        return utc + dt.timedelta(minutes=CUSTOM_ZONES[zone].offset_at(utc))
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 def ical_value(wall, zone: str) -> tuple[str, str]:
@@ -371,6 +405,7 @@ class Obj:
     rdates: list = field(default_factory=list)  # walls in `zone`
     exdates: list = field(default_factory=list)  # (wall, zone)
     overrides: list[Override] = field(default_factory=list)
+    vtimezone: bool = False  # send a VTIMEZONE for an IANA zone too
 
     @property
     def is_date(self) -> bool:
@@ -383,6 +418,8 @@ class Obj:
         for name in sorted(zones):
             if name in CUSTOM_ZONES:
                 out += CUSTOM_ZONES[name].vtimezone()
+            elif self.vtimezone and name in IANA_RULES:
+                out += IANA_RULES[name].vtimezone()
         out += self.vevent(self.start_wall, self.length, None, False, with_exdates)
         for o in self.overrides:
             out += self.vevent(o.start_wall, o.length, o.rid_wall, o.cancelled, False)
@@ -551,6 +588,7 @@ def generate(seed: int, count: int) -> list[Obj]:
             zone = rng.choice(sorted(CUSTOM_ZONES))
         start_wall = pick_start(rng, zone, is_date)
         obj = Obj(i, f"diff-{seed}-{i}", zone, start_wall, pick_length(rng, zone, start_wall))
+        obj.vtimezone = rng.random() < 0.5
         if rng.random() < 0.75:
             obj.rrule = pick_rule(rng, start_wall)
             # Move DTSTART onto the rule's first instance (RFC 5545 §3.8.5.3: a
@@ -616,9 +654,8 @@ def generate(seed: int, count: int) -> list[Obj]:
                         obj.exdates.append((wall, zone))
                     else:
                         instant = to_utc(wall, zone)
-                        other = "UTC" if target == "UTC" else rng.choice(IANA_ZONES)
-                        other_wall = instant if other == "UTC" else instant.astimezone(ZoneInfo(other))
-                        obj.exdates.append((other_wall.replace(tzinfo=None), other))
+                        other = "UTC" if target == "UTC" else rng.choice(IANA_ZONES + sorted(CUSTOM_ZONES))
+                        obj.exdates.append((from_utc(instant, other), other))
         objs.append(obj)
     return objs
 
@@ -830,6 +867,7 @@ def run(http, home: str, seed: int, objects: int, windows: int, zone=None, log=p
     """One seed: `zone` is the calendar's CALDAV:calendar-timezone (a key of
     CALENDAR_ZONES) or None."""
     t0 = time.monotonic()
+    check_iana_rules()
     FLOATING["zone"] = zone or "UTC"
     res = Result(seed)
     objs = generate(seed, objects)

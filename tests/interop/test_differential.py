@@ -671,6 +671,9 @@ class Instance:
     # Starts or ends at a skipped or repeated time, or its exact length differs from
     # its wall-clock length: edge-touching windows favour these.
     tricky: bool = field(default=False, compare=False)
+    # Its exact length differs from its wall-clock length (a clock change inside).
+    stretched: bool = field(default=False, compare=False)
+    how: str = field(default="", compare=False)  # its Length's kind
 
     def overlaps(self, ws: dt.datetime, we: dt.datetime) -> bool:
         # RFC 4791 §9.9 (VEVENT table)
@@ -704,12 +707,9 @@ def instance(start_wall, zone: str, length: Length, start: dt.datetime | None = 
     else:
         wall_len = dt.timedelta(days=length.days if length.kind != "none" else 1)
     end_wall = start_wall + wall_len
-    tricky = (
-        ambiguous(start_wall, zone)
-        or ambiguous(end_wall, zone)
-        or (end - start) != wall_len
-    )
-    return Instance(start, end, tricky)
+    stretched = (end - start) != wall_len
+    tricky = stretched or ambiguous(start_wall, zone) or ambiguous(end_wall, zone)
+    return Instance(start, end, tricky, stretched, length.kind)
 
 
 def oracle(obj: Obj) -> list[Instance]:
@@ -846,14 +846,28 @@ class Result:
 def pick_windows(rng: random.Random, truth: dict[str, list[Instance]], n: int):
     all_instances = [i for v in truth.values() for i in v if WINDOW_FROM <= i.start < WINDOW_TO]
     tricky = [i for i in all_instances if i.tricky]
+    # Stretched instances by how their length is given, so the rarer kinds
+    # (DURATION days) get as many windows as DTENDs.
+    stretched: dict[str, list[Instance]] = {}
+    for i in all_instances:
+        if i.stretched:
+            stretched.setdefault(i.how, []).append(i)
     span = int((WINDOW_TO - WINDOW_FROM).total_seconds())
     for _ in range(n):
         length = dt.timedelta(
             seconds=rng.choice([3600, 3 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400, 61 * 86400])
         )
         if all_instances and rng.random() < 0.45:
-            inst = rng.choice(tricky if tricky and rng.random() < 0.7 else all_instances)
+            r = rng.random()
+            if r < 0.35 and stretched:
+                pool = stretched[rng.choice(sorted(stretched))]
+            else:
+                pool = tricky if r < 0.7 else all_instances
+            inst = rng.choice(pool or all_instances)
             edge = rng.choice([inst.start, inst.end])
+            # Mostly exactly on the edge; else half an hour or an hour off it, where an
+            # end or start read with the wrong offset (or a wrong nominal day) shows.
+            edge += dt.timedelta(seconds=rng.choice([0, 0, 0, 0, -1800, 1800, -3600, 3600]))
             if rng.random() < 0.5:
                 yield edge, edge + length
             else:

@@ -19,6 +19,11 @@ def pytest_configure(config):
         "reports: needs REPORT support (calendar-query, calendar-multiget, "
         "sync-collection); deselected with -m 'not reports' until the server has it",
     )
+    config.addinivalue_line(
+        "markers",
+        "differential: the seeded differential test of time-range queries against "
+        "recurring-ical-events (test_differential.py)",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -163,7 +163,8 @@ pub(crate) fn starts(
     }
 }
 
-fn weekday(text: &str) -> Option<Weekday> {
+/// An RFC 5545 §3.3.10 weekday (`MO` … `SU`, any case).
+pub(crate) fn weekday(text: &str) -> Option<Weekday> {
     Some(match text.to_ascii_uppercase().as_str() {
         "MO" => Weekday::Mon,
         "TU" => Weekday::Tue,

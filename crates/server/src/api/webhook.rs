@@ -13,7 +13,6 @@ use crate::{path, Context};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use serde_json::json as j;
-use sha2::{Digest, Sha256};
 use tributary_ingest::{Action, Error as IngestError};
 
 pub(super) async fn handle(
@@ -109,12 +108,9 @@ fn source_for_log(value: &str, known: bool) -> String {
     if known {
         return value.to_string();
     }
-    let digest = Sha256::digest(value.as_bytes());
-    let mut short = String::with_capacity(8);
-    for b in &digest[..4] {
-        short.push_str(&format!("{b:02x}"));
-    }
-    format!("unknown ({} bytes, sha256 {short})", value.len())
+    // The same SHA-256 hex the store keeps for keys (and `source list` shows 8 of).
+    let digest = tributary_store::source_key_hash(value);
+    format!("unknown ({} bytes, sha256 {})", value.len(), &digest[..8])
 }
 
 fn unauthorized(ctx: &Context, source: &str) -> DavError {

@@ -88,7 +88,15 @@ impl Store {
     /// Look a user up by name, normalised as [`Store::put_user`] stores it (a client
     /// that sends the name in NFD finds the user).
     pub fn get_user(&self, name: &str) -> Result<User> {
-        let name = normalize_user_name(name);
+        // Every signed-in request looks its user up: names already in NFC (all ASCII
+        // ones) are used as they are, without building a copy.
+        let composed;
+        let name = if unicode_normalization::is_nfc(name) {
+            name
+        } else {
+            composed = normalize_user_name(name);
+            &composed
+        };
         self.with_conn(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1");
             Ok(c.prepare_cached(&sql)?.query_row([name], user_from_row)?)

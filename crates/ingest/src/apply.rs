@@ -219,6 +219,7 @@ fn record_refusal(
         outcome: IngestStatus::Error,
         reason: Some(reason.chars().take(500).collect()),
         duration_ms: elapsed_ms(started),
+        detail: None,
     };
     let _ignored = store.put_history(&entry);
 }

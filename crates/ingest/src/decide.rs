@@ -358,6 +358,7 @@ impl Ctx<'_> {
                 outcome: status,
                 reason: reason.clone(),
                 duration_ms: 0,
+                detail: None,
             },
             now: self.now,
         };

@@ -69,6 +69,8 @@ pub struct NewHistoryEntry {
     pub reason: Option<String>,
     /// Processing time.
     pub duration_ms: i64,
+    /// What a pull did, as JSON (counts, skipped UIDs); `None` for a delivery.
+    pub detail: Option<String>,
 }
 
 /// A stored history row.
@@ -135,10 +137,10 @@ pub struct IngestConflict {
 
 pub(crate) fn put_history_tx(tx: &Connection, h: &NewHistoryEntry) -> Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO ingest_history (source_id, received_at, action, source_event_id, outcome, reason, duration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO ingest_history (source_id, received_at, action, source_event_id, outcome, reason, duration_ms, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![h.source_id, h.received_at, h.action, h.source_event_id, h.outcome.as_str(), h.reason, h.duration_ms])?;
+    .execute(params![h.source_id, h.received_at, h.action, h.source_event_id, h.outcome.as_str(), h.reason, h.duration_ms, h.detail])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -179,6 +181,7 @@ fn history_from_row(r: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
             outcome: IngestStatus::parse(&outcome),
             reason: r.get(6)?,
             duration_ms: r.get(7)?,
+            detail: r.get(8)?,
         },
     })
 }
@@ -271,7 +274,7 @@ impl Store {
         let limit = i64::from(limit.clamp(1, MAX_LOG_PAGE));
         self.with_conn(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, source_id, received_at, action, source_event_id, outcome, reason, duration_ms
+                "SELECT id, source_id, received_at, action, source_event_id, outcome, reason, duration_ms, detail
                  FROM ingest_history WHERE (?1 IS NULL OR source_id = ?1) ORDER BY id DESC LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![source_id, limit], history_from_row)?;

@@ -31,6 +31,7 @@ pub mod migrate;
 mod pages;
 pub mod password;
 mod properties;
+mod pulls;
 mod quota;
 mod reports;
 mod resources;
@@ -52,11 +53,12 @@ pub use ingest_log::{
 };
 pub use mappings::{MappingStatus, MappingVersion, SourceMapping, MAX_MAPPING_PAGE};
 pub use properties::{DeadProperty, DeadPropertyLimits, PropTarget};
+pub use pulls::{PullApplied, PullChange, PullOutcome, PullState, PullWrite, PulledObject};
 pub use quota::{Quota, Usage};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
 pub use source_keys::{new_source_key, source_key_hash, SourceKey, MAX_KEYS_PER_SOURCE};
-pub use sources::{ConflictPolicy, NewSource, Privacy, Source};
+pub use sources::{ConflictPolicy, NewSource, Privacy, Source, SourceKind};
 pub use stats::StoreStats;
 pub use users::User;
 

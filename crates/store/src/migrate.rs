@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0007_short_span_index.sql"),
     include_str!("../../../schema/0008_usage.sql"),
     include_str!("../../../schema/0009_user_name_key.sql"),
+    include_str!("../../../schema/0010_source_kinds.sql"),
 ];
 
 /// The schema version this binary writes.

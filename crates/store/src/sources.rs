@@ -40,6 +40,43 @@ impl Privacy {
     }
 }
 
+/// How a source's events arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Pushed to the webhook endpoints (PowerAutomate flows).
+    Webhook,
+    /// An iCalendar feed fetched on a schedule (`source_pulls` holds where from).
+    Ics,
+    /// A remote CalDAV calendar.
+    Caldav,
+}
+
+impl SourceKind {
+    /// The stored name (`webhook`, `ics`, `caldav`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Webhook => "webhook",
+            SourceKind::Ics => "ics",
+            SourceKind::Caldav => "caldav",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "webhook" => Some(SourceKind::Webhook),
+            "ics" => Some(SourceKind::Ics),
+            "caldav" => Some(SourceKind::Caldav),
+            _ => None,
+        }
+    }
+
+    /// Whether Tributary fetches the events itself (they are read-only to clients).
+    pub fn is_pulled(self) -> bool {
+        self != SourceKind::Webhook
+    }
+}
+
 /// Who wins when ingestion meets another version of the same object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictPolicy {
@@ -78,6 +115,11 @@ impl ConflictPolicy {
 pub struct Source {
     /// Name the sender gives in `X-Calendar-Source`.
     pub id: String,
+    /// How its events arrive.
+    pub kind: SourceKind,
+    /// The calendar was made for this source (a pulled source's own calendar is
+    /// read-only to clients).
+    pub owns_collection: bool,
     /// Owner user id.
     pub owner_id: i64,
     /// Owner user name (the calendar home segment).
@@ -105,6 +147,10 @@ pub struct Source {
 pub struct NewSource {
     /// 1–64 characters of `A-Z a-z 0-9 . _ - /`.
     pub id: String,
+    /// How its events arrive (an existing source keeps its kind).
+    pub kind: SourceKind,
+    /// The calendar was made for this source.
+    pub owns_collection: bool,
     /// Owner user id.
     pub owner_id: i64,
     /// A calendar collection of the owner.
@@ -126,6 +172,8 @@ impl NewSource {
     pub fn new(id: &str, owner_id: i64, collection_id: i64) -> Self {
         NewSource {
             id: id.to_string(),
+            kind: SourceKind::Webhook,
+            owns_collection: false,
             owner_id,
             collection_id,
             priority: 10,
@@ -137,7 +185,7 @@ impl NewSource {
     }
 }
 
-const SOURCE_COLUMNS: &str = "s.id, s.owner_id, u.name, s.collection_id, c.path, s.priority, s.privacy, s.conflict_policy, s.window_past_days, s.window_future_days, s.created_at";
+const SOURCE_COLUMNS: &str = "s.id, s.owner_id, u.name, s.collection_id, c.path, s.priority, s.privacy, s.conflict_policy, s.window_past_days, s.window_future_days, s.created_at, s.kind, s.owns_collection";
 const SOURCE_FROM: &str =
     "FROM sources s JOIN users u ON u.id = s.owner_id JOIN collections c ON c.id = s.collection_id";
 
@@ -156,6 +204,8 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
         window_past_days: r.get(8)?,
         window_future_days: r.get(9)?,
         created_at: r.get(10)?,
+        kind: SourceKind::parse(&r.get::<_, String>(11)?).unwrap_or(SourceKind::Webhook),
+        owns_collection: r.get(12)?,
     })
 }
 
@@ -194,6 +244,18 @@ fn check_new_source(tx: &Connection, s: &NewSource) -> Result<()> {
             ))
         }
     }
+    let kind: Option<String> = tx
+        .query_row("SELECT kind FROM sources WHERE id = ?1", [&s.id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(kind) = kind.filter(|k| k != s.kind.as_str()) {
+        return Err(Error::Conflict(format!(
+            "source {} is a {kind} source; remove it before adding it as {}",
+            s.id,
+            s.kind.as_str()
+        )));
+    }
     let moved: Option<i64> = tx
         .query_row(
             "SELECT count(*) FROM source_mappings WHERE source_id = ?1 AND collection_id <> ?2",
@@ -209,6 +271,22 @@ fn check_new_source(tx: &Connection, s: &NewSource) -> Result<()> {
     Ok(())
 }
 
+/// Create a source or replace its settings inside a caller's transaction. A source
+/// keeps `owns_collection` once set (re-adding it must not make its calendar writable).
+pub(crate) fn put_source_tx(tx: &Connection, s: &NewSource) -> Result<Source> {
+    check_new_source(tx, s)?;
+    tx.execute(
+        "INSERT INTO sources (id, owner_id, collection_id, priority, privacy, conflict_policy, window_past_days, window_future_days, created_at, kind, owns_collection)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (id) DO UPDATE SET owner_id = excluded.owner_id, collection_id = excluded.collection_id,
+           priority = excluded.priority, privacy = excluded.privacy, conflict_policy = excluded.conflict_policy,
+           window_past_days = excluded.window_past_days, window_future_days = excluded.window_future_days,
+           owns_collection = max(sources.owns_collection, excluded.owns_collection)",
+        params![s.id, s.owner_id, s.collection_id, s.priority, s.privacy.as_str(), s.conflict_policy.as_str(), s.window_past_days, s.window_future_days, now(), s.kind.as_str(), s.owns_collection],
+    )?;
+    get_source_tx(tx, &s.id)
+}
+
 pub(crate) fn get_source_tx(tx: &Connection, id: &str) -> Result<Source> {
     let sql = format!("SELECT {SOURCE_COLUMNS} {SOURCE_FROM} WHERE s.id = ?1");
     Ok(tx.prepare_cached(&sql)?.query_row([id], source_from_row)?)
@@ -219,18 +297,7 @@ impl Store {
     /// `Conflict` when the id is malformed, the calendar is not the owner's, or the
     /// source already has events in another calendar.
     pub fn put_source(&self, s: &NewSource) -> Result<Source> {
-        self.write(|tx| {
-            check_new_source(tx, s)?;
-            tx.execute(
-                "INSERT INTO sources (id, owner_id, collection_id, priority, privacy, conflict_policy, window_past_days, window_future_days, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT (id) DO UPDATE SET owner_id = excluded.owner_id, collection_id = excluded.collection_id,
-                   priority = excluded.priority, privacy = excluded.privacy, conflict_policy = excluded.conflict_policy,
-                   window_past_days = excluded.window_past_days, window_future_days = excluded.window_future_days",
-                params![s.id, s.owner_id, s.collection_id, s.priority, s.privacy.as_str(), s.conflict_policy.as_str(), s.window_past_days, s.window_future_days, now()],
-            )?;
-            get_source_tx(tx, &s.id)
-        })
+        self.write(|tx| put_source_tx(tx, s))
     }
 
     /// A source by id.

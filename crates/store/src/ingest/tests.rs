@@ -36,6 +36,7 @@ fn history(outcome: IngestStatus) -> NewHistoryEntry {
         outcome,
         reason: None,
         duration_ms: 1,
+        detail: None,
     }
 }
 

@@ -249,6 +249,7 @@ fn ingestion_past_the_quota_writes_nothing() {
             outcome: IngestStatus::Created,
             reason: None,
             duration_ms: 1,
+            detail: None,
         },
         now: 100,
     };

@@ -3,7 +3,6 @@
 mod admin_cmd;
 mod config;
 mod config_check;
-mod ics;
 mod source_cmd;
 mod transfer;
 mod user_cmd;

@@ -2,10 +2,10 @@
 //! calendar object resources (one per UID) and stores each like a client PUT would;
 //! `tributary export` merges a calendar's objects back into one VCALENDAR.
 
-use crate::ics::{self, Merger};
 use anyhow::{bail, Context as _, Result};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use tributary_calendar::split::{self, Merger};
 use tributary_calendar::Limits;
 use tributary_store::{Collection, CollectionKind, NewCollection, Store, Usage};
 
@@ -105,6 +105,9 @@ pub fn find_calendar(store: &Store, target: &str, create: bool) -> Result<Collec
 /// skipped. `progress(done, total)` runs every [`PROGRESS_EVERY`] objects. Fails as a
 /// whole, writing nothing, when the text is not iCalendar at all or when the objects
 /// would take the calendar's owner past their storage quota.
+///
+/// Object texts are built one at a time, twice (to validate, then to write in
+/// batches), so memory holds the file, its index and one batch, never every object.
 pub fn import_text(
     store: &Store,
     cal: &Collection,
@@ -112,52 +115,58 @@ pub fn import_text(
     opts: &ImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportSummary> {
-    let file = ics::parse(text).context("not a readable iCalendar file")?;
+    let file = split::parse(text).context("not a readable iCalendar file")?;
     let (objects, skipped) = file.objects();
+    let total = objects.len();
     let mut summary = ImportSummary {
-        objects: objects.len(),
+        objects: total,
         ..ImportSummary::default()
     };
     summary
         .errors
         .extend(skipped.into_iter().map(|s| ImportError {
-            uid: None,
+            uid: s.uid,
             line: s.line,
             message: s.message,
         }));
     let mut existing = Existing::load(store, cal.id)?;
-    let mut pending: Vec<Pending<'_>> = Vec::new();
-    for (i, object) in objects.iter().enumerate() {
-        match import_one(store, cal, object, opts, &mut existing, &mut summary) {
-            Ok(Some(p)) => pending.push(p),
+    let mut pending: Vec<Pending> = Vec::new();
+    for (position, object) in objects.enumerate() {
+        match import_one(store, cal, &object, opts, &mut existing, &mut summary) {
+            Ok(Some((name, index))) => pending.push(Pending {
+                position,
+                line: object.line,
+                size: object.text.len() as u64,
+                name,
+                index,
+            }),
             Ok(None) => {}
             Err(message) => summary.errors.push(ImportError {
-                uid: Some(object.uid.clone()),
+                uid: Some(object.uid),
                 line: object.line,
                 message,
             }),
         }
-        if (i + 1) % PROGRESS_EVERY == 0 {
-            progress(i + 1, objects.len());
+        if (position + 1) % PROGRESS_EVERY == 0 {
+            progress(position + 1, total);
         }
     }
     ensure_room(store, cal, &pending, &existing)?;
-    for batch in pending.chunks(BATCH) {
-        flush(store, cal, batch, &mut summary)?;
-    }
+    write_pending(store, cal, &file, &pending, &mut summary)?;
     summary.errors.sort_by_key(|e| e.line);
     Ok(summary)
 }
 
-/// Validate and store one object, as the PUT handler would (RFC 4791 §5.3.2.1).
-fn import_one<'a>(
+/// Validate one object as the PUT handler would (RFC 4791 §5.3.2.1) and pick its
+/// resource name; `None` when the calendar already holds exactly these bytes.
+fn import_one(
     store: &Store,
     cal: &Collection,
-    object: &'a ics::ObjectText,
+    object: &split::ObjectText,
     opts: &ImportOptions,
     existing: &mut Existing,
     summary: &mut ImportSummary,
-) -> std::result::Result<Option<Pending<'a>>, String> {
+) -> std::result::Result<Option<(String, tributary_calendar::ObjectIndex)>, String> {
     let bytes = object.text.as_bytes();
     if bytes.len() > opts.max_resource_bytes {
         return Err(format!(
@@ -189,21 +198,50 @@ fn import_one<'a>(
     };
     existing.names.insert(name.clone());
     existing.by_uid.insert(index.uid.clone(), name.clone());
-    Ok(Some(Pending {
-        object,
-        name,
-        index,
-    }))
+    Ok(Some((name, index)))
 }
 
 /// Objects written per transaction: one fsync for many events instead of one each.
 const BATCH: usize = 500;
 
-/// A validated object waiting for its batch.
-struct Pending<'a> {
-    object: &'a ics::ObjectText,
+/// A validated object waiting to be written; its text is built again then.
+struct Pending {
+    /// Its place among the file's objects.
+    position: usize,
+    /// Line of its first `BEGIN:` in the file.
+    line: usize,
+    /// Length of its text.
+    size: u64,
     name: String,
     index: tributary_calendar::ObjectIndex,
+}
+
+/// Build the pending objects' texts again, in file order, and write them in batches.
+fn write_pending(
+    store: &Store,
+    cal: &Collection,
+    file: &split::IcsFile<'_>,
+    pending: &[Pending],
+    summary: &mut ImportSummary,
+) -> Result<()> {
+    let (mut objects, _) = file.objects();
+    let mut next = 0;
+    let mut batch: Vec<(&Pending, String)> = Vec::with_capacity(BATCH.min(pending.len()));
+    for p in pending {
+        let Some(object) = objects.nth(p.position - next) else {
+            bail!("object {} of the file vanished", p.position + 1);
+        };
+        next = p.position + 1;
+        batch.push((p, object.text));
+        if batch.len() == BATCH {
+            flush(store, cal, &batch, summary)?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        flush(store, cal, &batch, summary)?;
+    }
+    Ok(())
 }
 
 /// Refuse the whole import before anything is written when it would take the
@@ -212,12 +250,12 @@ struct Pending<'a> {
 fn ensure_room(
     store: &Store,
     cal: &Collection,
-    pending: &[Pending<'_>],
+    pending: &[Pending],
     existing: &Existing,
 ) -> Result<()> {
     let (mut added, mut replaced) = (Usage::default(), 0u64);
     for p in pending {
-        added.bytes += p.object.text.len() as u64;
+        added.bytes += p.size;
         match existing.sizes.get(&p.name) {
             Some(old) => replaced += old,
             None => added.objects += 1,
@@ -236,21 +274,21 @@ fn ensure_room(
 fn flush(
     store: &Store,
     cal: &Collection,
-    batch: &[Pending<'_>],
+    batch: &[(&Pending, String)],
     summary: &mut ImportSummary,
 ) -> Result<()> {
     let items: Vec<(&str, &[u8], &tributary_calendar::ObjectIndex)> = batch
         .iter()
-        .map(|p| (p.name.as_str(), p.object.text.as_bytes(), &p.index))
+        .map(|(p, text)| (p.name.as_str(), text.as_bytes(), &p.index))
         .collect();
     let results = store.put_resources(cal.id, &items, CALENDAR_TYPE)?;
-    for (p, r) in batch.iter().zip(results) {
+    for ((p, _), r) in batch.iter().zip(results) {
         match r {
             Ok(o) if o.created => summary.created += 1,
             Ok(_) => summary.updated += 1,
             Err(e) => summary.errors.push(ImportError {
                 uid: Some(p.index.uid.clone()),
-                line: p.object.line,
+                line: p.line,
                 message: e.to_string(),
             }),
         }

@@ -186,6 +186,28 @@ fn component_without_uid_is_reported_with_its_line() {
 }
 
 #[test]
+fn duplicate_uid_keeps_the_highest_sequence_and_reports_the_other() {
+    let (store, cal) = setup();
+    let newer = "BEGIN:VEVENT\r\nUID:dup\r\nSEQUENCE:2\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:Newer\r\nEND:VEVENT\r\n";
+    let older = newer
+        .replace("SEQUENCE:2", "SEQUENCE:1")
+        .replace("Newer", "Older");
+    let text =
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{newer}{older}END:VCALENDAR\r\n");
+    let summary = import(&store, &cal, &text);
+    assert_eq!((summary.objects, summary.created), (1, 1));
+    assert_eq!(summary.errors.len(), 1, "{:?}", summary.errors);
+    let error = &summary.errors[0];
+    assert_eq!((error.uid.as_deref(), error.line), (Some("dup"), 11));
+    assert!(error.message.contains("duplicate UID"), "{}", error.message);
+    let stored = body(&store, &cal, "dup.ics");
+    assert!(
+        stored.contains("SUMMARY:Newer") && !stored.contains("Older"),
+        "{stored}"
+    );
+}
+
+#[test]
 fn unbalanced_file_fails_as_a_whole() {
     let (store, cal) = setup();
     let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nEND:VTODO\nEND:VCALENDAR\n";

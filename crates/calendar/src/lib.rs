@@ -13,7 +13,9 @@
 //! - evaluating stored objects against REPORT queries ([`query`]): calendar-query
 //!   filters (RFC 4791 §9.7) with exact per-instance time ranges (§9.9), the
 //!   calendar-data to return (§9.6: subsetting, `expand`, `limit-recurrence-set`,
-//!   `limit-freebusy-set`) and free-busy time (§7.10).
+//!   `limit-freebusy-set`) and free-busy time (§7.10);
+//! - splitting whole `.ics` files (imports, pulled feeds) into objects, and merging
+//!   objects back into one file ([`split`]).
 //!
 //! It does not do I/O, HTTP or SQL: callers hand it bytes and store what it returns.
 //! The index span is only a prefilter and errs on the wide side (floating times,
@@ -40,6 +42,7 @@ mod scan;
 mod shape;
 mod simple_rule;
 mod span;
+pub mod split;
 mod time;
 pub mod tz;
 mod walk;

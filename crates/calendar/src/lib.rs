@@ -37,6 +37,7 @@ mod object;
 mod overlap;
 pub mod query;
 mod recur;
+pub mod redact;
 mod rule;
 mod scan;
 mod shape;

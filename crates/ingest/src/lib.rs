@@ -1,29 +1,34 @@
-//! Calendar ingestion for Tributary: PowerAutomate / Microsoft 365 events in, calendar
-//! objects out.
+//! Calendar ingestion for Tributary: events from outside (PowerAutomate deliveries,
+//! ICS feeds, later remote CalDAV calendars) in, calendar objects out, with the
+//! source-to-object mapping (source, external id, change key, object) kept in the same
+//! store transaction as the objects.
 //!
-//! This crate owns:
-//! - reading every payload shape a flow sends ([`normalize()`]): the whole V3 trigger item
-//!   (`@triggerBody()`, `ActionType` in any casing), hand-made templates where every
-//!   value is a string, JSON inside strings, `;`-separated attendees, seven-digit
-//!   fractions, times without offset, Graph's `{dateTime, timeZone}` with Windows zone
-//!   names — into one [`NormalizedEvent`];
-//! - turning it into a deterministic VCALENDAR ([`ical`]): UID and member name derived
-//!   from (source, event id), DTSTAMP from `lastModifiedDateTime`, so a redelivery
-//!   produces the same bytes;
-//! - the pure decision ([`plan()`]): idempotence on a content hash, last write wins on
-//!   `lastModifiedDateTime`, tombstones, re-keying by iCalUId, the delete window, the
-//!   privacy modes;
-//! - the conflict policy ([`conflict`]) for two sources and for local CalDAV edits,
-//!   and settling a recorded conflict by hand ([`resolve_conflict`]);
-//! - applying it ([`ingest`]): one store transaction per delivery covering the object,
-//!   its change-log row, the source mapping, any conflict and the history row, with a
-//!   re-check inside the transaction so concurrent deliveries produce one object.
+//! Two cores, by how a kind of source speaks:
+//! - **One event per delivery** (webhooks): [`ingest`] reads the stored state, asks the
+//!   pure [`plan()`] and writes one [`tributary_store::IngestWrite`]: idempotence on a
+//!   content hash, last write wins on the sender's modification stamp, tombstones,
+//!   re-keying by iCalUId, the delete window, the privacy modes, the conflict policy
+//!   ([`conflict`]) for two sources and for local CalDAV edits, and settling a recorded
+//!   conflict by hand ([`resolve_conflict`]). A re-check inside the transaction makes
+//!   concurrent deliveries produce one object.
+//! - **The whole content each time** (ICS feeds, remote listings): [`snapshot`] diffs
+//!   the complete set of (external id, object) against the mappings by change key and
+//!   writes only the differences, with the shrink guard and per-event skips, in one
+//!   transaction per pull.
 //!
-//! Series arrive one occurrence at a time (each with its own id and iCalUId and a
-//! shared seriesMasterId); each occurrence is stored as its own object keyed by its own
-//! id, which gives clients exactly one event per occurrence. No RRULE is generated.
+//! One folder per kind reads its documents: [`powerautomate`] (every payload shape a
+//! flow sends, normalised into one [`NormalizedEvent`], and the deterministic VCALENDAR
+//! written for it) and [`ics`] (telling a whole calendar from an error page or a cut-off
+//! transfer, the feed's refresh interval, its objects). Member names derive from
+//! (source, external id) ([`keys`]), so they stay stable.
 //!
-//! It does not do HTTP, authentication or configuration: the server checks the
+//! PowerAutomate series arrive one occurrence at a time (each with its own id and
+//! iCalUId and a shared seriesMasterId); each occurrence is stored as its own object
+//! keyed by its own id, which gives clients exactly one event per occurrence. No RRULE
+//! is generated.
+//!
+//! It does no I/O, authentication or configuration: the pull crate fetches feeds and
+//! hands their bodies to [`ics`] and [`snapshot`]; the server checks the
 //! `X-API-Key` against the store ([`tributary_store::Store::verify_source_key`]),
 //! looks up the [`Source`], calls [`ingest`] and maps [`Error`] to a status (Invalid →
 //! 400, Store → 500, Contention → 503). Sources, keys, mappings, history and conflicts
@@ -33,13 +38,15 @@ mod apply;
 pub mod conflict;
 mod decide;
 mod error;
-mod event;
-mod html;
-pub mod ical;
-mod normalize;
-mod payload;
+pub mod ics;
+pub mod keys;
 pub mod plan;
-mod when;
+pub mod powerautomate;
+pub mod snapshot;
+
+// The PowerAutomate modules under their short names, for the per-delivery core.
+pub use powerautomate::ical;
+use powerautomate::{event, html, normalize, payload, when};
 
 pub use apply::{ingest, resolve_conflict, Outcome, MAX_ATTEMPTS};
 pub use error::{Error, Result};

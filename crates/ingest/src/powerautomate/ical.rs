@@ -8,6 +8,8 @@
 //! occurrence of a series arrives and is stored as its own object.
 
 use crate::event::{AttendeeRole, Importance, NormalizedEvent, Sensitivity, ShowAs};
+use crate::keys::hex;
+pub use crate::keys::{object_key, resource_name};
 use crate::when::When;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use sha2::{Digest, Sha256};
@@ -15,17 +17,6 @@ use tributary_store::Privacy;
 
 /// PRODID of ingested objects.
 pub const PRODID: &str = "-//Tributary//Ingest//EN";
-
-/// 32 hex digits identifying (source, event id); the stem of the UID and member name.
-pub fn object_key(source_id: &str, event_id: &str) -> String {
-    let digest = Sha256::digest(format!("{source_id}\n{event_id}").as_bytes());
-    hex(&digest[..16])
-}
-
-/// The CalDAV member name of a new object: `<object key>.ics`.
-pub fn resource_name(source_id: &str, event_id: &str) -> String {
-    format!("{}.ics", object_key(source_id, event_id))
-}
 
 /// The UID of a new object: `tributary-<source>-<object key>@tributary`. Unique per
 /// calendar because the key covers the source and the event id; a re-keyed event keeps
@@ -218,14 +209,6 @@ pub(crate) fn escape(s: &str) -> String {
         }
     }
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
 }
 
 /// Content lines, CRLF-terminated and folded at 75 octets (RFC 5545 §3.1) without

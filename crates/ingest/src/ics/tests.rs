@@ -1,0 +1,88 @@
+use super::*;
+
+#[test]
+fn a_whole_calendar_is_a_document() {
+    let body = b"\xef\xbb\xbfBEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n\r\n";
+    assert!(document(body, Some("text/calendar")).is_ok());
+    let lower = b"begin:vcalendar\nend:vcalendar";
+    assert!(document(lower, None).is_ok());
+}
+
+#[test]
+fn broken_bodies_are_refused() {
+    assert_eq!(document(b"", None), Err(FeedError::Empty));
+    assert_eq!(document(b"  \r\n", None), Err(FeedError::Empty));
+    assert_eq!(
+        document(b"<!DOCTYPE html><html>Sign in</html>", None),
+        Err(FeedError::Html)
+    );
+    assert_eq!(
+        document(
+            b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+            Some("text/html; charset=utf-8")
+        ),
+        Err(FeedError::Html)
+    );
+    assert_eq!(
+        document(b"{\"error\":1}", None),
+        Err(FeedError::NotCalendar)
+    );
+    let cut = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMM";
+    assert_eq!(document(cut, None), Err(FeedError::Truncated));
+    let appended = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n<html>Error 500</html>";
+    assert_eq!(document(appended, None), Err(FeedError::Truncated));
+}
+
+#[test]
+fn durations_read_as_seconds() {
+    assert_eq!(duration_secs("PT1H"), Some(3600));
+    assert_eq!(duration_secs("P1D"), Some(86_400));
+    assert_eq!(duration_secs("P1W"), Some(604_800));
+    assert_eq!(duration_secs("PT15M"), Some(900));
+    assert_eq!(duration_secs("P1DT12H"), Some(129_600));
+    assert_eq!(duration_secs("PT0S"), None);
+    assert_eq!(duration_secs("1H"), None);
+    assert_eq!(duration_secs("P1H"), None);
+    assert_eq!(duration_secs("PT99999999999H"), None);
+    assert_eq!(duration_secs("-PT1H"), None);
+}
+
+#[test]
+fn the_feed_says_how_often_to_refresh() {
+    let refresh = "BEGIN:VCALENDAR\r\nX-PUBLISHED-TTL:PT12H\r\nREFRESH-INTERVAL;VALUE=DURATION:PT2H\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_eq!(refresh_hint(refresh), Some(7200));
+    let ttl = "BEGIN:VCALENDAR\r\nX-PUBLISHED-TTL:PT12H\r\nEND:VCALENDAR\r\n";
+    assert_eq!(refresh_hint(ttl), Some(43_200));
+    let inside = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nX-PUBLISHED-TTL:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_eq!(refresh_hint(inside), None);
+}
+
+#[test]
+fn a_feed_gives_one_item_per_uid_and_its_skips() {
+    let feed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n\
+BEGIN:VEVENT\r\nUID:a\r\nSEQUENCE:1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T100000Z\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:a\r\nSEQUENCE:2\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T110000Z\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T100000Z\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T100000Z\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+    let file = parse(feed).unwrap();
+    let items: Vec<Item> = items(&file).collect();
+    let objects: Vec<&str> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Object { external_id, text } => {
+                if external_id == "a" {
+                    assert!(text.contains("SEQUENCE:2") && !text.contains("SEQUENCE:1"));
+                }
+                Some(external_id.as_str())
+            }
+            Item::Skipped { .. } => None,
+        })
+        .collect();
+    assert_eq!(objects, ["a", "b"]);
+    let skipped = items
+        .iter()
+        .filter(|i| matches!(i, Item::Skipped { .. }))
+        .count();
+    assert_eq!(skipped, 2, "{items:?}");
+}

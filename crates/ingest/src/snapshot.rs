@@ -1,0 +1,366 @@
+//! The core for sources that give their whole content each time (an ICS feed, later a
+//! remote CalDAV listing): the complete set of (external id, object) it holds now is
+//! compared with the source's mappings by external id and change key, and only the
+//! differences are written, in one transaction with the source's new state and one
+//! history row ([`Store::apply_pull`]).
+//!
+//! - **Stable hrefs**: an object's member name derives from (source, external id), so
+//!   a refresh rewrites the same resource and clients see an update, not a delete and
+//!   a create.
+//! - **Write only what changed**: the change key is a digest of the object as stored
+//!   minus DTSTAMP (feeds that stamp every event with the download time would
+//!   otherwise rewrite everything on every refresh).
+//! - **One bad event does not block the rest**: it is skipped and reported, and its
+//!   stored version stays (a skipped id counts as present, so it is not deleted).
+//! - **Shrink guard**: a snapshot that would delete more than half of the stored
+//!   objects (and more than [`SHRINK_FLOOR`]), or all of them, is refused unless the
+//!   admin accepts it: a truncated or emptied feed is not "every event was cancelled".
+
+use crate::error::{Error, Result};
+use crate::keys::resource_name;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use tributary_calendar::{parse_object, redact, Limits};
+use tributary_store::{
+    Error as StoreError, IngestStatus, NewHistoryEntry, Privacy, PullApplied, PullChange,
+    PullOutcome, PullWrite, PulledObject, Source, Store,
+};
+
+/// Deletions a snapshot may make without being a shrink, however small the source.
+pub const SHRINK_FLOOR: usize = 5;
+
+/// Most plan-and-write rounds before giving up (a round is redone only when objects
+/// changed under it).
+const MAX_ROUNDS: usize = 3;
+
+/// Longest external id kept (a feed's UID); longer ones are skipped.
+pub const MAX_EXTERNAL_ID: usize = 512;
+
+/// One entry of a snapshot, as the kind's reader produced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// An object the source holds: its external id and complete VCALENDAR text.
+    Object {
+        /// The external id (a feed's UID).
+        external_id: String,
+        /// The object as the source sent it.
+        text: String,
+    },
+    /// Something that could not become an object.
+    Skipped {
+        /// Its external id, when it had one (its stored version is kept).
+        external_id: Option<String>,
+        /// Why, in one line.
+        reason: String,
+    },
+}
+
+/// What a snapshot did, or would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Objects written for the first time.
+    pub created: usize,
+    /// Objects rewritten.
+    pub updated: usize,
+    /// Objects deleted (gone from the source, or now private under skip-private).
+    pub deleted: usize,
+    /// Objects left as they were.
+    pub unchanged: usize,
+    /// Private events not kept (skip-private).
+    pub withheld: usize,
+    /// Entries skipped, with their external id and why.
+    pub skipped: Vec<Skip>,
+}
+
+/// One skipped entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skip {
+    /// Its external id (UID), when known.
+    pub uid: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+impl Report {
+    /// Objects written or deleted.
+    pub fn changes(&self) -> usize {
+        self.created + self.updated + self.deleted
+    }
+
+    /// One line for logs and the history: `created 1, updated 2, …`.
+    pub fn summary(&self) -> String {
+        format!(
+            "created {}, updated {}, deleted {}, unchanged {}, skipped {}{}",
+            self.created,
+            self.updated,
+            self.deleted,
+            self.unchanged,
+            self.skipped.len(),
+            if self.withheld > 0 {
+                format!(", withheld {} private", self.withheld)
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+/// Why a snapshot was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// It would delete too much; `--accept-shrink` applies it.
+    #[error("refused: the source would delete {would_delete} of its {stored} events (a truncated or emptied feed?); sync with --accept-shrink to apply it")]
+    Shrink {
+        /// Objects it would delete.
+        would_delete: usize,
+        /// Objects stored now.
+        stored: usize,
+    },
+    /// The store failed, or objects kept changing under the plan.
+    #[error(transparent)]
+    Ingest(#[from] Error),
+}
+
+/// How to apply one snapshot.
+pub struct Snapshot<'a> {
+    /// The source.
+    pub source: &'a Source,
+    /// The lease holder (given back by the write).
+    pub holder: &'a str,
+    /// The server's limits (what a client PUT meets).
+    pub limits: &'a Limits,
+    /// Apply even when it is a shrink.
+    pub accept_shrink: bool,
+    /// The clock (Unix seconds).
+    pub now: i64,
+}
+
+/// The source's new state and the history's timing, decided by the caller.
+pub struct Landing {
+    /// Validators, feed interval, new URL, next run.
+    pub outcome: PullOutcome,
+    /// Time spent so far (fetching), milliseconds.
+    pub duration_ms: i64,
+    /// What the caller adds to the history detail (HTTP status, bytes).
+    pub detail: serde_json::Value,
+}
+
+impl Snapshot<'_> {
+    /// Diffs the items against the stored mappings and writes the differences, the
+    /// source's state and one history row in one transaction. `items` is called once
+    /// per round (again only if objects changed under the plan).
+    pub fn apply<I>(
+        &self,
+        store: &Store,
+        items: impl Fn() -> I,
+        landing: Landing,
+    ) -> std::result::Result<Report, SnapshotError>
+    where
+        I: Iterator<Item = Item>,
+    {
+        for _ in 0..MAX_ROUNDS {
+            let stored = store.pull_mappings(&self.source.id).map_err(Error::from)?;
+            let (changes, report) = self.plan(store, items(), stored)?;
+            let write = self.write(changes, &report, &landing);
+            match store.apply_pull(&write).map_err(Error::from)? {
+                PullApplied::Done => return Ok(report),
+                PullApplied::Stale => continue,
+            }
+        }
+        Err(Error::Contention.into())
+    }
+
+    fn write(&self, changes: Vec<PullChange>, report: &Report, landing: &Landing) -> PullWrite {
+        let mut detail = serde_json::json!({ "report": report });
+        if let (Some(d), Some(extra)) = (detail.as_object_mut(), landing.detail.as_object()) {
+            d.extend(extra.clone());
+        }
+        let outcome = if report.changes() > 0 {
+            IngestStatus::Updated
+        } else {
+            IngestStatus::Unchanged
+        };
+        PullWrite {
+            source_id: self.source.id.clone(),
+            collection_id: self.source.collection_id,
+            holder: self.holder.to_string(),
+            changes,
+            outcome: landing.outcome.clone(),
+            history: NewHistoryEntry {
+                source_id: self.source.id.clone(),
+                received_at: self.now,
+                action: "pull".into(),
+                source_event_id: None,
+                outcome,
+                reason: Some(report.summary()),
+                duration_ms: landing.duration_ms,
+                detail: Some(detail.to_string()),
+            },
+            now: self.now,
+        }
+    }
+
+    /// The changes that turn the stored objects into the snapshot.
+    fn plan(
+        &self,
+        store: &Store,
+        items: impl Iterator<Item = Item>,
+        stored: Vec<PulledObject>,
+    ) -> std::result::Result<(Vec<PullChange>, Report), SnapshotError> {
+        let stored: HashMap<String, PulledObject> = stored
+            .into_iter()
+            .map(|m| (m.external_id.clone(), m))
+            .collect();
+        // Ids the source still holds (so not deleted), and ids already planned.
+        let mut present: HashSet<String> = HashSet::new();
+        let mut planned: HashSet<String> = HashSet::new();
+        let mut changes = Vec::new();
+        let mut report = Report::default();
+        for item in items {
+            let (id, text) = match item {
+                Item::Object { external_id, text } => (external_id, text),
+                Item::Skipped {
+                    external_id,
+                    reason,
+                } => {
+                    present.extend(external_id.clone());
+                    report.skipped.push(Skip {
+                        uid: external_id,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            present.insert(id.clone());
+            if !planned.insert(id.clone()) {
+                report.skipped.push(Skip {
+                    uid: Some(id),
+                    reason: "the UID appears twice".into(),
+                });
+                continue;
+            }
+            if let Some(change) = self.one(store, &id, text, stored.get(&id), &mut report)? {
+                changes.push(change);
+            }
+        }
+        let gone: Vec<&PulledObject> = stored
+            .values()
+            .filter(|m| !present.contains(&m.external_id))
+            .collect();
+        let live = stored.len();
+        let shrink = !gone.is_empty()
+            && (gone.len() == live || (gone.len() > SHRINK_FLOOR && gone.len() * 2 > live));
+        if shrink && !self.accept_shrink {
+            return Err(SnapshotError::Shrink {
+                would_delete: gone.len(),
+                stored: live,
+            });
+        }
+        for m in gone {
+            report.deleted += 1;
+            changes.push(delete(m));
+        }
+        Ok((changes, report))
+    }
+
+    /// The change for one object, if any.
+    fn one(
+        &self,
+        store: &Store,
+        id: &str,
+        text: String,
+        stored: Option<&PulledObject>,
+        report: &mut Report,
+    ) -> Result<Option<PullChange>> {
+        if id.len() > MAX_EXTERNAL_ID {
+            report.skipped.push(Skip {
+                uid: Some(id.chars().take(64).collect()),
+                reason: format!("the UID is longer than {MAX_EXTERNAL_ID} bytes"),
+            });
+            return Ok(None);
+        }
+        let privacy = self.source.privacy;
+        if privacy == Privacy::SkipPrivate && redact::is_private(&text) {
+            report.withheld += 1;
+            return Ok(stored.map(|m| {
+                report.deleted += 1;
+                delete(m)
+            }));
+        }
+        let text = match privacy {
+            Privacy::BusyOnly => redact::busy_only(&text),
+            Privacy::Full | Privacy::SkipPrivate => text,
+        };
+        let key = change_key(privacy, &text);
+        if stored.is_some_and(|m| m.content_hash == key && m.etag.is_some()) {
+            report.unchanged += 1;
+            return Ok(None);
+        }
+        let skip = |report: &mut Report, reason: String| {
+            report.skipped.push(Skip {
+                uid: Some(id.to_string()),
+                reason,
+            });
+            Ok(None)
+        };
+        let index = match parse_object(text.as_bytes(), self.limits) {
+            Ok(ix) => ix,
+            Err(e) => return skip(report, format!("not a valid calendar object: {e}")),
+        };
+        let name = stored.map_or_else(
+            || resource_name(&self.source.id, id),
+            |m| m.resource_name.clone(),
+        );
+        let taken = store
+            .resource_name_by_uid(self.source.collection_id, &index.uid)
+            .map_err(Error::from)?;
+        if let Some(other) = taken.filter(|n| *n != name) {
+            return skip(
+                report,
+                format!("the calendar already has another object with this UID ({other})"),
+            );
+        }
+        let expected_etag = stored.and_then(|m| m.etag.clone());
+        if expected_etag.is_some() {
+            report.updated += 1;
+        } else {
+            report.created += 1;
+        }
+        Ok(Some(PullChange::Put {
+            external_id: id.to_string(),
+            resource_name: name,
+            body: text.into_bytes(),
+            index,
+            expected_etag,
+            content_hash: key,
+        }))
+    }
+}
+
+fn delete(m: &PulledObject) -> PullChange {
+    PullChange::Delete {
+        external_id: m.external_id.clone(),
+        resource_name: m.resource_name.clone(),
+        expected_etag: m.etag.clone(),
+    }
+}
+
+/// SHA-256 (hex) of the object as stored, DTSTAMP left out, under the privacy mode.
+pub fn change_key(privacy: Privacy, text: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(privacy.as_str().as_bytes());
+    for line in redact::without_stamps(text) {
+        h.update(b"\n");
+        h.update(line.trim_end_matches('\r').as_bytes());
+    }
+    crate::keys::hex(&h.finalize())
+}
+
+impl From<StoreError> for SnapshotError {
+    fn from(e: StoreError) -> Self {
+        SnapshotError::Ingest(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -27,6 +27,8 @@ pub struct RawConfig {
     pub ingest: RawIngest,
     #[serde(default)]
     pub limits: RawLimits,
+    #[serde(default)]
+    pub pull: RawPull,
     /// Webhook sources declared here instead of (or besides) `tributary source add`.
     #[serde(default)]
     pub sources: Vec<SourceDecl>,
@@ -58,6 +60,17 @@ pub struct SourceDecl {
 pub struct RawLimits {
     pub quota_bytes: Option<RawQuota>,
     pub quota_objects: Option<RawQuota>,
+}
+
+/// `[pull]`: fetching ICS feeds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPull {
+    pub allow_private_networks: Option<bool>,
+    pub max_feed_bytes: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    pub user_agent: Option<String>,
+    pub max_concurrent: Option<usize>,
 }
 
 /// A quota value: a number (0 means the default) or the word "unlimited".
@@ -129,7 +142,7 @@ pub struct RawMetrics {
 
 /// The sections of config.toml (also the `TRIBUTARY_<SECTION>_` prefixes).
 const SECTIONS: &[&str] = &[
-    "server", "storage", "tls", "log", "metrics", "ingest", "limits",
+    "server", "storage", "tls", "log", "metrics", "ingest", "limits", "pull",
 ];
 
 /// How log lines are written.
@@ -157,6 +170,8 @@ pub struct Config {
     pub sources: Vec<SourceDecl>,
     /// A plain-HTTP listener that only redirects to HTTPS.
     pub http_redirect: Option<SocketAddr>,
+    /// Fetching pulled sources.
+    pub pull: tributary_pull::PullSettings,
 }
 
 impl Config {
@@ -383,7 +398,9 @@ impl Config {
                 bail!("sources[{i}].api_key_sha256: {bad:?} is not a SHA-256 hex digest");
             }
         }
+        let pull = pull_settings(&raw.pull, server.limits())?;
         Ok(Config {
+            pull,
             http_redirect,
             sources: raw.sources,
             server,
@@ -395,6 +412,34 @@ impl Config {
             log_format,
         })
     }
+}
+
+/// `[pull]` validated: every bound positive, a User-Agent that fits in a header.
+fn pull_settings(
+    raw: &RawPull,
+    limits: tributary_calendar::Limits,
+) -> Result<tributary_pull::PullSettings> {
+    let mut p = tributary_pull::PullSettings {
+        limits,
+        ..Default::default()
+    };
+    p.allow_private_networks = raw.allow_private_networks.unwrap_or(false);
+    if let Some(n) = raw.max_feed_bytes {
+        p.max_feed_bytes = positive("pull.max_feed_bytes", n as usize)? as u64;
+    }
+    if let Some(n) = raw.timeout_secs {
+        p.timeout = Duration::from_secs(positive("pull.timeout_secs", n as usize)? as u64);
+    }
+    if let Some(n) = raw.max_concurrent {
+        p.max_concurrent = positive("pull.max_concurrent", n)?;
+    }
+    if let Some(ua) = &raw.user_agent {
+        if ua.trim().is_empty() || ua.len() > 256 || ua.chars().any(char::is_control) {
+            bail!("pull.user_agent: 1-256 printable characters");
+        }
+        p.user_agent = ua.trim().to_string();
+    }
+    Ok(p)
 }
 
 /// `p` as given when absolute, else relative to the config file's folder.

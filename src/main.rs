@@ -124,11 +124,20 @@ fn serve(config: Config) -> Result<()> {
     hint_if_no_users(&store);
     // Store calls run on the blocking pool; SQLite serialises writers and the pool
     // holds 8 connections, so more than a few dozen threads would only add memory.
+    // Built before the listener (it loads the system's CA certificates), so the
+    // server is whole once it says it listens. Writes meet the same quota as clients'.
+    let puller = tributary_pull::Puller::new(
+        store.clone().with_quota(config.server.quota),
+        config.pull.clone(),
+        "server",
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(32)
         .build()?;
     runtime.block_on(async move {
+        // SIGTERM is handled from before the first connection can arrive.
+        let signal = shutdown_signal();
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -153,9 +162,12 @@ fn serve(config: Config) -> Result<()> {
             tracing::info!(address = %addr, "redirecting plain HTTP to HTTPS");
             tokio::spawn(tributary_server::redirect::serve_redirect(plain, config.server.listen.port(), shutdown_signal()));
         }
-        let ctx = tributary_server::Context::new(store.clone(), config.server.clone());
+        let ctx = tributary_server::Context::new(store.clone(), config.server.clone()).with_pulls(puller.clone());
+        let (stop_pulls, pulls_stopped) = tokio::sync::oneshot::channel::<()>();
+        let scheduler = tokio::spawn(puller.run(async move {
+            let _ = pulls_stopped.await;
+        }));
         tokio::spawn(prune_periodically(store.clone(), config.tombstone_retention, config.history_retention));
-        let signal = shutdown_signal();
         // Every listener is bound (connections queue from here on) and SIGHUP and
         // SIGTERM have their handlers.
         tributary_server::systemd::ready();
@@ -165,6 +177,8 @@ fn serve(config: Config) -> Result<()> {
         };
         tributary_server::serve_with(listener, ctx, tls, stop).await?;
         tracing::info!("shutting down");
+        let _ = stop_pulls.send(());
+        let _ = scheduler.await;
         if let Err(e) = store.checkpoint() {
             tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
         }

@@ -1,5 +1,6 @@
-//! `tributary source …`: webhook senders (one per Microsoft 365 tenant flow), the
-//! calendar each writes into, and their API keys.
+//! `tributary source …`: where a calendar's events come from. Webhook senders (one per
+//! Microsoft 365 tenant flow, with API keys) and ICS feeds the server pulls on a
+//! schedule (`--ics URL`), the calendar each writes into, and `sync` to pull now.
 
 use crate::config::Config;
 use anyhow::{bail, Context as _, Result};
@@ -7,16 +8,25 @@ use clap::Subcommand;
 use std::io::{BufRead, IsTerminal};
 use tributary_store::{
     new_source_key, CollectionKind, CollectionProps, ConflictPolicy, NewCollection, NewSource,
-    Privacy, Store,
+    Privacy, SourceKind, Store,
 };
 
 #[derive(Subcommand)]
 pub enum SourceCommand {
-    /// Add (or reconfigure) a source. Prints a new API key once, unless
-    /// --api-key-stdin gives one.
+    /// Add (or reconfigure) a source. A webhook source (the default) prints a new API
+    /// key once, unless --api-key-stdin gives one; `--ics URL` adds a feed the server
+    /// pulls.
     Add {
         /// Source id, e.g. m365-tenant1 (sent by the flow in X-Calendar-Source).
         id: String,
+        /// Pull this iCalendar feed (http, https, webcal or webcals URL) instead of
+        /// receiving webhooks.
+        #[arg(long, value_name = "URL")]
+        ics: Option<String>,
+        /// How often to pull: 30s, 15m, 2h, 1d (at least 10s). Default: what the feed
+        /// asks (REFRESH-INTERVAL or X-PUBLISHED-TTL, kept within 15m..24h), else 1h.
+        #[arg(long, value_name = "DURATION", requires = "ics")]
+        refresh: Option<String>,
         /// The user whose calendar receives the events.
         #[arg(long)]
         user: String,
@@ -43,8 +53,19 @@ pub enum SourceCommand {
         #[arg(long)]
         api_key_stdin: bool,
     },
-    /// List sources.
+    /// List sources: kind, calendar, and for pulled ones the URL, last success, last
+    /// error and next run.
     List,
+    /// Pull a feed source once now (the server need not run) and print what changed.
+    /// Exits non-zero when the pull failed or was refused.
+    Sync {
+        /// Source id.
+        id: String,
+        /// Apply the feed even if it would delete more than half of the source's
+        /// events (a feed that was emptied on purpose).
+        #[arg(long)]
+        accept_shrink: bool,
+    },
     /// Print the SHA-256 of an API key read from standard input, for
     /// `api_key_sha256` in a `[[sources]]` entry of config.toml.
     HashKey,
@@ -77,6 +98,8 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
     match cmd {
         SourceCommand::Add {
             id,
+            ics,
+            refresh,
             user,
             calendar,
             priority,
@@ -86,43 +109,24 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
             window_future_days,
             api_key_stdin,
         } => {
-            let owner = store
-                .get_user(&user)
-                .map_err(|_| anyhow::anyhow!("no user named {user}"))?;
-            let cal_path = calendar.unwrap_or_else(|| id.clone());
-            let cal = calendar_for(&store, owner.id, &cal_path)?;
-            let mut new = NewSource::new(&id, owner.id, cal.id);
-            new.priority = priority;
-            new.privacy = Privacy::parse(&privacy).ok_or_else(|| {
-                anyhow::anyhow!("--privacy must be full, busy-only or skip-private")
-            })?;
-            new.conflict_policy = parse_policy(&policy)?;
-            new.window_past_days = window_past_days;
-            new.window_future_days = window_future_days;
-            store
-                .put_source(&new)
-                .with_context(|| format!("cannot save source {id}"))?;
-            let key = if api_key_stdin {
-                read_key()?
-            } else {
-                new_source_key()
+            let new = Added {
+                id,
+                user,
+                calendar,
+                priority,
+                privacy,
+                policy,
+                window_past_days,
+                window_future_days,
             };
-            store.replace_source_keys(&id, &key)?;
-            println!("source {id} writes into /dav/calendars/{user}/{cal_path}/");
-            if !api_key_stdin {
-                println!("API key (shown once, send it as X-API-Key): {key}");
+            match ics {
+                Some(url) => add_feed(&store, new, &url, refresh.as_deref())?,
+                None => add_webhook(&store, new, api_key_stdin)?,
             }
         }
+        SourceCommand::Sync { id, accept_shrink } => sync(config, store, &id, accept_shrink)?,
         SourceCommand::HashKey => println!("{}", tributary_store::source_key_hash(&read_key()?)),
-        SourceCommand::List => {
-            for s in store.list_sources()? {
-                let keys = store.list_source_keys(&s.id)?.len();
-                println!(
-                    "{}\tuser={} calendar={} priority={} privacy={} policy={} window=-{}d/+{}d keys={keys}",
-                    s.id, s.owner_name, s.collection_path, s.priority, s.privacy.as_str(), s.conflict_policy.as_str(), s.window_past_days, s.window_future_days
-                );
-            }
-        }
+        SourceCommand::List => list(&store)?,
         SourceCommand::RotateKey { id } => {
             store
                 .get_source(&id)
@@ -168,6 +172,197 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
     Ok(())
 }
 
+/// What `source add` was given, for every kind.
+struct Added {
+    id: String,
+    user: String,
+    calendar: Option<String>,
+    priority: i64,
+    privacy: String,
+    policy: String,
+    window_past_days: i64,
+    window_future_days: i64,
+}
+
+impl Added {
+    /// The source row, its calendar created when missing (then the source owns it).
+    fn source(&self, store: &Store, kind: SourceKind) -> Result<NewSource> {
+        let owner = store
+            .get_user(&self.user)
+            .map_err(|_| anyhow::anyhow!("no user named {}", self.user))?;
+        let cal_path = self.calendar.clone().unwrap_or_else(|| self.id.clone());
+        let (cal, created) = calendar_for(store, owner.id, &cal_path)?;
+        let mut new = NewSource::new(&self.id, owner.id, cal.id);
+        new.kind = kind;
+        new.owns_collection = created;
+        new.priority = self.priority;
+        new.privacy = Privacy::parse(&self.privacy)
+            .ok_or_else(|| anyhow::anyhow!("--privacy must be full, busy-only or skip-private"))?;
+        new.conflict_policy = parse_policy(&self.policy)?;
+        new.window_past_days = self.window_past_days;
+        new.window_future_days = self.window_future_days;
+        Ok(new)
+    }
+
+    fn href(&self) -> String {
+        let cal = self.calendar.as_deref().unwrap_or(&self.id);
+        format!("/dav/calendars/{}/{cal}/", self.user)
+    }
+}
+
+fn add_webhook(store: &Store, a: Added, api_key_stdin: bool) -> Result<()> {
+    let new = a.source(store, SourceKind::Webhook)?;
+    store
+        .put_source(&new)
+        .with_context(|| format!("cannot save source {}", a.id))?;
+    let key = if api_key_stdin {
+        read_key()?
+    } else {
+        new_source_key()
+    };
+    store.replace_source_keys(&a.id, &key)?;
+    println!("source {} writes into {}", a.id, a.href());
+    if !api_key_stdin {
+        println!("API key (shown once, send it as X-API-Key): {key}");
+    }
+    Ok(())
+}
+
+fn add_feed(store: &Store, a: Added, url: &str, refresh: Option<&str>) -> Result<()> {
+    let url = tributary_pull::parse_feed_url(url).map_err(|e| anyhow::anyhow!("--ics: {e}"))?;
+    let refresh = refresh.map(parse_refresh).transpose()?;
+    let new = a.source(store, SourceKind::Ics)?;
+    store
+        .put_pull_source(&new, url.as_str(), refresh)
+        .with_context(|| format!("cannot save source {}", a.id))?;
+    let every = refresh.map_or_else(
+        || "as often as the feed asks (else hourly)".to_string(),
+        |r| format!("every {}", show_secs(r)),
+    );
+    println!(
+        "source {} pulls {} into {} {every}; the running server picks it up, or run `tributary source sync {}`",
+        a.id,
+        tributary_pull::redact(&url),
+        a.href(),
+        a.id
+    );
+    Ok(())
+}
+
+/// `30s`, `15m`, `2h`, `1d` (or plain seconds) → seconds; at least 10.
+pub fn parse_refresh(s: &str) -> Result<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: i64 = digits
+        .parse()
+        .ok()
+        .filter(|n| *n <= 1_000_000)
+        .ok_or_else(|| {
+            anyhow::anyhow!("--refresh {s:?}: use a number with s, m, h or d, e.g. 15m")
+        })?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => bail!("--refresh {s:?}: use a number with s, m, h or d, e.g. 15m"),
+    };
+    if secs < 10 {
+        bail!("--refresh {s:?}: at least 10s");
+    }
+    Ok(secs)
+}
+
+/// 3600 → `1h`, 90 → `90s`.
+fn show_secs(secs: i64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// A Unix time as RFC 3339 UTC, `-` for none.
+fn show_time(t: Option<i64>) -> String {
+    t.filter(|t| *t > 0)
+        .and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0))
+        .map_or_else(
+            || "-".into(),
+            |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+}
+
+/// The next run, `now` when due.
+fn next_run(at: i64) -> String {
+    if at <= tributary_pull::timing::now() {
+        "now".into()
+    } else {
+        show_time(Some(at))
+    }
+}
+
+fn list(store: &Store) -> Result<()> {
+    let pulls: std::collections::HashMap<String, tributary_store::PullState> = store
+        .list_pulls()?
+        .into_iter()
+        .map(|p| (p.source_id.clone(), p))
+        .collect();
+    for s in store.list_sources()? {
+        let head = format!(
+            "{}\tkind={} user={} calendar={} priority={} privacy={}",
+            s.id,
+            s.kind.as_str(),
+            s.owner_name,
+            s.collection_path,
+            s.priority,
+            s.privacy.as_str()
+        );
+        match pulls.get(&s.id) {
+            Some(p) => {
+                let url = tributary_pull::display_url(&p.url);
+                let refresh = p.refresh_secs.map_or_else(|| "feed".into(), show_secs);
+                let error = p.last_error.as_deref().unwrap_or("-");
+                println!(
+                    "{head} url={url} refresh={refresh} last_success={} last_error={error:?} failures={} next_run={}",
+                    show_time(p.last_success_at),
+                    p.consecutive_failures,
+                    next_run(p.next_run_at)
+                );
+            }
+            None => {
+                let keys = store.list_source_keys(&s.id)?.len();
+                println!(
+                    "{head} policy={} window=-{}d/+{}d keys={keys}",
+                    s.conflict_policy.as_str(),
+                    s.window_past_days,
+                    s.window_future_days
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `source sync`: one pull now, with this process holding the source's lease.
+fn sync(config: &Config, store: Store, id: &str, accept_shrink: bool) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let puller = tributary_pull::Puller::new(store, config.pull.clone(), "cli");
+    let report = runtime.block_on(puller.sync(id, accept_shrink))?;
+    print!("{}", report.to_text());
+    if !report.outcome.succeeded() {
+        bail!(
+            "the pull of {id} {}: {}",
+            report.outcome.as_str(),
+            report.error.as_deref().unwrap_or("no reason given")
+        );
+    }
+    Ok(())
+}
+
 /// Create or update the sources declared in config.toml (`[[sources]]`).
 pub fn apply_declared(store: &Store, decls: &[crate::config::SourceDecl]) -> Result<()> {
     for d in decls {
@@ -175,7 +370,7 @@ pub fn apply_declared(store: &Store, decls: &[crate::config::SourceDecl]) -> Res
         let owner = store
             .get_user(&d.user)
             .map_err(|_| anyhow::anyhow!("sources entry {}: no user named {}", d.id, d.user))?;
-        let cal = calendar_for(store, owner.id, d.calendar.as_deref().unwrap_or(&d.id))
+        let (cal, _) = calendar_for(store, owner.id, d.calendar.as_deref().unwrap_or(&d.id))
             .with_context(ctx)?;
         let mut new = NewSource::new(&d.id, owner.id, cal.id);
         new.priority = d.priority.unwrap_or(new.priority);
@@ -214,13 +409,18 @@ pub fn apply_declared(store: &Store, decls: &[crate::config::SourceDecl]) -> Res
     Ok(())
 }
 
-/// The calendar at `path` in the user's home, created (display name = path) if missing.
-fn calendar_for(store: &Store, owner: i64, path: &str) -> Result<tributary_store::Collection> {
+/// The calendar at `path` in the user's home, created (display name = path) if
+/// missing; `true` when it was created.
+fn calendar_for(
+    store: &Store,
+    owner: i64,
+    path: &str,
+) -> Result<(tributary_store::Collection, bool)> {
     if path.is_empty() || path.contains('/') || path == "." || path == ".." {
         bail!("--calendar must be one path segment");
     }
     match store.get_collection(owner, path) {
-        Ok(c) if c.kind == CollectionKind::Calendar => Ok(c),
+        Ok(c) if c.kind == CollectionKind::Calendar => Ok((c, false)),
         Ok(_) => bail!("{path} exists and is not a calendar"),
         Err(tributary_store::Error::NotFound) => {
             let props = CollectionProps {
@@ -233,7 +433,7 @@ fn calendar_for(store: &Store, owner: i64, path: &str) -> Result<tributary_store
                 kind: CollectionKind::Calendar,
                 props,
             };
-            Ok(store.put_collection(owner, &new, &[])?)
+            Ok((store.put_collection(owner, &new, &[])?, true))
         }
         Err(e) => Err(e.into()),
     }

@@ -109,7 +109,7 @@ impl Report {
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// It would delete too much; `--accept-shrink` applies it.
-    #[error("refused: the source would delete {would_delete} of its {stored} events (a truncated or emptied feed?); sync with --accept-shrink to apply it")]
+    #[error("the source would delete {would_delete} of its {stored} events (a truncated or emptied feed?); sync with --accept-shrink to apply it")]
     Shrink {
         /// Objects it would delete.
         would_delete: usize,

@@ -35,3 +35,11 @@ pub mod guard;
 
 pub use fetch::{Client, FetchError, FetchOptions, Fetched, Validators};
 pub use guard::{is_private, parse_feed_url, redact, UrlError};
+pub mod metrics;
+pub mod puller;
+mod schedule;
+pub mod timing;
+
+pub use metrics::PullMetrics;
+pub use puller::{display_url, PullError, PullReport, PullSettings, PullStatus, Puller};
+pub use schedule::POLL_SECS;

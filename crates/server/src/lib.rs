@@ -140,6 +140,9 @@ pub struct Context {
     pub metrics: Arc<metrics::Metrics>,
     /// Streamed answers open per user (kept by `handlers::stream`).
     pub(crate) streams: Arc<handlers::stream::OpenStreams>,
+    /// Pulls sources now for `POST /api/sources/NAME/sync` (the binary's scheduler
+    /// shares it); `None` when the server runs without one (tests).
+    pub pulls: Option<Arc<tributary_pull::Puller>>,
 }
 
 impl Context {
@@ -162,7 +165,16 @@ impl Context {
             settings: Arc::new(settings),
             auth,
             streams: Arc::default(),
+            pulls: None,
         }
+    }
+
+    /// The same context with a puller: its metrics join `/metrics` and
+    /// `POST /api/sources/NAME/sync` pulls through it.
+    pub fn with_pulls(mut self, puller: Arc<tributary_pull::Puller>) -> Self {
+        self.metrics = Arc::new(metrics::Metrics::with_pulls(Some(puller.metrics())));
+        self.pulls = Some(puller);
+        self
     }
 
     /// Run a store operation on the blocking pool.

@@ -86,7 +86,15 @@ impl Default for Metrics {
 impl Metrics {
     /// Register every metric.
     pub fn new() -> Self {
+        Self::with_pulls(None)
+    }
+
+    /// Register every metric, the pull scheduler's too when there is one.
+    pub fn with_pulls(pulls: Option<&tributary_pull::PullMetrics>) -> Self {
         let mut registry = Registry::with_prefix("tributary");
+        if let Some(p) = pulls {
+            p.register(&mut registry);
+        }
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",

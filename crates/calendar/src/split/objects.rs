@@ -163,7 +163,7 @@ fn drop_duplicates(members: &mut Vec<&Component>, skipped: &mut Vec<Skipped>) {
     let mut best: HashMap<Option<&str>, &Component> = HashMap::new();
     for &comp in members.iter() {
         let kept = best.entry(comp.recurrence_id.as_deref()).or_insert(comp);
-        if rank(comp) >= rank(*kept) {
+        if rank(comp) >= rank(kept) {
             *kept = comp;
         }
     }

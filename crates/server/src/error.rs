@@ -2,7 +2,8 @@
 
 use crate::body::Body;
 use hyper::{Response, StatusCode};
-use tributary_dav_proto::{response::error_body, Namespace, PropName};
+use tributary_dav_proto::response::{condition_body, ConditionContent, NeededPrivilege};
+use tributary_dav_proto::{Namespace, PropName};
 
 /// A failed request.
 #[derive(Debug)]
@@ -22,6 +23,14 @@ pub enum DavError {
         condition: PropName,
         /// Hrefs inside the condition element.
         hrefs: Vec<String>,
+        /// Human-readable detail.
+        detail: Option<String>,
+    },
+    /// 403 with DAV:need-privileges (RFC 3744 §7.1.1): the resources and the
+    /// privileges the request needed there (none when unknown).
+    NeedPrivileges {
+        /// Where which privilege was missing.
+        resources: Vec<NeededPrivilege>,
         /// Human-readable detail.
         detail: Option<String>,
     },
@@ -59,6 +68,30 @@ impl DavError {
             condition: PropName::new(Namespace::CalDav, local),
             hrefs: vec![],
             detail: Some(detail.into()),
+        }
+    }
+
+    /// `e` from a write of `href` that needed `privilege` (a DAV: privilege's local
+    /// name): a read-only refusal names them in its DAV:need-privileges, anything else
+    /// maps as usual.
+    pub fn store_at(e: tributary_store::Error, href: &str, privilege: &'static str) -> Self {
+        match e {
+            tributary_store::Error::ReadOnly(source) => {
+                DavError::read_only(href, privilege, &source)
+            }
+            other => other.into(),
+        }
+    }
+
+    /// 403 DAV:need-privileges: `href` is written by the pulled source `source`, so the
+    /// client lacks `privilege` there.
+    pub fn read_only(href: &str, privilege: &'static str, source: &str) -> Self {
+        DavError::NeedPrivileges {
+            resources: vec![NeededPrivilege {
+                href: href.to_string(),
+                privilege,
+            }],
+            detail: Some(read_only_detail(source)),
         }
     }
 
@@ -102,9 +135,25 @@ impl DavError {
                 hrefs,
                 detail,
             } => {
-                let xml = error_body(&condition, &hrefs, detail.as_deref());
+                let xml = condition_body(
+                    &condition,
+                    ConditionContent::Hrefs(&hrefs),
+                    detail.as_deref(),
+                );
                 (
                     status,
+                    Body::full(xml),
+                    Some("application/xml; charset=utf-8"),
+                )
+            }
+            DavError::NeedPrivileges { resources, detail } => {
+                let xml = condition_body(
+                    &PropName::dav("need-privileges"),
+                    ConditionContent::Privileges(&resources),
+                    detail.as_deref(),
+                );
+                (
+                    StatusCode::FORBIDDEN,
                     Body::full(xml),
                     Some("application/xml; charset=utf-8"),
                 )
@@ -181,8 +230,19 @@ impl From<tributary_store::Error> for DavError {
                 hrefs: vec![],
                 detail: Some(msg),
             },
+            // RFC 3744 §7.1.1: what only a pulled source writes is refused with
+            // DAV:need-privileges; handlers that know the href use `store_at`.
+            E::ReadOnly(source) => DavError::NeedPrivileges {
+                resources: vec![],
+                detail: Some(read_only_detail(&source)),
+            },
             E::Busy => DavError::Busy,
             other => DavError::Internal(other.to_string()),
         }
     }
+}
+
+/// Why a read-only refusal happened, for people reading the body.
+fn read_only_detail(source: &str) -> String {
+    format!("read-only: written by the source {source}")
 }

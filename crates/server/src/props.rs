@@ -23,6 +23,10 @@ pub(crate) enum Subject<'a> {
 pub(crate) struct PropEnv<'a> {
     pub user: &'a User,
     pub max_resource_bytes: usize,
+    /// The resources answered are members of a read-only (pull-only) calendar, so the
+    /// user may only read them. Set by the handler from the calendar it lists, so a
+    /// Depth 1 listing asks the store nothing per member.
+    pub read_only_members: bool,
 }
 
 fn n(ns: Namespace, local: &str) -> PropName {
@@ -113,7 +117,7 @@ pub(crate) fn live_value(
         (Namespace::Dav, "principal-collection-set") => {
             Some(PropContent::Hrefs(vec![path::PRINCIPALS.to_string()]))
         }
-        (Namespace::Dav, "current-user-privilege-set") => Some(privileges(subject)),
+        (Namespace::Dav, "current-user-privilege-set") => Some(privileges(subject, env)),
         (Namespace::Dav, "supported-report-set") => Some(report_set(subject)),
         (Namespace::Dav, "owner") if !matches!(subject, Subject::Container) => {
             Some(PropContent::Hrefs(vec![path::principal_href(user)]))
@@ -198,11 +202,23 @@ fn resourcetype(subject: &Subject<'_>) -> PropContent {
     })
 }
 
-fn privileges(subject: &Subject<'_>) -> PropContent {
+fn privileges(subject: &Subject<'_>, env: &PropEnv<'_>) -> PropContent {
     // The owner has every privilege on everything in its home (RFC 3744 §5.4); the
-    // shared containers above the homes are read-only.
+    // shared containers above the homes are read-only. So are the members of a
+    // calendar only pulled sources write into; the calendar itself may still be
+    // renamed and recoloured (DAV:write-properties), and without DAV:write,
+    // DAV:write-content or DAV:bind clients (iOS, Thunderbird) show it read-only.
     let list: &[&str] = match subject {
         Subject::Container => &["D:read", "D:read-current-user-privilege-set"],
+        Subject::Resource(_) if env.read_only_members => {
+            &["D:read", "D:read-current-user-privilege-set"]
+        }
+        Subject::Collection(c) if c.read_only => &[
+            "D:read",
+            "D:read-current-user-privilege-set",
+            "D:write-properties",
+            "C:read-free-busy",
+        ],
         _ => &[
             "D:all",
             "D:read",

@@ -7,6 +7,7 @@ use crate::collections::{
 };
 use crate::properties::copy_dead_tx;
 use crate::quota::{ensure_room_tx, tree_usage_tx, UsageMark};
+use crate::read_only::{check_client_delete_tx, check_client_put_tx};
 use crate::resources::{delete_resource_tx, put_resource_tx, Preconditions};
 use crate::{CollectionKind, Error, PropTarget, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -56,6 +57,7 @@ fn clear_destination_tx(
         return Err(Error::PreconditionFailed);
     }
     if res.is_some() {
+        check_client_delete_tx(tx, dst_parent, leaf)?;
         delete_resource_tx(tx, dst_parent, leaf, &Preconditions::default())?;
     }
     if coll.is_some() {
@@ -67,7 +69,9 @@ fn clear_destination_tx(
 impl Store {
     /// Copy or move one resource to `dst_coll/dst_name`. `dst_index` is the calendar
     /// index when the destination is a calendar collection (the caller validated the
-    /// data for it). Returns true when the destination was created.
+    /// data for it). Returns true when the destination was created. `ReadOnly` when
+    /// a MOVE's source is a pulled object, or the destination is one or would be a new
+    /// member of a pull-only calendar.
     #[allow(clippy::too_many_arguments)]
     pub fn transfer_resource(
         &self,
@@ -106,6 +110,13 @@ impl Store {
             } else {
                 format!("{dst_coll_path}/{dst_name}")
             };
+            // Moving a pulled object away is refused (copying one is reading it); so is
+            // a pulled destination, or a new member of a pull-only calendar, before the
+            // destination is cleared.
+            if how.remove_source {
+                check_client_delete_tx(tx, src.0, src.1)?;
+            }
+            check_client_put_tx(tx, dst.id, dst_name)?;
             let created = clear_destination_tx(tx, owner, dst.id, &dst_path, how.overwrite)?;
             put_resource_tx(
                 tx,

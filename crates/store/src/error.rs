@@ -15,6 +15,11 @@ pub enum Error {
     /// Another calendar object in the collection has the same UID (RFC 4791 §5.3.2.1).
     #[error("UID already used by {0}")]
     UidConflict(String),
+    /// A client write of something only a pulled source writes: a pulled object, or a
+    /// new member of a pull-only calendar (see the `read_only` module). The text is the
+    /// id of the source that holds it.
+    #[error("read-only: written by source {0}")]
+    ReadOnly(String),
     /// The operation is not allowed on this kind of row.
     #[error("conflict: {0}")]
     Conflict(String),

@@ -33,6 +33,7 @@ pub mod password;
 mod properties;
 mod pulls;
 mod quota;
+mod read_only;
 mod reports;
 mod resources;
 mod source_keys;

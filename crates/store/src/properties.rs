@@ -142,7 +142,8 @@ impl Store {
     }
 
     /// Set and remove dead properties of a resource atomically; nothing is stored when
-    /// the result would break `limits` ([`Error::TooManyProperties`]).
+    /// the result would break `limits` ([`Error::TooManyProperties`]), nor on a pulled
+    /// object ([`Error::ReadOnly`]).
     pub fn put_dead_properties(
         &self,
         target: PropTarget,
@@ -151,6 +152,7 @@ impl Store {
         limits: &DeadPropertyLimits,
     ) -> Result<()> {
         self.write(|tx| {
+            crate::read_only::check_client_properties_tx(tx, target)?;
             apply_dead_tx(tx, target, set, removed)?;
             check_dead_limits_tx(tx, target, set, limits)
         })

@@ -4,6 +4,7 @@
 use crate::changes::record_change_tx;
 use crate::pages::{MemberPage, PAGE_ROWS};
 use crate::quota::{within_quota_tx, UsageMark};
+use crate::read_only::{check_client_delete_tx, check_client_put_tx, pull_only_source_tx};
 use crate::{now, Error, Result, Store};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
@@ -238,7 +239,8 @@ pub(crate) fn delete_resource_tx(
 }
 
 impl Store {
-    /// Create or replace a resource in one durable transaction.
+    /// Create or replace a resource in one durable transaction, for a client:
+    /// `ReadOnly` for a pulled object or a new member of a pull-only calendar.
     pub fn put_resource(
         &self,
         coll: i64,
@@ -249,6 +251,7 @@ impl Store {
         pre: &Preconditions,
     ) -> Result<PutOutcome> {
         self.write(|tx| {
+            check_client_put_tx(tx, coll, name)?;
             within_quota_tx(tx, coll, self.quota, || {
                 put_resource_tx(tx, coll, name, body, content_type, index, pre)
             })
@@ -259,7 +262,8 @@ impl Store {
     /// transaction (bulk import): each item runs in its own savepoint, so one that
     /// fails (a UID conflict, say) is rolled back alone and reported in its slot. When
     /// the items together would take the owner past the quota, none is written and the
-    /// call fails with `QuotaExceeded`.
+    /// call fails with `QuotaExceeded`. A pull-only calendar refuses the whole call,
+    /// and a pulled object its item, with `ReadOnly`.
     pub fn put_resources(
         &self,
         coll: i64,
@@ -267,19 +271,24 @@ impl Store {
         content_type: &str,
     ) -> Result<Vec<Result<PutOutcome>>> {
         self.write(|tx| {
+            if let Some(source) = pull_only_source_tx(tx, coll)? {
+                return Err(Error::ReadOnly(source));
+            }
             let usage = UsageMark::take(tx, coll, self.quota)?;
             let mut out = Vec::with_capacity(items.len());
             for (name, body, index) in items {
                 tx.execute_batch("SAVEPOINT item")?;
-                let r = put_resource_tx(
-                    tx,
-                    coll,
-                    name,
-                    body,
-                    content_type,
-                    Some(index),
-                    &Preconditions::default(),
-                );
+                let r = check_client_put_tx(tx, coll, name).and_then(|()| {
+                    put_resource_tx(
+                        tx,
+                        coll,
+                        name,
+                        body,
+                        content_type,
+                        Some(index),
+                        &Preconditions::default(),
+                    )
+                });
                 if r.is_ok() {
                     tx.execute_batch("RELEASE item")?;
                 } else {
@@ -292,9 +301,13 @@ impl Store {
         })
     }
 
-    /// Delete a resource; `NotFound` when absent, `PreconditionFailed` when If-Match fails.
+    /// Delete a resource; `NotFound` when absent, `PreconditionFailed` when If-Match
+    /// fails, `ReadOnly` when it is a pulled object.
     pub fn delete_resource(&self, coll: i64, name: &str, pre: &Preconditions) -> Result<()> {
-        self.write(|tx| delete_resource_tx(tx, coll, name, pre))
+        self.write(|tx| {
+            check_client_delete_tx(tx, coll, name)?;
+            delete_resource_tx(tx, coll, name, pre)
+        })
     }
 
     /// A resource's metadata.

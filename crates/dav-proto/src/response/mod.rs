@@ -91,23 +91,67 @@ pub fn escape_into(out: &mut String, s: &str) {
     out.push_str(&s[done..]);
 }
 
+/// One `DAV:resource` of a DAV:need-privileges condition (RFC 3744 §7.1.1): where the
+/// request needed a privilege it does not have, and which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeededPrivilege {
+    /// The resource's href.
+    pub href: String,
+    /// A DAV: privilege's local name: `write-content`, `write-properties`, `bind`,
+    /// `unbind`…
+    pub privilege: &'static str,
+}
+
+/// What a condition element of a DAV:error body holds.
+#[derive(Debug, Clone, Copy)]
+pub enum ConditionContent<'a> {
+    /// `DAV:href` children (none: an empty element).
+    Hrefs(&'a [String]),
+    /// `DAV:resource` children of DAV:need-privileges (RFC 3744 §7.1.1).
+    Privileges(&'a [NeededPrivilege]),
+}
+
 /// A DAV:error body naming one precondition or postcondition element (RFC 4918 §16,
 /// RFC 4791 §1.3), with optional `DAV:href` children (e.g. the resource that holds a
 /// conflicting UID for CALDAV:no-uid-conflict).
 pub fn error_body(condition: &PropName, hrefs: &[String], detail: Option<&str>) -> String {
+    condition_body(condition, ConditionContent::Hrefs(hrefs), detail)
+}
+
+/// A DAV:error body naming one condition element with its content: every DAV:error
+/// this crate writes comes from here.
+pub fn condition_body(
+    condition: &PropName,
+    content: ConditionContent<'_>,
+    detail: Option<&str>,
+) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error");
     out.push_str(ROOT_NAMESPACES);
     out.push('>');
-    if hrefs.is_empty() {
-        open_tag(&mut out, condition, true);
-    } else {
-        let close = open_tag(&mut out, condition, false);
-        for h in hrefs {
-            out.push_str("<D:href>");
-            out.push_str(&escape(h));
-            out.push_str("</D:href>");
+    match content {
+        ConditionContent::Hrefs([]) | ConditionContent::Privileges([]) => {
+            open_tag(&mut out, condition, true);
         }
-        out.push_str(&close);
+        ConditionContent::Hrefs(hrefs) => {
+            let close = open_tag(&mut out, condition, false);
+            for h in hrefs {
+                out.push_str("<D:href>");
+                out.push_str(&escape(h));
+                out.push_str("</D:href>");
+            }
+            out.push_str(&close);
+        }
+        ConditionContent::Privileges(resources) => {
+            let close = open_tag(&mut out, condition, false);
+            for r in resources {
+                out.push_str("<D:resource><D:href>");
+                out.push_str(&escape(&r.href));
+                out.push_str("</D:href><D:privilege><D:");
+                out.push_str(r.privilege);
+                out.push_str("/></D:privilege></D:resource>");
+            }
+            out.push_str(&close);
+        }
     }
     if let Some(d) = detail {
         out.push_str("<D:responsedescription>");
@@ -130,6 +174,22 @@ mod tests {
             None,
         );
         assert!(body.contains("<C:no-uid-conflict><D:href>/a/b.ics</D:href></C:no-uid-conflict>"));
+        assert!(crate::xml::parse(body.as_bytes()).is_ok());
+    }
+
+    /// RFC 3744 §7.1.1: each resource names its href and the privilege it lacked.
+    #[test]
+    fn need_privileges_names_resource_and_privilege() {
+        let needed = [NeededPrivilege {
+            href: "/dav/calendars/u/feed/a&b.ics".into(),
+            privilege: "write-content",
+        }];
+        let body = condition_body(
+            &PropName::dav("need-privileges"),
+            ConditionContent::Privileges(&needed),
+            Some("written by source feed"),
+        );
+        assert!(body.contains("<D:need-privileges><D:resource><D:href>/dav/calendars/u/feed/a&amp;b.ics</D:href><D:privilege><D:write-content/></D:privilege></D:resource></D:need-privileges>"), "{body}");
         assert!(crate::xml::parse(body.as_bytes()).is_ok());
     }
 

@@ -78,6 +78,21 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
                     Err(StoreError::UidConflict(other)) => {
                         Err(uid_conflict(&user, &dst.path, &other))
                     }
+                    Err(StoreError::ReadOnly(source)) => {
+                        let (href, privilege) =
+                            if is_move && s.pulled_source(parent.id, &meta.name)?.is_some() {
+                                // RFC 3744 Appendix B: a MOVE needs DAV:unbind on the
+                                // source's parent.
+                                (path::collection_href(&user, &parent.path), "unbind")
+                            } else if s.get_resource(dst.id, &dst_name).is_ok() {
+                                let href = path::resource_href(&user, &dst.path, &dst_name);
+                                (href, "write-content")
+                            } else {
+                                // A new member needs DAV:bind on the destination's parent.
+                                (path::collection_href(&user, &dst.path), "bind")
+                            };
+                        Err(DavError::read_only(&href, privilege, &source))
+                    }
                     other => Ok(other?),
                 }
             })

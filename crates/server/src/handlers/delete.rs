@@ -4,7 +4,7 @@
 use super::{preconditions, resolve, status, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
-use crate::Context;
+use crate::{path, Context};
 use hyper::{Response, StatusCode};
 use tributary_store::CollectionKind;
 
@@ -13,8 +13,13 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     match resolve(ctx, &req.user, &req.target).await? {
         Resolved::Resource(parent, meta) => {
             let pre = preconditions(&req);
-            ctx.blocking(move |s| Ok(s.delete_resource(parent.id, &meta.name, &pre)?))
-                .await?;
+            // RFC 3744 §7.1.1: removing a pulled object needs DAV:unbind on its calendar.
+            let href = path::collection_href(&req.user.name, &parent.path);
+            ctx.blocking(move |s| {
+                s.delete_resource(parent.id, &meta.name, &pre)
+                    .map_err(|e| DavError::store_at(e, &href, "unbind"))
+            })
+            .await?;
         }
         Resolved::Collection(c) if c.kind != CollectionKind::Home => {
             ctx.blocking(move |s| Ok(s.delete_collection(owner, &c.path)?))

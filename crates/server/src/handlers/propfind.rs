@@ -56,6 +56,7 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
             query: &query,
             max_resource_bytes,
             quota,
+            read_only_members: false,
             sink,
         };
         job.run(&resolved, depth == Depth::One)?;
@@ -71,6 +72,8 @@ struct Job<'a> {
     max_resource_bytes: usize,
     /// The user's usage and quota when the request names an RFC 4331 property.
     quota: Option<QuotaInfo>,
+    /// The resources answered are members of a pull-only calendar (read-only).
+    read_only_members: bool,
     sink: &'a mut super::stream::Sink,
 }
 
@@ -98,6 +101,7 @@ impl Job<'_> {
                 self.entry(&Subject::Principal, path::principal_href(&name), None)?
             }
             Resolved::Resource(parent, meta) => {
+                self.read_only_members = parent.read_only;
                 let href = path::resource_href(&name, &parent.path, &meta.name);
                 self.entry(
                     &Subject::Resource(meta),
@@ -112,6 +116,7 @@ impl Job<'_> {
                     Some(PropTarget::Collection(c.id)),
                 )?;
                 if children {
+                    self.read_only_members = c.read_only;
                     self.members(c)?;
                 }
             }
@@ -213,6 +218,7 @@ impl Job<'_> {
         let env = PropEnv {
             user: self.user,
             max_resource_bytes: self.max_resource_bytes,
+            read_only_members: self.read_only_members,
         };
         let propstats =
             build_propstats_quota(subject, self.query, &env, &dead, self.quota.as_ref());

@@ -76,7 +76,8 @@ fn apply(
             Ok(()) => {}
             // With what the target already holds, the sets do not fit.
             Err(StoreError::TooManyProperties(_)) if !p.dead.is_empty() => p.refuse_dead_sets(),
-            Err(e) => return Err(e.into()),
+            // RFC 3744 §7.1.1: a pulled object's properties need DAV:write-properties.
+            Err(e) => return Err(DavError::store_at(e, &href, "write-properties")),
         }
     }
     Ok(multistatus(href, &p))

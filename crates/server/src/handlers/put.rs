@@ -31,13 +31,13 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     let ctx2 = ctx.clone();
     let outcome = ctx
         .blocking(move |s| {
-            let (parent, name) = match resolve_home(s, owner_id, &segments)? {
-                Resolved::Resource(parent, meta) => (parent, meta.name),
+            let (parent, name, exists) = match resolve_home(s, owner_id, &segments)? {
+                Resolved::Resource(parent, meta) => (parent, meta.name, true),
                 Resolved::Missing {
                     parent: Some(parent),
                     name,
                     ..
-                } => (parent, name),
+                } => (parent, name, false),
                 // RFC 4918 §9.7.1: no intermediate collections are created.
                 Resolved::Missing { parent: None, .. } => {
                     return Err(DavError::Status(StatusCode::CONFLICT))
@@ -65,6 +65,18 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
                 Err(StoreError::UidConflict(other)) => {
                     Err(uid_conflict(&owner, &parent.path, &other))
                 }
+                // RFC 3744 §7.1.1: replacing a pulled object needs DAV:write-content on
+                // it; a new member of a pull-only calendar needs DAV:bind on the calendar.
+                Err(StoreError::ReadOnly(source)) if exists => Err(DavError::read_only(
+                    &path::resource_href(&owner, &parent.path, &name),
+                    "write-content",
+                    &source,
+                )),
+                Err(StoreError::ReadOnly(source)) => Err(DavError::read_only(
+                    &path::collection_href(&owner, &parent.path),
+                    "bind",
+                    &source,
+                )),
                 other => Ok(other?),
             }
         })

@@ -49,7 +49,8 @@ pub(super) async fn handle(
         floating_zone(timezone.as_deref()).or_else(|| floating_zone(cal.props.timezone.as_deref()));
     let href = request_href(&user.name, &resolved);
     let answer = crate::handlers::stream::multistatus(ctx, &req.user, Some(href), move |sink| {
-        let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
+        let mut r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
+        r.env.read_only_members = cal.read_only;
         let prefix = path::collection_href(&user.name, &cal.path);
         let mut failure = None;
         let res = store.for_each_candidate(

@@ -111,6 +111,7 @@ impl<'a> RenderEnv<'a> {
             env: PropEnv {
                 user,
                 max_resource_bytes,
+                read_only_members: false,
             },
             floating,
             limits,

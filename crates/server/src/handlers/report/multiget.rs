@@ -32,12 +32,15 @@ pub(super) async fn handle(
     let floating = floating_zone(cal.props.timezone.as_deref());
     let href = request_href(&user.name, &resolved);
     let answer = crate::handlers::stream::multistatus(ctx, &req.user, Some(href), move |sink| {
-        let r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
+        let mut r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
         let mut collections: HashMap<String, Option<Collection>> = HashMap::new();
         for href in hrefs {
             let found = locate(&store, &user, &href, &mut collections);
             let current = match found {
-                Some((coll, name)) => store.get_resource_by_name(coll.id, &name).ok().flatten(),
+                Some((coll, name)) => {
+                    r.env.read_only_members = coll.read_only;
+                    store.get_resource_by_name(coll.id, &name).ok().flatten()
+                }
                 None => None,
             };
             match current {

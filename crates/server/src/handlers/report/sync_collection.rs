@@ -69,13 +69,14 @@ pub(super) async fn handle(
     // The home's members and a listing by name carry no calendar-data.
     let bound = (!home && !by_name).then(|| href.clone());
     let answer = crate::handlers::stream::multistatus(ctx, &req.user, bound, move |sink| {
-        let r = RenderEnv::new(
+        let mut r = RenderEnv::new(
             &props,
             &user,
             max_resource_bytes,
             floating_zone(coll.props.timezone.as_deref()),
             limits,
         );
+        r.env.read_only_members = coll.read_only;
         let (last, truncated) = if home {
             home_members(&store, &user, &coll, since, limit, initial, &r, sink)?
         } else if by_name {

@@ -13,6 +13,7 @@ mod limits;
 mod objects;
 mod operations;
 mod properties;
+mod pulls;
 mod quota;
 mod reports;
 mod secrets;

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::keys::resource_name;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use tributary_calendar::{parse_object, redact, Limits};
+use tributary_calendar::{parse_object, redact, ComponentKind, Limits};
 use tributary_store::{
     Error as StoreError, IngestStatus, NewHistoryEntry, Privacy, PullApplied, PullChange,
     PullOutcome, PullWrite, PulledObject, Source, Store,
@@ -216,6 +216,10 @@ impl Snapshot<'_> {
         let mut planned: HashSet<String> = HashSet::new();
         let mut changes = Vec::new();
         let mut report = Report::default();
+        let calendar = store
+            .get_collection(self.source.owner_id, &self.source.collection_path)
+            .map_err(Error::from)?;
+        let allowed = calendar.props.components.as_deref();
         for item in items {
             let (id, text) = match item {
                 Item::Object { external_id, text } => (external_id, text),
@@ -239,7 +243,8 @@ impl Snapshot<'_> {
                 });
                 continue;
             }
-            if let Some(change) = self.one(store, &id, text, stored.get(&id), &mut report)? {
+            let found = stored.get(&id);
+            if let Some(change) = self.one(store, &id, text, found, allowed, &mut report)? {
                 changes.push(change);
             }
         }
@@ -263,13 +268,15 @@ impl Snapshot<'_> {
         Ok((changes, report))
     }
 
-    /// The change for one object, if any.
+    /// The change for one object, if any. `allowed` is the calendar's
+    /// supported-calendar-component-set (`None`: any component).
     fn one(
         &self,
         store: &Store,
         id: &str,
         text: String,
         stored: Option<&PulledObject>,
+        allowed: Option<&[ComponentKind]>,
         report: &mut Report,
     ) -> Result<Option<PullChange>> {
         if id.len() > MAX_EXTERNAL_ID {
@@ -307,6 +314,15 @@ impl Snapshot<'_> {
             Ok(ix) => ix,
             Err(e) => return skip(report, format!("not a valid calendar object: {e}")),
         };
+        // RFC 4791 §5.3.2.1: the calendar takes only the components of its
+        // supported-calendar-component-set, from a feed as from a client's PUT.
+        if allowed.is_some_and(|a| !a.contains(&index.component)) {
+            let kind = index.component.as_str();
+            return skip(
+                report,
+                format!("the calendar does not take {kind} components"),
+            );
+        }
         let name = stored.map_or_else(
             || resource_name(&self.source.id, id),
             |m| m.resource_name.clone(),

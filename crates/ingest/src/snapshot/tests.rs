@@ -252,3 +252,33 @@ fn the_history_has_one_row_per_pull_with_the_counts() {
         serde_json::from_str(h[0].entry.detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["report"]["created"], 1);
 }
+
+#[test]
+fn components_the_calendar_does_not_take_are_skipped() {
+    use tributary_store::{CollectionKind, CollectionProps, NewCollection};
+    let s = memory_store();
+    let u = s.put_user("owner", "h", false).unwrap();
+    let events_only = NewCollection {
+        path: "events".into(),
+        kind: CollectionKind::Calendar,
+        props: CollectionProps {
+            components: Some(vec![ComponentKind::Event]),
+            ..Default::default()
+        },
+    };
+    let c = s.put_collection(u.id, &events_only, &[]).unwrap();
+    let mut n = NewSource::new("feed", u.id, c.id);
+    n.kind = SourceKind::Ics;
+    let src = s
+        .put_pull_source(&n, "https://example.invalid/f.ics", None)
+        .unwrap();
+    let todo = Item::Object {
+        external_id: "t1".into(),
+        text: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Pack\r\nEND:VTODO\r\nEND:VCALENDAR\r\n".into(),
+    };
+    let r = run(&s, &src, vec![event("e1", "Event", ""), todo], false).unwrap();
+    assert_eq!(r.created, 1);
+    assert_eq!(r.skipped.len(), 1, "{r:?}");
+    assert_eq!(r.skipped[0].uid.as_deref(), Some("t1"));
+    assert!(r.skipped[0].reason.contains("VTODO"), "{r:?}");
+}

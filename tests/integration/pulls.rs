@@ -796,6 +796,16 @@ async fn skip_private_leaves_private_events_out() {
     let out = w.sync_ok("work", &[]);
     assert_eq!(counts(&out), (0, 0, 1, 1), "{out}");
     assert!(!objects(&w.dav, &cal).await.contains_key(BUDGET));
+
+    // Every stored event turned private: deleting them all is a shrink like any other.
+    let all_private = crlf(OUTLOOK).replace("CLASS:PUBLIC", "CLASS:PRIVATE");
+    w.feed.set("/work.ics", Reply::calendar(&all_private));
+    let out = w.sync_fails("work", &[]);
+    assert!(out.contains("refused"), "{out}");
+    assert!(objects(&w.dav, &cal).await.contains_key(ONE_ON_ONE));
+    let out = w.sync_ok("work", &["--accept-shrink"]);
+    assert_eq!(counts(&out), (0, 0, 1, 0), "{out}");
+    assert!(objects(&w.dav, &cal).await.is_empty());
 }
 
 /// Outlook's and iCloud's feeds land whole: Windows time zone names resolve to the
@@ -1062,4 +1072,67 @@ async fn feed_credentials_are_sent_but_never_shown() {
         None,
         "credentials left the origin"
     );
+}
+
+/// Seconds from now to a `source list` next_run (`now` is 0).
+fn next_run_in(line: &str) -> i64 {
+    let at = field(line, "next_run");
+    if at == "now" {
+        return 0;
+    }
+    let t = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%SZ")
+        .unwrap_or_else(|e| panic!("{at}: {e}"))
+        .and_utc()
+        .timestamp();
+    t - chrono::Utc::now().timestamp()
+}
+
+/// Without --refresh the feed's own interval decides (REFRESH-INTERVAL, else
+/// X-PUBLISHED-TTL), kept within 15 min … 24 h, else an hour; --refresh wins over
+/// both; ±10 % jitter.
+#[test]
+fn the_feed_sets_its_interval_within_bounds_unless_the_admin_does() {
+    let d = Dir::new("pull-interval", "warn", PULL);
+    d.run(&["user", "add", "alice"], "pw-1\n");
+    let feed = FeedServer::start();
+    let with = |props: &str| {
+        numbered(1).replace("METHOD:PUBLISH\r\n", &format!("METHOD:PUBLISH\r\n{props}"))
+    };
+    let cases: [(&str, String, &[&str], i64); 5] = [
+        ("ttl", with("X-PUBLISHED-TTL:PT2H\r\n"), &[], 7200),
+        (
+            "both",
+            with("X-PUBLISHED-TTL:PT2H\r\nREFRESH-INTERVAL;VALUE=DURATION:PT4H\r\n"),
+            &[],
+            4 * 3600,
+        ),
+        (
+            "eager",
+            with("REFRESH-INTERVAL;VALUE=DURATION:PT1M\r\n"),
+            &[],
+            900,
+        ),
+        ("none", numbered(1), &[], 3600),
+        (
+            "admin",
+            with("X-PUBLISHED-TTL:PT2H\r\n"),
+            &["--refresh", "30m"],
+            1800,
+        ),
+    ];
+    for (name, text, more, secs) in cases {
+        feed.set(&format!("/{name}.ics"), Reply::calendar(&text));
+        let url = feed.url(&format!("/{name}.ics"));
+        let mut args = vec!["source", "add", name, "--user", "alice", "--ics", &url];
+        args.extend_from_slice(more);
+        d.run(&args, "");
+        d.run(&["source", "sync", name], "");
+        let line = list_line(&d.run(&["source", "list"], ""), name);
+        let left = next_run_in(&line);
+        let spread = secs / 10 + 5;
+        assert!(
+            (secs - spread..=secs + spread).contains(&left),
+            "{name}: {left} s, want {secs}: {line}"
+        );
+    }
 }

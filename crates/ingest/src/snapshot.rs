@@ -253,11 +253,14 @@ impl Snapshot<'_> {
             .filter(|m| !present.contains(&m.external_id))
             .collect();
         let live = stored.len();
-        let shrink = !gone.is_empty()
-            && (gone.len() == live || (gone.len() > SHRINK_FLOOR && gone.len() * 2 > live));
+        // Events deleted because they turned private (skip-private) count too: a feed
+        // that marks everything private empties the calendar like an emptied feed.
+        let deleting = gone.len() + report.deleted;
+        let shrink =
+            deleting > 0 && (deleting == live || (deleting > SHRINK_FLOOR && deleting * 2 > live));
         if shrink && !self.accept_shrink {
             return Err(SnapshotError::Shrink {
-                would_delete: gone.len(),
+                would_delete: deleting,
                 stored: live,
             });
         }

@@ -282,3 +282,30 @@ fn components_the_calendar_does_not_take_are_skipped() {
     assert_eq!(r.skipped[0].uid.as_deref(), Some("t1"));
     assert!(r.skipped[0].reason.contains("VTODO"), "{r:?}");
 }
+
+#[test]
+fn events_turning_private_count_toward_the_shrink_guard() {
+    let (s, src) = setup(Privacy::SkipPrivate);
+    let public: Vec<Item> = (0..8).map(|i| event(&format!("e{i}"), "x", "")).collect();
+    assert_eq!(run(&s, &src, public, false).unwrap().created, 8);
+    let private = |n: usize| -> Vec<Item> {
+        (0..8)
+            .map(|i| {
+                let class = if i < n { "CLASS:PRIVATE\r\n" } else { "" };
+                event(&format!("e{i}"), "x", class)
+            })
+            .collect()
+    };
+    // Six of eight turning private would delete most of the source.
+    let refused = run(&s, &src, private(6), false).unwrap_err();
+    assert!(matches!(
+        refused,
+        SnapshotError::Shrink {
+            would_delete: 6,
+            stored: 8
+        }
+    ));
+    // Two are an ordinary change.
+    assert_eq!(run(&s, &src, private(2), false).unwrap().deleted, 2);
+    assert_eq!(run(&s, &src, private(8), true).unwrap().deleted, 6);
+}

@@ -1136,3 +1136,53 @@ fn the_feed_sets_its_interval_within_bounds_unless_the_admin_does() {
         );
     }
 }
+
+/// `source add` again with another privacy mode applies at the next pull, even when
+/// the host answers the stored validators with 304 (the feed did not change, what
+/// may be shown of it did).
+#[tokio::test]
+async fn a_privacy_change_applies_at_the_next_pull_of_an_unchanged_feed() {
+    let w = World::new("reprivacy", PULL).await;
+    let reply = Reply::calendar(&crlf(ICLOUD)).header("ETag", "\"same\"");
+    w.feed.set("/family.ics", reply);
+    let url = w.feed.url("/family.ics");
+    w.add("family", &url, &[]);
+    assert_eq!(counts(&w.sync_ok("family", &[])).0, 2);
+    w.add("family", &url, &["--privacy", "busy-only"]);
+    let out = w.sync_ok("family", &[]);
+    assert_eq!(counts(&out), (0, 2, 0, 0), "{out}");
+    let all = objects(&w.dav, &cal("family")).await;
+    assert!(
+        all.values().all(|o| !o.body.contains("School play")),
+        "{out}"
+    );
+}
+
+/// `source add` again with another calendar is refused while the source has events
+/// in its calendar, and nothing moves.
+#[tokio::test]
+async fn a_source_with_events_keeps_its_calendar() {
+    let w = World::new("recalendar", PULL).await;
+    w.feed.set("/m.ics", Reply::calendar(&numbered(3)));
+    let url = w.feed.url("/m.ics");
+    w.add("mover", &url, &["--calendar", "first"]);
+    assert_eq!(counts(&w.sync_ok("mover", &[])).0, 3);
+    let args = [
+        "source",
+        "add",
+        "mover",
+        "--user",
+        ALICE.0,
+        "--ics",
+        &url,
+        "--calendar",
+        "second",
+    ];
+    let (status, out) = w.dir.try_run(&args, "");
+    assert!(
+        !status.success() && out.contains("another calendar"),
+        "{out}"
+    );
+    assert_eq!(counts(&w.sync_ok("mover", &[])), (0, 0, 0, 3));
+    assert_eq!(objects(&w.dav, &cal("first")).await.len(), 3);
+}

@@ -1186,3 +1186,51 @@ async fn a_source_with_events_keeps_its_calendar() {
     assert_eq!(counts(&w.sync_ok("mover", &[])), (0, 0, 0, 3));
     assert_eq!(objects(&w.dav, &cal("first")).await.len(), 3);
 }
+
+/// A source writing into a calendar the user also writes to touches only its own
+/// objects: a feed event with the UID of the user's event is skipped, and an emptied
+/// feed or removing the source deletes only what the source wrote.
+#[tokio::test]
+async fn a_shared_calendar_keeps_the_users_own_events() {
+    let w = World::new("shared", PULL).await;
+    let default = cal("default");
+    let mine = format!("{default}mine.ics");
+    w.dav
+        .alice("PUT", &mine)
+        .ical(&super::support::event("own-1", "My own"))
+        .send()
+        .await
+        .status(201);
+    let feed = calendar(&[
+        vevent("e-1", "One"),
+        vevent("e-2", "Two"),
+        vevent("own-1", "Feed's"),
+    ]);
+    w.feed.set("/s.ics", Reply::calendar(&feed));
+    w.add("shared", &w.feed.url("/s.ics"), &["--calendar", "default"]);
+    let out = w.sync_ok("shared", &[]);
+    assert_eq!(counts(&out), (2, 0, 0, 0), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("own-1") && l.contains("skipped")),
+        "{out}"
+    );
+    assert!(object(&w.dav, &default, "own-1")
+        .await
+        .body
+        .contains("SUMMARY:My own"));
+
+    w.feed.set("/s.ics", Reply::calendar(&calendar(&[])));
+    w.sync_fails("shared", &[]);
+    let out = w.sync_ok("shared", &["--accept-shrink"]);
+    assert_eq!(count(&out, "deleted"), 2, "{out}");
+    let left = objects(&w.dav, &default).await;
+    assert_eq!(left.keys().collect::<Vec<_>>(), ["own-1"]);
+
+    w.feed.set("/s.ics", Reply::calendar(&feed));
+    w.sync_ok("shared", &[]);
+    w.dir
+        .run(&["source", "remove", "shared", "--delete-events"], "");
+    let left = objects(&w.dav, &default).await;
+    assert_eq!(left.keys().collect::<Vec<_>>(), ["own-1"]);
+}

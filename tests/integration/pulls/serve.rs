@@ -1,7 +1,7 @@
 //! `tributary serve` with pulled sources: the scheduler, the management API, the
 //! history, and the lease shared with `source sync`.
 
-use super::{calendar, counts, google, FeedServer, Reply};
+use super::{calendar, counts, google, numbered, FeedServer, Reply};
 use crate::integration::binary::{self, Dir, Raw};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -238,4 +238,47 @@ fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
         std::thread::sleep(Duration::from_millis(250));
     }
     server.stop();
+}
+
+/// SIGTERM while the scheduler's pull waits on a silent host: the server exits
+/// promptly, and the pull it abandoned does not keep `source sync` out afterwards.
+#[test]
+fn a_shutdown_during_a_pull_exits_promptly_and_frees_the_source() {
+    let d = Dir::new(
+        "pull-shutdown",
+        "info",
+        "[pull]\nallow_private_networks = true\ntimeout_secs = 30\n",
+    );
+    d.run(&["user", "add", "alice"], "alice-password\n");
+    let feed = FeedServer::start();
+    feed.set("/slow.ics", Reply::Hang);
+    let url = feed.url("/slow.ics");
+    d.run(
+        &["source", "add", "slow", "--user", "alice", "--ics", &url],
+        "",
+    );
+    let mut server = d.serve("serve", "info");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while feed.requests().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "not pulled at start:\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stopping = Instant::now();
+    server.signal("TERM");
+    let status = server.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status}:\n{}", server.log_text());
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        stopping.elapsed()
+    );
+
+    feed.set("/slow.ics", Reply::calendar(&numbered(2)));
+    let (status, out) = d.try_run(&["source", "sync", "slow"], "");
+    assert!(status.success(), "{out}");
+    assert_eq!(counts(&out).0, 2, "{out}");
 }

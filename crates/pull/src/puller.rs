@@ -155,7 +155,7 @@ pub struct Puller {
     client: Client,
     pub(crate) settings: PullSettings,
     /// Who holds a lease this process takes (`server-<pid>`, `cli-<pid>`).
-    holder: String,
+    pub(crate) holder: String,
     metrics: PullMetrics,
 }
 

@@ -348,6 +348,19 @@ impl Store {
         })
     }
 
+    /// Give back every lease `holder` holds: a process shutting down with pulls in
+    /// flight, whose leases would otherwise keep those sources from being pulled until
+    /// they expired. Returns how many were held.
+    pub fn release_pull_leases(&self, holder: &str) -> Result<usize> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE source_pulls SET lease_until = 0, lease_holder = NULL
+                 WHERE lease_holder = ?1",
+                [holder],
+            )?)
+        })
+    }
+
     /// Record a failed or refused pull: the error, the next attempt, one more
     /// consecutive failure and the history row; the lease is given back. Nothing else
     /// of the source changes.

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use anyhow::{bail, Context as _, Result};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use std::io::{BufRead, IsTerminal};
 use tributary_store::{
     new_source_key, CollectionKind, CollectionProps, ConflictPolicy, NewCollection, NewSource,
@@ -16,43 +16,7 @@ pub enum SourceCommand {
     /// Add (or reconfigure) a source. A webhook source (the default) prints a new API
     /// key once, unless --api-key-stdin gives one; `--ics URL` adds a feed the server
     /// pulls.
-    Add {
-        /// Source id, e.g. m365-tenant1 (sent by the flow in X-Calendar-Source).
-        id: String,
-        /// Pull this iCalendar feed (http, https, webcal or webcals URL) instead of
-        /// receiving webhooks.
-        #[arg(long, value_name = "URL")]
-        ics: Option<String>,
-        /// How often to pull: 30s, 15m, 2h, 1d (at least 10s). Default: what the feed
-        /// asks (REFRESH-INTERVAL or X-PUBLISHED-TTL, kept within 15m..24h), else 1h.
-        #[arg(long, value_name = "DURATION", requires = "ics")]
-        refresh: Option<String>,
-        /// The user whose calendar receives the events.
-        #[arg(long)]
-        user: String,
-        /// The calendar's path segment in the user's home; created if missing.
-        /// Default: a calendar named after the source id.
-        #[arg(long)]
-        calendar: Option<String>,
-        /// 1 is the highest; the lower number wins when two sources send one meeting.
-        #[arg(long, default_value_t = 10)]
-        priority: i64,
-        /// full, busy-only or skip-private.
-        #[arg(long, default_value = "full")]
-        privacy: String,
-        /// priority_based, last_write_wins or manual.
-        #[arg(long, default_value = "priority_based")]
-        policy: String,
-        /// Days back the flow's trigger tracks (deletes of older events are not applied).
-        #[arg(long, default_value_t = 30)]
-        window_past_days: i64,
-        /// Days ahead the flow's trigger tracks.
-        #[arg(long, default_value_t = 365)]
-        window_future_days: i64,
-        /// Read the API key from standard input instead of generating one.
-        #[arg(long)]
-        api_key_stdin: bool,
-    },
+    Add(AddArgs),
     /// List sources: kind, calendar, and for pulled ones the URL, last success, last
     /// error and next run.
     List,
@@ -92,38 +56,54 @@ pub enum SourceCommand {
     },
 }
 
+/// `source add`: every kind's settings; `--ics` makes it a pulled feed.
+#[derive(Args)]
+pub struct AddArgs {
+    /// Source id, e.g. m365-tenant1 (sent by the flow in X-Calendar-Source).
+    id: String,
+    /// Pull this iCalendar feed (http, https, webcal or webcals URL) instead of
+    /// receiving webhooks.
+    #[arg(long, value_name = "URL")]
+    ics: Option<String>,
+    /// How often to pull: 30s, 15m, 2h, 1d (at least 10s). Default: what the feed
+    /// asks (REFRESH-INTERVAL or X-PUBLISHED-TTL, kept within 15m..24h), else 1h.
+    #[arg(long, value_name = "DURATION", requires = "ics")]
+    refresh: Option<String>,
+    /// The user whose calendar receives the events.
+    #[arg(long)]
+    user: String,
+    /// The calendar's path segment in the user's home; created if missing.
+    /// Default: a calendar named after the source id.
+    #[arg(long)]
+    calendar: Option<String>,
+    /// 1 is the highest; the lower number wins when two sources send one meeting.
+    #[arg(long, default_value_t = 10)]
+    priority: i64,
+    /// full, busy-only or skip-private.
+    #[arg(long, default_value = "full")]
+    privacy: String,
+    /// priority_based, last_write_wins or manual.
+    #[arg(long, default_value = "priority_based")]
+    policy: String,
+    /// Days back the flow's trigger tracks (deletes of older events are not applied).
+    #[arg(long, default_value_t = 30)]
+    window_past_days: i64,
+    /// Days ahead the flow's trigger tracks.
+    #[arg(long, default_value_t = 365)]
+    window_future_days: i64,
+    /// Read the API key from standard input instead of generating one.
+    #[arg(long)]
+    api_key_stdin: bool,
+}
+
 pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
     let store = Store::open(&config.store)
         .with_context(|| format!("cannot open database {}", config.store.path.display()))?;
     match cmd {
-        SourceCommand::Add {
-            id,
-            ics,
-            refresh,
-            user,
-            calendar,
-            priority,
-            privacy,
-            policy,
-            window_past_days,
-            window_future_days,
-            api_key_stdin,
-        } => {
-            let new = Added {
-                id,
-                user,
-                calendar,
-                priority,
-                privacy,
-                policy,
-                window_past_days,
-                window_future_days,
-            };
-            match ics {
-                Some(url) => add_feed(&store, new, &url, refresh.as_deref())?,
-                None => add_webhook(&store, new, api_key_stdin)?,
-            }
-        }
+        SourceCommand::Add(a) => match a.ics.clone() {
+            Some(url) => add_feed(&store, &a, &url)?,
+            None => add_webhook(&store, &a)?,
+        },
         SourceCommand::Sync { id, accept_shrink } => sync(config, store, &id, accept_shrink)?,
         SourceCommand::HashKey => println!("{}", tributary_store::source_key_hash(&read_key()?)),
         SourceCommand::List => list(&store)?,
@@ -172,19 +152,7 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
     Ok(())
 }
 
-/// What `source add` was given, for every kind.
-struct Added {
-    id: String,
-    user: String,
-    calendar: Option<String>,
-    priority: i64,
-    privacy: String,
-    policy: String,
-    window_past_days: i64,
-    window_future_days: i64,
-}
-
-impl Added {
+impl AddArgs {
     /// The source row, its calendar created when missing (then the source owns it).
     fn source(&self, store: &Store, kind: SourceKind) -> Result<NewSource> {
         let owner = store
@@ -210,27 +178,27 @@ impl Added {
     }
 }
 
-fn add_webhook(store: &Store, a: Added, api_key_stdin: bool) -> Result<()> {
+fn add_webhook(store: &Store, a: &AddArgs) -> Result<()> {
     let new = a.source(store, SourceKind::Webhook)?;
     store
         .put_source(&new)
         .with_context(|| format!("cannot save source {}", a.id))?;
-    let key = if api_key_stdin {
+    let key = if a.api_key_stdin {
         read_key()?
     } else {
         new_source_key()
     };
     store.replace_source_keys(&a.id, &key)?;
     println!("source {} writes into {}", a.id, a.href());
-    if !api_key_stdin {
+    if !a.api_key_stdin {
         println!("API key (shown once, send it as X-API-Key): {key}");
     }
     Ok(())
 }
 
-fn add_feed(store: &Store, a: Added, url: &str, refresh: Option<&str>) -> Result<()> {
+fn add_feed(store: &Store, a: &AddArgs, url: &str) -> Result<()> {
     let url = tributary_pull::parse_feed_url(url).map_err(|e| anyhow::anyhow!("--ics: {e}"))?;
-    let refresh = refresh.map(parse_refresh).transpose()?;
+    let refresh = a.refresh.as_deref().map(parse_refresh).transpose()?;
     let new = a.source(store, SourceKind::Ics)?;
     store
         .put_pull_source(&new, url.as_str(), refresh)
@@ -463,4 +431,23 @@ fn read_key() -> Result<String> {
         bail!("the API key must be at least 16 characters");
     }
     Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_takes_seconds_minutes_hours_and_days_from_ten_seconds() {
+        assert_eq!(parse_refresh("30s").unwrap(), 30);
+        assert_eq!(parse_refresh("15m").unwrap(), 900);
+        assert_eq!(parse_refresh("2h").unwrap(), 7200);
+        assert_eq!(parse_refresh("1d").unwrap(), 86_400);
+        assert_eq!(parse_refresh("45").unwrap(), 45);
+        for bad in ["5s", "0m", "", "h", "1w", "-1h", "1.5h", "99999999999h"] {
+            assert!(parse_refresh(bad).is_err(), "{bad}");
+        }
+        assert_eq!(show_secs(3600), "1h");
+        assert_eq!(show_secs(90), "90s");
+    }
 }

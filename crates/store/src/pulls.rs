@@ -348,15 +348,16 @@ impl Store {
         })
     }
 
-    /// Give back every lease `holder` holds: a process shutting down with pulls in
-    /// flight, whose leases would otherwise keep those sources from being pulled until
-    /// they expired. Returns how many were held.
-    pub fn release_pull_leases(&self, holder: &str) -> Result<usize> {
+    /// Give back every lease held by `process` or by one of its pulls
+    /// (`<process>-<n>`): a process shutting down with pulls in flight, whose leases
+    /// would otherwise keep those sources from being pulled until they expired.
+    /// Returns how many were held.
+    pub fn release_pull_leases(&self, process: &str) -> Result<usize> {
         self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE source_pulls SET lease_until = 0, lease_holder = NULL
-                 WHERE lease_holder = ?1",
-                [holder],
+                 WHERE lease_holder = ?1 OR substr(lease_holder, 1, length(?1) + 1) = ?1 || '-'",
+                [process],
             )?)
         })
     }

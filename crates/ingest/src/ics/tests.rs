@@ -86,3 +86,37 @@ END:VCALENDAR\r\n";
         .count();
     assert_eq!(skipped, 2, "{items:?}");
 }
+
+/// The fuzz target `ics_feed`'s seeds (fuzz/seeds/ics_feed) through the same entry
+/// points, so its invariants hold on them in every `cargo test`.
+#[test]
+fn fuzz_seeds_of_ics_feed_read_and_filter_to_valid_objects() {
+    use tributary_calendar::{parse_object, redact, Limits};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/ics_feed");
+    let mut objects = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let Ok(text) = document(&data, Some("text/calendar")) else {
+            continue;
+        };
+        let file = parse(&text).unwrap();
+        let mut uids = std::collections::HashSet::new();
+        for item in items(&file) {
+            let Item::Object { external_id, text } = item else {
+                continue;
+            };
+            assert!(uids.insert(external_id));
+            let ix = parse_object(text.as_bytes(), &Limits::default()).unwrap();
+            let busy = redact::busy_only(&text);
+            let b = parse_object(busy.as_bytes(), &Limits::default())
+                .unwrap_or_else(|e| panic!("{e}\n{busy}"));
+            assert_eq!(b.uid, ix.uid);
+            assert!(
+                !busy.contains("DESCRIPTION") && !busy.contains("X-"),
+                "{busy}"
+            );
+            objects += 1;
+        }
+    }
+    assert!(objects >= 2, "the seeds hold {objects} objects");
+}

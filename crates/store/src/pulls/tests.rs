@@ -98,11 +98,12 @@ fn refresh_below_ten_seconds_is_refused() {
 #[test]
 fn a_holder_gives_back_only_its_own_leases() {
     let (s, _) = setup();
-    assert!(s.take_pull_lease("feed", "server-1", 100, 200).unwrap());
+    assert!(s.take_pull_lease("feed", "server-1-7", 100, 200).unwrap());
     assert_eq!(s.release_pull_leases("cli-2").unwrap(), 0);
-    assert!(!s.take_pull_lease("feed", "cli-2", 150, 250).unwrap());
+    assert_eq!(s.release_pull_leases("server-17").unwrap(), 0);
+    assert!(!s.take_pull_lease("feed", "cli-2-1", 150, 250).unwrap());
     assert_eq!(s.release_pull_leases("server-1").unwrap(), 1);
-    assert!(s.take_pull_lease("feed", "cli-2", 150, 250).unwrap());
+    assert!(s.take_pull_lease("feed", "cli-2-1", 150, 250).unwrap());
 }
 
 #[test]

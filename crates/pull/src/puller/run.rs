@@ -1,0 +1,265 @@
+//! One pull with the lease held: fetch, read, apply, and record the outcome (a failure
+//! with its back-off, or the new state), each ending in one store write.
+
+use super::{display_url, PullReport, PullStatus, Puller};
+use crate::fetch::{FetchError, Fetched, Validators};
+use crate::timing;
+use std::time::Instant;
+use tributary_ingest::ics::{self, FeedError};
+use tributary_ingest::snapshot::{Landing, Report, Snapshot, SnapshotError};
+use tributary_store::{IngestStatus, NewHistoryEntry, PullOutcome, PullState, PullWrite, Source};
+
+/// One pull in progress (the lease is held).
+pub(super) struct Run<'a> {
+    pub(super) puller: &'a Puller,
+    /// This pull's lease holder.
+    pub(super) holder: String,
+    pub(super) source: Source,
+    pub(super) state: PullState,
+    pub(super) now: i64,
+    pub(super) started: Instant,
+    pub(super) accept_shrink: bool,
+}
+
+/// A fetched document, before it is read.
+struct Document {
+    body: Vec<u8>,
+    content_type: Option<String>,
+    validators: Validators,
+    new_url: Option<String>,
+}
+
+impl Run<'_> {
+    pub(super) async fn go(self) -> PullReport {
+        let url = match url::Url::parse(&self.state.url) {
+            Ok(u) => u,
+            Err(e) => {
+                return self
+                    .fail(None, format!("the stored URL does not parse: {e}"))
+                    .await
+            }
+        };
+        let cond = Validators {
+            etag: self.state.etag.clone(),
+            last_modified: self.state.last_modified.clone(),
+        };
+        match self.puller.client.fetch(&url, &cond).await {
+            Ok(Fetched::NotModified { permanent_url }) => {
+                self.not_modified(permanent_url.map(String::from)).await
+            }
+            Ok(Fetched::Body {
+                body,
+                content_type,
+                validators,
+                permanent_url,
+                ..
+            }) => {
+                let doc = Document {
+                    body,
+                    content_type,
+                    validators,
+                    new_url: permanent_url.map(String::from),
+                };
+                self.read(doc).await
+            }
+            Err(e) => {
+                let status = match &e {
+                    FetchError::Status(code) => Some(*code),
+                    _ => None,
+                };
+                self.fail(status, fetch_error_text(&e)).await
+            }
+        }
+    }
+
+    /// The next run after a success: the admin's interval, else the feed's clamped
+    /// to 15 min … 24 h, else an hour; ±10 % jitter so sources added together spread.
+    fn next_success(&self, feed_hint: Option<i64>) -> i64 {
+        let interval = timing::interval(
+            self.state.refresh_secs,
+            feed_hint.or(self.state.feed_refresh_secs),
+        );
+        self.now + timing::jitter(interval, &self.source.id, self.now)
+    }
+
+    async fn not_modified(self, new_url: Option<String>) -> PullReport {
+        let next = self.next_success(None);
+        let write = PullWrite {
+            source_id: self.source.id.clone(),
+            collection_id: self.source.collection_id,
+            holder: self.holder.clone(),
+            changes: Vec::new(),
+            outcome: PullOutcome {
+                etag: self.state.etag.clone(),
+                last_modified: self.state.last_modified.clone(),
+                feed_refresh_secs: None,
+                new_url,
+                next_run_at: next,
+            },
+            history: self.history(
+                IngestStatus::Unchanged,
+                "not modified (304)",
+                serde_json::json!({"http_status": 304}),
+            ),
+            now: self.now,
+        };
+        match self.puller.blocking(move |s| s.apply_pull(&write)).await {
+            Ok(_) => self.report(
+                PullStatus::NotModified,
+                Report::default(),
+                None,
+                Some(304),
+                next,
+            ),
+            Err(e) => self.fail(Some(304), format!("database error: {e}")).await,
+        }
+    }
+
+    async fn read(self, doc: Document) -> PullReport {
+        let store = self.puller.store.clone();
+        let source = self.source.clone();
+        let holder = self.holder.clone();
+        let limits = self.puller.settings.limits;
+        let (accept_shrink, now) = (self.accept_shrink, self.now);
+        let refresh = self.state.refresh_secs;
+        let stored_hint = self.state.feed_refresh_secs;
+        let fetch_ms = self.started.elapsed().as_millis() as i64;
+        let applied = tokio::task::spawn_blocking(move || {
+            let text =
+                ics::document(&doc.body, doc.content_type.as_deref()).map_err(Failure::Feed)?;
+            let hint = ics::refresh_hint(&text);
+            let interval = timing::interval(refresh, hint.or(stored_hint));
+            let next = now + timing::jitter(interval, &source.id, now);
+            let file = ics::parse(&text).map_err(Failure::Feed)?;
+            let snapshot = Snapshot {
+                source: &source,
+                holder: &holder,
+                limits: &limits,
+                accept_shrink,
+                now,
+            };
+            let landing = Landing {
+                outcome: PullOutcome {
+                    etag: doc.validators.etag,
+                    last_modified: doc.validators.last_modified,
+                    feed_refresh_secs: hint,
+                    new_url: doc.new_url,
+                    next_run_at: next,
+                },
+                duration_ms: fetch_ms,
+                detail: serde_json::json!({"http_status": 200, "bytes": doc.body.len()}),
+            };
+            let items = || ics::items(&file);
+            let report = snapshot
+                .apply(&store, items, landing)
+                .map_err(Failure::Snapshot)?;
+            Ok::<_, Failure>((report, next))
+        })
+        .await;
+        match applied {
+            Ok(Ok((report, next))) => {
+                let status = if report.changes() > 0 {
+                    PullStatus::Updated
+                } else {
+                    PullStatus::Unchanged
+                };
+                self.report(status, report, None, Some(200), next)
+            }
+            Ok(Err(Failure::Feed(e))) => self.fail(Some(200), e.to_string()).await,
+            Ok(Err(Failure::Snapshot(SnapshotError::Shrink {
+                would_delete,
+                stored,
+            }))) => {
+                let why = SnapshotError::Shrink {
+                    would_delete,
+                    stored,
+                }
+                .to_string();
+                let mut r = self.fail(Some(200), why).await;
+                if r.outcome == PullStatus::Failed {
+                    r.outcome = PullStatus::Refused;
+                }
+                r
+            }
+            Ok(Err(Failure::Snapshot(e))) => self.fail(Some(200), e.to_string()).await,
+            Err(e) => self.fail(Some(200), format!("pull task failed: {e}")).await,
+        }
+    }
+
+    /// Record a failure: the error, one more consecutive failure, the back-off.
+    async fn fail(self, http_status: Option<u16>, error: String) -> PullReport {
+        let failures = self.state.consecutive_failures + 1;
+        let next = self.now + timing::backoff(failures);
+        let history = self.history(
+            IngestStatus::Error,
+            &error,
+            serde_json::json!({"http_status": http_status, "error": error}),
+        );
+        let (id, text) = (self.source.id.clone(), error.clone());
+        let recorded = self
+            .puller
+            .blocking(move |s| s.record_pull_failure(&id, &text, next, &history))
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(source = %self.source.id, error = %e, "cannot record a failed pull");
+        }
+        self.report(
+            PullStatus::Failed,
+            Report::default(),
+            Some(error),
+            http_status,
+            next,
+        )
+    }
+
+    fn history(
+        &self,
+        outcome: IngestStatus,
+        reason: &str,
+        detail: serde_json::Value,
+    ) -> NewHistoryEntry {
+        NewHistoryEntry {
+            source_id: self.source.id.clone(),
+            received_at: self.now,
+            action: "pull".into(),
+            source_event_id: None,
+            outcome,
+            reason: Some(reason.chars().take(500).collect()),
+            duration_ms: self.started.elapsed().as_millis() as i64,
+            detail: Some(detail.to_string()),
+        }
+    }
+
+    fn report(
+        &self,
+        outcome: PullStatus,
+        report: Report,
+        error: Option<String>,
+        http_status: Option<u16>,
+        next_run: i64,
+    ) -> PullReport {
+        PullReport {
+            source: self.source.id.clone(),
+            outcome,
+            url: display_url(&self.state.url),
+            report,
+            error,
+            http_status,
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            next_run,
+        }
+    }
+}
+
+/// Why reading a fetched feed stopped.
+enum Failure {
+    Feed(FeedError),
+    Snapshot(SnapshotError),
+}
+
+fn fetch_error_text(e: &FetchError) -> String {
+    match e {
+        FetchError::Status(code) => format!("the feed answered HTTP {code}"),
+        other => other.to_string(),
+    }
+}

@@ -1038,3 +1038,36 @@ async fn a_shared_calendar_keeps_the_users_own_events() {
     let left = objects(&w.dav, &default).await;
     assert_eq!(left.keys().collect::<Vec<_>>(), ["own-1"]);
 }
+
+/// The same events in another order (hosts list overrides before or after their
+/// master as they please), or folded at other places, are the same feed: nothing is
+/// written.
+#[tokio::test]
+async fn a_reordered_or_refolded_feed_is_unchanged() {
+    let w = World::new("reorder", PULL).await;
+    let feed = google("20261207T100000Z");
+    w.feed.set("/o.ics", Reply::calendar(&feed));
+    w.add("order", &w.feed.url("/o.ics"), &[]);
+    assert_eq!(counts(&w.sync_ok("order", &[])).0, 4);
+    let cal = cal("order");
+    let token = sync_token(&w.dav, &cal).await;
+
+    let start = feed.find("BEGIN:VEVENT").unwrap();
+    let end = feed.rfind("END:VEVENT\r\n").unwrap() + "END:VEVENT\r\n".len();
+    let mut events: Vec<String> = feed[start..end]
+        .split_inclusive("END:VEVENT\r\n")
+        .map(str::to_string)
+        .collect();
+    events.reverse();
+    let reordered = format!("{}{}{}", &feed[..start], events.concat(), &feed[end..]);
+    assert_ne!(reordered, feed);
+    w.feed.set("/o.ics", Reply::calendar(&reordered));
+    let out = w.sync_ok("order", &[]);
+    assert_eq!(counts(&out), (0, 0, 0, 4), "reordered: {out}");
+
+    let refolded = unfold(&feed).replace("SUMMARY:Standup\r\n", "SUMMARY:Stand\r\n up\r\n");
+    w.feed.set("/o.ics", Reply::calendar(&refolded));
+    let out = w.sync_ok("order", &[]);
+    assert_eq!(counts(&out), (0, 0, 0, 4), "refolded: {out}");
+    assert_eq!(changes_since(&w.dav, &cal, &token).await.0, vec![]);
+}

@@ -364,15 +364,58 @@ fn delete(m: &PulledObject) -> PullChange {
     }
 }
 
-/// SHA-256 (hex) of the object as stored, DTSTAMP left out, under the privacy mode.
+/// SHA-256 (hex) of the object as stored, under the privacy mode, with what a feed
+/// changes without changing the event left out: DTSTAMP (Google stamps every event
+/// with the download time), line folding and line ends (RFC 5545 §3.1), and the
+/// order of the object's components (a host may list an override before or after its
+/// master, and its VTIMEZONEs anywhere).
 pub fn change_key(privacy: Privacy, text: &str) -> String {
+    let mut calendar: Vec<String> = Vec::new();
+    let mut components: Vec<Vec<String>> = Vec::new();
+    let mut depth = 0usize;
+    for line in unfolded(redact::without_stamps(text)) {
+        let begins = line
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("BEGIN:"));
+        let ends = line
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("END:"));
+        if begins {
+            depth += 1;
+            if depth == 2 {
+                components.push(Vec::new());
+            }
+        }
+        match components.last_mut() {
+            Some(lines) if depth >= 2 => lines.push(line),
+            _ => calendar.push(line),
+        }
+        if ends {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    components.sort();
     let mut h = Sha256::new();
     h.update(privacy.as_str().as_bytes());
-    for line in redact::without_stamps(text) {
+    for line in calendar.iter().chain(components.iter().flatten()) {
         h.update(b"\n");
-        h.update(line.trim_end_matches('\r').as_bytes());
+        h.update(line.as_bytes());
     }
     crate::keys::hex(&h.finalize())
+}
+
+/// Content lines with their folds joined, CR and blank lines left out.
+fn unfolded<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for p in physical {
+        let p = p.trim_end_matches('\r');
+        if let (Some(rest), Some(last)) = (p.strip_prefix([' ', '\t']), lines.last_mut()) {
+            last.push_str(rest);
+        } else if !p.is_empty() {
+            lines.push(p.to_string());
+        }
+    }
+    lines
 }
 
 impl From<StoreError> for SnapshotError {

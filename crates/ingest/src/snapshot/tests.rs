@@ -309,3 +309,39 @@ fn events_turning_private_count_toward_the_shrink_guard() {
     assert_eq!(run(&s, &src, private(2), false).unwrap().deleted, 2);
     assert_eq!(run(&s, &src, private(8), true).unwrap().deleted, 6);
 }
+
+#[test]
+fn the_change_key_ignores_component_order_folding_and_stamps() {
+    let master = "BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Standup\r\nEND:VEVENT\r\n";
+    let moved = "BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID:20260112T100000Z\r\nDTSTART:20260113T100000Z\r\nSUMMARY:Moved\r\nEND:VEVENT\r\n";
+    let object = |parts: &[&str]| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{}END:VCALENDAR\r\n",
+            parts.concat()
+        )
+    };
+    let key = |text: &str| change_key(Privacy::Full, text);
+    let base = key(&object(&[master, moved]));
+    assert_eq!(key(&object(&[moved, master])), base, "order");
+    let refolded = master.replace("SUMMARY:Standup", "SUMMARY:Stand\r\n up");
+    assert_eq!(key(&object(&[&refolded, moved])), base, "folding");
+    let restamped = master.replace("20260101T000000Z", "20261207T101500Z");
+    assert_eq!(key(&object(&[&restamped, moved])), base, "DTSTAMP");
+    assert_eq!(
+        key(&object(&[master, moved]).replace("\r\n", "\n")),
+        base,
+        "LF"
+    );
+    let renamed = master.replace("SUMMARY:Standup", "SUMMARY:Sync");
+    assert_ne!(key(&object(&[&renamed, moved])), base);
+    // A line moved from one component to another is a change.
+    let swapped = object(&[
+        &master.replace("SUMMARY:Standup\r\n", ""),
+        &moved.replace("SUMMARY:Moved", "SUMMARY:Moved\r\nSUMMARY:Standup"),
+    ]);
+    assert_ne!(key(&swapped), base);
+    assert_ne!(
+        change_key(Privacy::BusyOnly, &object(&[master, moved])),
+        base
+    );
+}

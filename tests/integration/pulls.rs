@@ -588,6 +588,14 @@ async fn a_broken_feed_changes_nothing() {
                 .header("Content-Type", "text/calendar")
                 .header("Content-Encoding", "gzip"),
         ),
+        (
+            "a body that is not gzip",
+            Reply::status(200, other.as_bytes()).header("Content-Encoding", "gzip"),
+        ),
+        (
+            "an encoding not asked for",
+            Reply::status(200, other.as_bytes()).header("Content-Encoding", "br"),
+        ),
         ("a host that never answers", Reply::Hang),
     ];
     for (i, (what, reply)) in cases.into_iter().enumerate() {

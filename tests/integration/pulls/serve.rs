@@ -227,6 +227,23 @@ fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
     assert_eq!(json_raw(&r.body, "outcome"), "\"failed\"", "{}", r.body);
     assert!(r.body.contains("timed out"), "{}", r.body);
 
+    let metrics = api(addr, "GET", "/metrics", &[]);
+    assert_eq!(metrics.status, 200, "{}", metrics.body);
+    // This process's pulls of live: the scheduler's, two from the API, the refused
+    // one and the one cut by the timeout (the CLI's are another process's).
+    for line in [
+        "tributary_pull_runs_total{source=\"live\",outcome=\"updated\"} 1",
+        "tributary_pull_runs_total{source=\"live\",outcome=\"unchanged\"} 2",
+        "tributary_pull_runs_total{source=\"live\",outcome=\"refused\"} 1",
+        "tributary_pull_runs_total{source=\"live\",outcome=\"failed\"} 1",
+    ] {
+        assert!(
+            metrics.body.contains(line),
+            "no {line} in\n{}",
+            metrics.body
+        );
+    }
+
     // "fast" (every 10 s) was pulled again without anyone asking.
     let deadline = fast_added + Duration::from_secs(35);
     while fast.requests().len() < 2 {

@@ -91,6 +91,10 @@ listen = "127.0.0.1:$PORT"
 
 [storage]
 path = "tributary.db"
+
+[pull]
+# test_pulled_feed.py serves its feed on 127.0.0.1.
+allow_private_networks = true
 EOF
 log "work dir $WORK, port $PORT, binary $BIN"
 
@@ -132,7 +136,7 @@ failures=()
 log "==== pytest (python-caldav), -m \"$PYTEST_MARK\" ===="
 pytest_args=(-m pytest tests/interop -v -ra --tb=short -p no:cacheprovider --color=no)
 [[ -n "$PYTEST_MARK" ]] && pytest_args+=(-m "$PYTEST_MARK")
-if TRIBUTARY_URL="$BASE_URL" \
+if TRIBUTARY_URL="$BASE_URL" TRIBUTARY_BIN="$BIN" TRIBUTARY_CONFIG="$CONFIG" \
     TRIBUTARY_USER=alice TRIBUTARY_PASSWORD="$ALICE_PW" \
     TRIBUTARY_OTHER_USER=other TRIBUTARY_OTHER_PASSWORD="$OTHER_PW" \
     timeout 150 "$PY" "${pytest_args[@]}"; then

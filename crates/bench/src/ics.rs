@@ -69,7 +69,7 @@ fn push_identity(lines: &mut Vec<String>, uid: &str, rev: u32) {
     lines.push(format!("SEQUENCE:{rev}"));
 }
 
-fn push_rule(lines: &mut Vec<String>, ev: &Event, rule: &Recurrence) {
+pub(crate) fn push_rule(lines: &mut Vec<String>, ev: &Event, rule: &Recurrence) {
     let freq = match rule.freq {
         Freq::Daily => "DAILY",
         Freq::Weekly => "WEEKLY",
@@ -120,7 +120,7 @@ fn push_attendees(lines: &mut Vec<String>, count: usize) {
 
 /// Appends one content line, folded (RFC 5545 §3.1: at most 75 octets a line; the
 /// dataset is ASCII, so byte positions are character boundaries).
-fn fold_into(out: &mut String, line: &str) {
+pub(crate) fn fold_into(out: &mut String, line: &str) {
     let mut rest = line;
     let mut limit = 75;
     while rest.len() > limit {

@@ -2,7 +2,8 @@
 //!
 //! It discovers the calendar home like a client, makes two calendars, fills them with a
 //! seeded dataset and runs standard CalDAV workloads (PUT, PROPFIND, calendar-query,
-//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks, reporting
+//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks and ICS feed
+//! pulls (Tributary's sources: the bench serves the feed), reporting
 //! ops/s and p50/p99 latency per workload. Answers are checked against the dataset's
 //! own truth, so a fast wrong answer fails the run. It speaks only standard CalDAV over
 //! plain HTTP and depends on no other tributary crate, so it measures Radicale or any
@@ -11,7 +12,10 @@
 mod client;
 mod dataset;
 mod discover;
+mod feed;
+mod feed_server;
 mod ics;
+mod pull;
 mod queries;
 mod report;
 mod tz;
@@ -24,6 +28,7 @@ use client::{BenchResult, Conn, Target};
 use dataset::{Dataset, Kind};
 use hyper::header::HeaderValue;
 use report::{DatasetSummary, RunReport, Status};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -77,6 +82,21 @@ struct Cli {
     /// Webhook deliveries [default: 500; with --quick: 30].
     #[arg(long)]
     webhooks: Option<usize>,
+    /// Serve the pull workload's ICS feed on this address, at /feed.ics (e.g.
+    /// 127.0.0.1:8081); the pull workload runs only with --feed-source and --admin-key.
+    #[arg(long)]
+    feed_listen: Option<SocketAddr>,
+    /// The server's ICS source that pulls http://FEED-LISTEN/feed.ics; add it with a
+    /// long refresh (`--refresh 1d`) so the scheduler leaves the pulls to the bench.
+    #[arg(long)]
+    feed_source: Option<String>,
+    /// Path segment of that source's calendar in the user's home [default: the source].
+    #[arg(long)]
+    feed_calendar: Option<String>,
+    /// X-API-Key of the management API ([ingest] admin_api_key), for
+    /// POST /api/sources/NAME/sync.
+    #[arg(long)]
+    admin_key: Option<String>,
     /// Server process id, to read its RSS from /proc/PID/status.
     #[arg(long)]
     pid: Option<u32>,
@@ -187,6 +207,18 @@ async fn run(cli: Cli) -> BenchResult<bool> {
     resources.push(report::sample("after_put", cli.pid, db));
     results.extend(workloads::read(&ctx).await);
     resources.push(report::sample("end", cli.pid, db));
+    if ctx.settings.pull.is_some() {
+        // The peak from here on is the pulls' own (Linux resets VmHWM on "5" written
+        // to clear_refs: proc(5)); without the reset it is the whole run's.
+        if !report::reset_peak(cli.pid) {
+            eprintln!("tributary-bench: cannot reset the server's peak RSS; pull_end shows the run's peak");
+        }
+        resources.push(report::sample("pull_start", cli.pid, db));
+    }
+    results.extend(pull::run(&ctx, &home.home).await);
+    if ctx.settings.pull.is_some() {
+        resources.push(report::sample("pull_end", cli.pid, db));
+    }
     cleanup(&mut conn, &calendars, cli.keep).await;
 
     let ok = results.iter().all(|w| w.status != Status::Failed);
@@ -233,6 +265,35 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         (None, None) => None,
         _ => return Err("--webhook-key and --webhook-source go together".to_string()),
     };
+    let pull = match (cli.feed_listen, &cli.feed_source, &cli.admin_key) {
+        (Some(listen), Some(source), Some(key)) => {
+            if !cli.allow_remote && !listen.ip().is_loopback() {
+                return Err(format!(
+                    "--feed-listen {listen} is not a loopback address; pass --allow-remote to serve the feed there"
+                ));
+            }
+            let segment_ok = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            };
+            let calendar = cli.feed_calendar.clone().unwrap_or_else(|| source.clone());
+            if !segment_ok(source) || !segment_ok(&calendar) {
+                return Err(
+                    "--feed-source and --feed-calendar take letters, digits, '-', '_' and '.'"
+                        .to_string(),
+                );
+            }
+            Some(pull::PullTarget {
+                listen,
+                source: source.clone(),
+                calendar,
+                key: header_value(key, "--admin-key")?,
+            })
+        }
+        (None, None, None) => None,
+        _ => return Err("--feed-listen, --feed-source and --admin-key go together".to_string()),
+    };
     Ok(Settings {
         seed: cli.seed,
         concurrency: cli.concurrency,
@@ -243,6 +304,7 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         get_duration: Duration::from_secs_f64(seconds),
         multiget: cli.multiget,
         webhook,
+        pull,
         webhooks: cli
             .webhooks
             .unwrap_or(if quick { 30 } else { 500 })

@@ -203,7 +203,7 @@ pub async fn sync(ctx: &Ctx) -> Vec<WorkloadResult> {
     vec![initial, incremental.finish("sync_incremental", 1, None)]
 }
 
-fn sync_spec(cal: &Calendar, token: &str) -> ReqSpec {
+pub(crate) fn sync_spec(cal: &Calendar, token: &str) -> ReqSpec {
     let body = format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <D:sync-collection xmlns:D="DAV:"><D:sync-token>{}</D:sync-token><D:sync-level>1</D:sync-level>
@@ -214,7 +214,7 @@ fn sync_spec(cal: &Calendar, token: &str) -> ReqSpec {
     report(&cal.path, Some("0"), body)
 }
 
-fn report(path: &str, depth_value: Option<&'static str>, body: String) -> ReqSpec {
+pub(crate) fn report(path: &str, depth_value: Option<&'static str>, body: String) -> ReqSpec {
     let spec = ReqSpec::new(method("REPORT"), path)
         .header(CONTENT_TYPE, HeaderValue::from_static(XML_CONTENT_TYPE))
         .body(body);
@@ -263,7 +263,7 @@ fn names_of(cal: &Calendar, indices: impl IntoIterator<Item = usize>) -> BTreeSe
 }
 
 /// A response for one of the run's objects (not the collection itself), reported fine.
-fn is_object(r: &Response) -> bool {
+pub(crate) fn is_object(r: &Response) -> bool {
     r.is_ok() && last_segment(&r.href).ends_with(".ics")
 }
 

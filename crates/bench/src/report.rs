@@ -168,7 +168,7 @@ impl WorkloadResult {
 /// The server's memory and database size at one moment.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceSample {
-    /// When: `start`, `after_put`, `end`.
+    /// When: `start`, `after_put`, `end`, and around the pulls `pull_start`, `pull_end`.
     pub stage: String,
     /// VmRSS of `--pid`, KiB.
     pub rss_kib: Option<u64>,
@@ -188,6 +188,13 @@ pub fn sample(stage: &str, pid: Option<u32>, db: Option<&Path>) -> ResourceSampl
         peak_rss_kib: field("VmHWM:"),
         db_bytes: db.map(storage_bytes),
     }
+}
+
+/// Resets the peak RSS (VmHWM) of `pid` to its current RSS, by writing 5 to
+/// /proc/PID/clear_refs (Linux 4.0+, proc(5)); false when there is no pid or the
+/// kernel refused.
+pub fn reset_peak(pid: Option<u32>) -> bool {
+    pid.is_some_and(|p| std::fs::write(format!("/proc/{p}/clear_refs"), "5").is_ok())
 }
 
 /// A `Name:   1234 kB` field of /proc/PID/status.

@@ -84,6 +84,8 @@ pub struct Settings {
     pub webhook: Option<Webhook>,
     /// Webhook deliveries.
     pub webhooks: usize,
+    /// The feed and source of the pull workload, when given.
+    pub pull: Option<crate::pull::PullTarget>,
 }
 
 /// Everything the workloads need.

@@ -226,6 +226,17 @@ fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
     let r = waiting.join().unwrap();
     assert_eq!(json_raw(&r.body, "outcome"), "\"failed\"", "{}", r.body);
     assert!(r.body.contains("timed out"), "{}", r.body);
+    let history = api(addr, "GET", "/api/history?source=live&limit=1", &KEY);
+    assert!(
+        history.body.contains("\"action\":\"pull\""),
+        "{}",
+        history.body
+    );
+    assert!(
+        history.body.contains("timed out"),
+        "the failed pull is in the history: {}",
+        history.body
+    );
 
     let metrics = api(addr, "GET", "/metrics", &[]);
     assert_eq!(metrics.status, 200, "{}", metrics.body);

@@ -170,6 +170,15 @@ fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
         &[("Authorization", &root)],
     );
     assert_eq!(r.status, 200, "an admin user may sync: {}", r.body);
+    let bad = super::vevent("bad-1", "Bad").replace("DTSTART:20261210T100000Z", "DTSTART:never");
+    let with_bad = super::add_event(&google("20261207T100000Z"), &bad);
+    feed.set("/live.ics", Reply::calendar(&with_bad));
+    let r = api(addr, "POST", "/api/sources/live/sync", &KEY);
+    assert_eq!(json_raw(&r.body, "outcome"), "\"unchanged\"", "{}", r.body);
+    let skipped = json_raw(&r.body, "skipped");
+    assert!(skipped.starts_with("[{"), "{}", r.body);
+    assert!(r.body.contains("\"uid\":\"bad-1\""), "{}", r.body);
+    assert!(r.body.contains("\"reason\":\"not a valid"), "{}", r.body);
     let pulls = feed.connections();
     for headers in [
         vec![],
@@ -198,12 +207,12 @@ fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
     let out = d.run(&["source", "sync", "live"], "");
     assert_eq!(counts(&out), (0, 0, 0, 4), "{out}");
 
-    // The scheduler's, two from the API, the refused one and the CLI's.
+    // The scheduler's, three from the API, the refused one and the CLI's.
     let history = api(addr, "GET", "/api/history?source=live", &KEY);
     assert_eq!(history.status, 200, "{}", history.body);
     assert_eq!(
         history.body.matches("\"action\":\"pull\"").count(),
-        5,
+        6,
         "{}",
         history.body
     );
@@ -240,11 +249,11 @@ fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
 
     let metrics = api(addr, "GET", "/metrics", &[]);
     assert_eq!(metrics.status, 200, "{}", metrics.body);
-    // This process's pulls of live: the scheduler's, two from the API, the refused
+    // This process's pulls of live: the scheduler's, three from the API, the refused
     // one and the one cut by the timeout (the CLI's are another process's).
     for line in [
         "tributary_pull_runs_total{source=\"live\",outcome=\"updated\"} 1",
-        "tributary_pull_runs_total{source=\"live\",outcome=\"unchanged\"} 2",
+        "tributary_pull_runs_total{source=\"live\",outcome=\"unchanged\"} 3",
         "tributary_pull_runs_total{source=\"live\",outcome=\"refused\"} 1",
         "tributary_pull_runs_total{source=\"live\",outcome=\"failed\"} 1",
     ] {

@@ -77,7 +77,7 @@ fn wait_for_pull(addr: SocketAddr, id: &str, within: Duration, log: impl Fn() ->
 #[test]
 fn the_server_pulls_a_new_source_and_the_api_reports_and_syncs_it() {
     let extra = format!(
-        "[ingest]\nadmin_api_key = \"{ADMIN_KEY}\"\n\n[pull]\nallow_private_networks = true\ntimeout_secs = 2\n"
+        "[ingest]\nadmin_api_key = \"{ADMIN_KEY}\"\n\n[pull]\nallow_private_networks = true\ntimeout_secs = 4\n"
     );
     let d = Dir::new("pull-serve", "info", &extra);
     d.run(&["user", "add", "alice"], "alice-password\n");

@@ -37,6 +37,14 @@ impl Dir {
 
     /// Run a CLI command with `stdin`; panics unless it succeeds. Returns stdout+stderr.
     pub fn run(&self, args: &[&str], stdin: &str) -> String {
+        let (status, text) = self.try_run(args, stdin);
+        assert!(status.success(), "tributary {args:?} failed: {text}");
+        text
+    }
+
+    /// Run a CLI command with `stdin`, whether it succeeds or not: its exit status and
+    /// stdout+stderr.
+    pub fn try_run(&self, args: &[&str], stdin: &str) -> (ExitStatus, String) {
         let mut child = self
             .command()
             .args(args)
@@ -57,8 +65,7 @@ impl Dir {
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
         );
-        assert!(o.status.success(), "tributary {args:?} failed: {text}");
-        text
+        (o.status, text)
     }
 
     /// Start `tributary serve` with `RUST_LOG=rust_log`, stderr to `<tag>.log` and

@@ -14,6 +14,7 @@ mod objects;
 mod operations;
 mod properties;
 mod pulled;
+mod pulls;
 mod quota;
 mod reports;
 mod secrets;

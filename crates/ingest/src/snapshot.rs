@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::keys::resource_name;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use tributary_calendar::{parse_object, redact, Limits};
+use tributary_calendar::{parse_object, redact, ComponentKind, Limits};
 use tributary_store::{
     Error as StoreError, IngestStatus, NewHistoryEntry, Privacy, PullApplied, PullChange,
     PullOutcome, PullWrite, PulledObject, Source, Store,
@@ -216,6 +216,10 @@ impl Snapshot<'_> {
         let mut planned: HashSet<String> = HashSet::new();
         let mut changes = Vec::new();
         let mut report = Report::default();
+        let calendar = store
+            .get_collection(self.source.owner_id, &self.source.collection_path)
+            .map_err(Error::from)?;
+        let allowed = calendar.props.components.as_deref();
         for item in items {
             let (id, text) = match item {
                 Item::Object { external_id, text } => (external_id, text),
@@ -239,7 +243,8 @@ impl Snapshot<'_> {
                 });
                 continue;
             }
-            if let Some(change) = self.one(store, &id, text, stored.get(&id), &mut report)? {
+            let found = stored.get(&id);
+            if let Some(change) = self.one(store, &id, text, found, allowed, &mut report)? {
                 changes.push(change);
             }
         }
@@ -248,11 +253,14 @@ impl Snapshot<'_> {
             .filter(|m| !present.contains(&m.external_id))
             .collect();
         let live = stored.len();
-        let shrink = !gone.is_empty()
-            && (gone.len() == live || (gone.len() > SHRINK_FLOOR && gone.len() * 2 > live));
+        // Events deleted because they turned private (skip-private) count too: a feed
+        // that marks everything private empties the calendar like an emptied feed.
+        let deleting = gone.len() + report.deleted;
+        let shrink =
+            deleting > 0 && (deleting == live || (deleting > SHRINK_FLOOR && deleting * 2 > live));
         if shrink && !self.accept_shrink {
             return Err(SnapshotError::Shrink {
-                would_delete: gone.len(),
+                would_delete: deleting,
                 stored: live,
             });
         }
@@ -263,13 +271,15 @@ impl Snapshot<'_> {
         Ok((changes, report))
     }
 
-    /// The change for one object, if any.
+    /// The change for one object, if any. `allowed` is the calendar's
+    /// supported-calendar-component-set (`None`: any component).
     fn one(
         &self,
         store: &Store,
         id: &str,
         text: String,
         stored: Option<&PulledObject>,
+        allowed: Option<&[ComponentKind]>,
         report: &mut Report,
     ) -> Result<Option<PullChange>> {
         if id.len() > MAX_EXTERNAL_ID {
@@ -307,6 +317,15 @@ impl Snapshot<'_> {
             Ok(ix) => ix,
             Err(e) => return skip(report, format!("not a valid calendar object: {e}")),
         };
+        // RFC 4791 §5.3.2.1: the calendar takes only the components of its
+        // supported-calendar-component-set, from a feed as from a client's PUT.
+        if allowed.is_some_and(|a| !a.contains(&index.component)) {
+            let kind = index.component.as_str();
+            return skip(
+                report,
+                format!("the calendar does not take {kind} components"),
+            );
+        }
         let name = stored.map_or_else(
             || resource_name(&self.source.id, id),
             |m| m.resource_name.clone(),
@@ -345,15 +364,58 @@ fn delete(m: &PulledObject) -> PullChange {
     }
 }
 
-/// SHA-256 (hex) of the object as stored, DTSTAMP left out, under the privacy mode.
+/// SHA-256 (hex) of the object as stored, under the privacy mode, with what a feed
+/// changes without changing the event left out: DTSTAMP (Google stamps every event
+/// with the download time), line folding and line ends (RFC 5545 §3.1), and the
+/// order of the object's components (a host may list an override before or after its
+/// master, and its VTIMEZONEs anywhere).
 pub fn change_key(privacy: Privacy, text: &str) -> String {
+    let mut calendar: Vec<String> = Vec::new();
+    let mut components: Vec<Vec<String>> = Vec::new();
+    let mut depth = 0usize;
+    for line in unfolded(redact::without_stamps(text)) {
+        let begins = line
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("BEGIN:"));
+        let ends = line
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("END:"));
+        if begins {
+            depth += 1;
+            if depth == 2 {
+                components.push(Vec::new());
+            }
+        }
+        match components.last_mut() {
+            Some(lines) if depth >= 2 => lines.push(line),
+            _ => calendar.push(line),
+        }
+        if ends {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    components.sort();
     let mut h = Sha256::new();
     h.update(privacy.as_str().as_bytes());
-    for line in redact::without_stamps(text) {
+    for line in calendar.iter().chain(components.iter().flatten()) {
         h.update(b"\n");
-        h.update(line.trim_end_matches('\r').as_bytes());
+        h.update(line.as_bytes());
     }
     crate::keys::hex(&h.finalize())
+}
+
+/// Content lines with their folds joined, CR and blank lines left out.
+fn unfolded<'a>(physical: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for p in physical {
+        let p = p.trim_end_matches('\r');
+        if let (Some(rest), Some(last)) = (p.strip_prefix([' ', '\t']), lines.last_mut()) {
+            last.push_str(rest);
+        } else if !p.is_empty() {
+            lines.push(p.to_string());
+        }
+    }
+    lines
 }
 
 impl From<StoreError> for SnapshotError {

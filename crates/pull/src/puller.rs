@@ -151,7 +151,7 @@ pub struct Puller {
     client: Client,
     pub(crate) settings: PullSettings,
     /// Who holds a lease this process takes (`server-<pid>`, `cli-<pid>`).
-    holder: String,
+    pub(crate) holder: String,
     /// Numbers the pulls of this process, so each holds its own lease (a scheduled
     /// pull and an API "sync now" of one source in one process exclude each other).
     pulls: std::sync::atomic::AtomicU64,

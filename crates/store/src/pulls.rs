@@ -268,9 +268,11 @@ fn write_success_tx(tx: &Connection, w: &PullWrite) -> Result<()> {
 
 impl Store {
     /// Create a pulled source (or replace its settings) with its URL, in one
-    /// transaction. The source is due at once. Changing the URL forgets the old
-    /// validators and failure count; `changed_at` moves so a running scheduler
-    /// re-reads it.
+    /// transaction. The source is due at once. Any change forgets the validators:
+    /// the stored objects depend on the settings (privacy) as well as on the feed, so
+    /// a 304 to the old validators cannot vouch for them, and the next pull fetches
+    /// the whole feed (writing only what now differs). Changing the URL also resets
+    /// the failure count; `changed_at` moves so a running scheduler re-reads it.
     pub fn put_pull_source(
         &self,
         s: &NewSource,
@@ -296,8 +298,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, 0, ?4)
                  ON CONFLICT (source_id) DO UPDATE SET refresh_secs = excluded.refresh_secs,
                    next_run_at = 0, changed_at = excluded.changed_at,
-                   etag = CASE WHEN source_pulls.url = excluded.url THEN source_pulls.etag END,
-                   last_modified = CASE WHEN source_pulls.url = excluded.url THEN source_pulls.last_modified END,
+                   etag = NULL, last_modified = NULL,
                    consecutive_failures = CASE WHEN source_pulls.url = excluded.url THEN source_pulls.consecutive_failures ELSE 0 END,
                    url = excluded.url",
                 params![s.id, url, refresh_secs, t],
@@ -344,6 +345,20 @@ impl Store {
                 get_source_tx(tx, source_id)?;
             }
             Ok(n == 1)
+        })
+    }
+
+    /// Give back every lease held by `process` or by one of its pulls
+    /// (`<process>-<n>`): a process shutting down with pulls in flight, whose leases
+    /// would otherwise keep those sources from being pulled until they expired.
+    /// Returns how many were held.
+    pub fn release_pull_leases(&self, process: &str) -> Result<usize> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE source_pulls SET lease_until = 0, lease_holder = NULL
+                 WHERE lease_holder = ?1 OR substr(lease_holder, 1, length(?1) + 1) = ?1 || '-'",
+                [process],
+            )?)
         })
     }
 

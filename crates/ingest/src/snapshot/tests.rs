@@ -252,3 +252,96 @@ fn the_history_has_one_row_per_pull_with_the_counts() {
         serde_json::from_str(h[0].entry.detail.as_deref().unwrap()).unwrap();
     assert_eq!(detail["report"]["created"], 1);
 }
+
+#[test]
+fn components_the_calendar_does_not_take_are_skipped() {
+    use tributary_store::{CollectionKind, CollectionProps, NewCollection};
+    let s = memory_store();
+    let u = s.put_user("owner", "h", false).unwrap();
+    let events_only = NewCollection {
+        path: "events".into(),
+        kind: CollectionKind::Calendar,
+        props: CollectionProps {
+            components: Some(vec![ComponentKind::Event]),
+            ..Default::default()
+        },
+    };
+    let c = s.put_collection(u.id, &events_only, &[]).unwrap();
+    let mut n = NewSource::new("feed", u.id, c.id);
+    n.kind = SourceKind::Ics;
+    let src = s
+        .put_pull_source(&n, "https://example.invalid/f.ics", None)
+        .unwrap();
+    let todo = Item::Object {
+        external_id: "t1".into(),
+        text: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VTODO\r\nUID:t1\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Pack\r\nEND:VTODO\r\nEND:VCALENDAR\r\n".into(),
+    };
+    let r = run(&s, &src, vec![event("e1", "Event", ""), todo], false).unwrap();
+    assert_eq!(r.created, 1);
+    assert_eq!(r.skipped.len(), 1, "{r:?}");
+    assert_eq!(r.skipped[0].uid.as_deref(), Some("t1"));
+    assert!(r.skipped[0].reason.contains("VTODO"), "{r:?}");
+}
+
+#[test]
+fn events_turning_private_count_toward_the_shrink_guard() {
+    let (s, src) = setup(Privacy::SkipPrivate);
+    let public: Vec<Item> = (0..8).map(|i| event(&format!("e{i}"), "x", "")).collect();
+    assert_eq!(run(&s, &src, public, false).unwrap().created, 8);
+    let private = |n: usize| -> Vec<Item> {
+        (0..8)
+            .map(|i| {
+                let class = if i < n { "CLASS:PRIVATE\r\n" } else { "" };
+                event(&format!("e{i}"), "x", class)
+            })
+            .collect()
+    };
+    // Six of eight turning private would delete most of the source.
+    let refused = run(&s, &src, private(6), false).unwrap_err();
+    assert!(matches!(
+        refused,
+        SnapshotError::Shrink {
+            would_delete: 6,
+            stored: 8
+        }
+    ));
+    // Two are an ordinary change.
+    assert_eq!(run(&s, &src, private(2), false).unwrap().deleted, 2);
+    assert_eq!(run(&s, &src, private(8), true).unwrap().deleted, 6);
+}
+
+#[test]
+fn the_change_key_ignores_component_order_folding_and_stamps() {
+    let master = "BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260105T100000Z\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Standup\r\nEND:VEVENT\r\n";
+    let moved = "BEGIN:VEVENT\r\nUID:s\r\nDTSTAMP:20260101T000000Z\r\nRECURRENCE-ID:20260112T100000Z\r\nDTSTART:20260113T100000Z\r\nSUMMARY:Moved\r\nEND:VEVENT\r\n";
+    let object = |parts: &[&str]| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{}END:VCALENDAR\r\n",
+            parts.concat()
+        )
+    };
+    let key = |text: &str| change_key(Privacy::Full, text);
+    let base = key(&object(&[master, moved]));
+    assert_eq!(key(&object(&[moved, master])), base, "order");
+    let refolded = master.replace("SUMMARY:Standup", "SUMMARY:Stand\r\n up");
+    assert_eq!(key(&object(&[&refolded, moved])), base, "folding");
+    let restamped = master.replace("20260101T000000Z", "20261207T101500Z");
+    assert_eq!(key(&object(&[&restamped, moved])), base, "DTSTAMP");
+    assert_eq!(
+        key(&object(&[master, moved]).replace("\r\n", "\n")),
+        base,
+        "LF"
+    );
+    let renamed = master.replace("SUMMARY:Standup", "SUMMARY:Sync");
+    assert_ne!(key(&object(&[&renamed, moved])), base);
+    // A line moved from one component to another is a change.
+    let swapped = object(&[
+        &master.replace("SUMMARY:Standup\r\n", ""),
+        &moved.replace("SUMMARY:Moved", "SUMMARY:Moved\r\nSUMMARY:Standup"),
+    ]);
+    assert_ne!(key(&swapped), base);
+    assert_ne!(
+        change_key(Privacy::BusyOnly, &object(&[master, moved])),
+        base
+    );
+}

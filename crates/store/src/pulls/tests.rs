@@ -96,6 +96,17 @@ fn refresh_below_ten_seconds_is_refused() {
 }
 
 #[test]
+fn a_holder_gives_back_only_its_own_leases() {
+    let (s, _) = setup();
+    assert!(s.take_pull_lease("feed", "server-1-7", 100, 200).unwrap());
+    assert_eq!(s.release_pull_leases("cli-2").unwrap(), 0);
+    assert_eq!(s.release_pull_leases("server-17").unwrap(), 0);
+    assert!(!s.take_pull_lease("feed", "cli-2-1", 150, 250).unwrap());
+    assert_eq!(s.release_pull_leases("server-1").unwrap(), 1);
+    assert!(s.take_pull_lease("feed", "cli-2-1", 150, 250).unwrap());
+}
+
+#[test]
 fn the_lease_keeps_a_second_pull_out_until_it_expires_or_is_given_back() {
     let (s, coll) = setup();
     assert!(s.take_pull_lease("feed", "a", 100, 200).unwrap());

@@ -236,7 +236,7 @@ impl Feed {
                 ));
             }
         }
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             lines.extend(
                 [
                     "BEGIN:VALARM",

@@ -36,8 +36,10 @@ pub fn document<'a>(
     if trimmed.is_empty() {
         return Err(FeedError::Empty);
     }
+    // The body decides, not the Content-Type: hand-written feed scripts often send a
+    // whole calendar as text/html, and an error page never starts with BEGIN:VCALENDAR.
     let html = content_type.is_some_and(|t| t.to_ascii_lowercase().contains("html"));
-    if html || trimmed.starts_with('<') {
+    if trimmed.starts_with('<') || (html && !trimmed.starts_with("BEGIN:")) {
         return Err(FeedError::Html);
     }
     let starts = trimmed

@@ -16,11 +16,14 @@ fn broken_bodies_are_refused() {
         document(b"<!DOCTYPE html><html>Sign in</html>", None),
         Err(FeedError::Html)
     );
+    // A whole calendar sent as text/html (a hand-written feed script) is read.
+    assert!(document(
+        b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+        Some("text/html; charset=utf-8")
+    )
+    .is_ok());
     assert_eq!(
-        document(
-            b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-            Some("text/html; charset=utf-8")
-        ),
+        document(b"Sign in to continue", Some("text/html")),
         Err(FeedError::Html)
     );
     assert_eq!(

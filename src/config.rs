@@ -110,6 +110,7 @@ pub struct RawServer {
     pub write_timeout_secs: Option<u64>,
     pub max_report_bytes: Option<usize>,
     pub max_streams_per_user: Option<usize>,
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -370,6 +371,12 @@ impl Config {
                 tributary_store::Quota::DEFAULT_OBJECTS,
             )?,
         };
+        server.public_url = raw
+            .server
+            .public_url
+            .as_deref()
+            .map(public_url)
+            .transpose()?;
         server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
         server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
         let log_format = match raw.log.format.as_deref().unwrap_or("auto") {
@@ -412,6 +419,21 @@ impl Config {
             log_format,
         })
     }
+}
+
+/// `[server] public_url`: the address clients and feed readers reach the server at
+/// (`https://cal.example.com`, maybe with a path prefix behind a proxy), without a
+/// trailing slash.
+fn public_url(u: &str) -> Result<String> {
+    let t = u.trim().trim_end_matches('/');
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or_else(|| anyhow::anyhow!("server.public_url: {u:?} must start with https:// or http://"))?;
+    if rest.is_empty() || rest.starts_with('/') || t.contains(['?', '#', ' ']) {
+        bail!("server.public_url: {u:?} is not a URL of the server (https://host[:port][/prefix])");
+    }
+    Ok(t.to_string())
 }
 
 /// `[pull]` validated: every bound positive, a User-Agent that fits in a header.

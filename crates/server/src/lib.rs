@@ -58,6 +58,9 @@ pub struct ServerSettings {
     pub webhook_max_body_bytes: usize,
     /// An API key for the management API (besides admin users' Basic auth).
     pub admin_api_key: Option<String>,
+    /// Where clients reach the server (`https://cal.example.com`, no trailing slash):
+    /// published feed links are absolute under it; `None`: they are paths.
+    pub public_url: Option<String>,
     /// Password checks (argon2, 19 MiB each) that run at once; 0 means one per core.
     pub password_checks: usize,
     /// Password checks that may wait for a verifier; more are refused with 503.
@@ -102,6 +105,7 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             webhook_max_body_bytes: 1024 * 1024,
             admin_api_key: None,
+            public_url: None,
             password_checks: 0,
             password_queue: 16,
             max_header_bytes: 16 * 1024,

@@ -24,6 +24,7 @@ mod collections;
 mod copymove;
 mod durability;
 mod error;
+mod feeds;
 mod ingest;
 mod ingest_log;
 mod mappings;
@@ -47,6 +48,10 @@ pub use collections::{
 };
 pub use copymove::Transfer;
 pub use error::{Error, Result};
+pub use feeds::{
+    feed_secret_hash, new_feed_secret, Feed, FeedCalendar, NewFeed, MAX_FEEDS_PER_USER,
+    MAX_FEED_CALENDARS, MAX_WINDOW_DAYS,
+};
 pub use ingest::{Expected, IcalMatch, IngestApplied, IngestKind, IngestWrite, MappingWrite};
 pub use ingest_log::{
     ConflictKind, HistoryEntry, IngestConflict, IngestStatus, NewHistoryEntry, NewIngestConflict,

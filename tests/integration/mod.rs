@@ -6,6 +6,8 @@ mod copymove;
 mod data;
 mod declared;
 mod discovery;
+mod feeds_api;
+mod feeds_cli;
 mod flood;
 mod hostile;
 mod isolation;

@@ -241,13 +241,10 @@ async fn the_window_drops_old_events_and_keeps_live_series_whole() {
     );
     put(&s, "default", "ended", &ended).await;
     // Yearly, three times: a year before, a month before and a year after the window
-    // opens; its span covers the window but no instance touches it.
-    let sparse = event_at(
-        "sparse",
-        "Sparse",
-        day(-400),
-        "RRULE:FREQ=YEARLY;COUNT=3\r\n",
-    );
+    // opens; its span covers the window but no instance touches it. (The RDATE keeps
+    // the store from deciding it on its own: it is parsed here.)
+    let rule = format!("RRULE:FREQ=YEARLY;COUNT=3\r\nRDATE:{}\r\n", utc(day(-500)));
+    let sparse = event_at("sparse", "Sparse", day(-400), &rule);
     put(&s, "default", "sparse", &sparse).await;
     let (_, path) = feed(&s, &["default"], false);
     fetch(&s, &path)

@@ -174,10 +174,12 @@ fn window_filter(window: Window) -> CompFilter {
     }
 }
 
-/// Write the VTIMEZONEs of one object not written yet. Most objects have none, and
-/// are not parsed; a zone missed here is written by [`write_object`].
+/// Write the VTIMEZONEs of one object not written yet. An object is parsed only when
+/// it names a zone not written yet (most name none, or one written already); a zone
+/// missed here is written by [`write_object`].
 fn write_zones(text: &str, zones: &mut HashSet<String>, out: &mut Out) -> Result<(), StreamError> {
-    if !(text.contains("VTIMEZONE") || text.contains("vtimezone")) {
+    let mut named = starting_with(text, "TZID:");
+    if !named.any(|tzid| !zones.contains(tzid.trim())) {
         return Ok(());
     }
     let Ok(file) = split::parse(text) else {
@@ -212,7 +214,8 @@ fn write_object(
     out: &mut Out,
 ) -> Result<(), StreamError> {
     let redacted;
-    let text = if busy_only || redact::is_private(text) {
+    let private = || may_have_class(text) && redact::is_private(text);
+    let text = if busy_only || private() {
         redacted = redact::busy_only(text);
         redacted.as_str()
     } else {
@@ -227,6 +230,32 @@ fn write_object(
         }
     }
     Ok(())
+}
+
+/// The rest of each physical line of `text` that starts with `prefix` (any case):
+/// each content line whose name starts so. Folded values are cut at the fold, so this
+/// only tells where to look closer.
+fn starting_with<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a str> {
+    text.split('\n').filter_map(move |line| {
+        let head = line.get(..prefix.len())?;
+        head.eq_ignore_ascii_case(prefix)
+            .then(|| line[prefix.len()..].trim_end_matches('\r'))
+    })
+}
+
+/// False when no content line of `text` can be a CLASS (most objects), so the
+/// full check, which unfolds every line, is skipped: no physical line starts with
+/// `CLASS` (any case), and none is a fold cutting that name short (`CL`, then ` ASS`).
+fn may_have_class(text: &str) -> bool {
+    text.split('\n').any(|line| {
+        let line = line.trim_end_matches('\r');
+        let n = line.len().min(5);
+        n > 0
+            && (n == 5 || n == line.len())
+            && line
+                .get(..n)
+                .is_some_and(|h| h.eq_ignore_ascii_case(&"CLASS"[..n]))
+    })
 }
 
 /// The writing end of the body.
@@ -289,6 +318,16 @@ mod tests {
             fetch_count: 0,
             calendars: vec![cal("work", Some("Work; team")), cal("home", None)],
         }
+    }
+
+    #[test]
+    fn lines_are_found_by_their_start_in_any_case() {
+        let text = "BEGIN:VTIMEZONE\r\ntzid:Europe/Berlin\r\nX-TZID:no\r\n TZID:no\r\nTZID:UTC";
+        let found: Vec<&str> = starting_with(text, "TZID:").collect();
+        assert_eq!(found, ["Europe/Berlin", "UTC"]);
+        assert!(may_have_class("BEGIN:VEVENT\r\nClass:private\r\n"));
+        assert!(may_have_class("BEGIN:VEVENT\r\nCL\r\n ASS:PRIVATE\r\n"));
+        assert!(!may_have_class("SUMMARY:CLASS\r\nCLUB:x\r\nC:\r\n\r\n"));
     }
 
     #[test]

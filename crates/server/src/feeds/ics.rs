@@ -8,6 +8,7 @@
 //! events. A zone first seen in the second walk (an object written in between) is
 //! written where it is met, which RFC 5545 §3.6 allows.
 
+use super::copy::{copy_object, may_have_class, starting_with, Part};
 use super::Window;
 use crate::body::Body;
 use crate::handlers::stream::{send_chunk, StreamError};
@@ -25,8 +26,6 @@ use tributary_store::{Feed, Store};
 
 /// Send the body to the client whenever this much is buffered.
 const CHUNK: usize = 64 * 1024;
-/// Most distinct time zones written (each once); more are left out.
-const MAX_ZONES: usize = 1000;
 
 /// The calendar's properties before any component (RFC 5545 §3.7; the refresh hints
 /// are RFC 7986 §5.7 and Microsoft's X-PUBLISHED-TTL, read by Outlook).
@@ -174,34 +173,15 @@ fn window_filter(window: Window) -> CompFilter {
     }
 }
 
-/// Write the VTIMEZONEs of one object not written yet. An object is parsed only when
+/// Write the VTIMEZONEs of one object not written yet. An object is read only when
 /// it names a zone not written yet (most name none, or one written already); a zone
 /// missed here is written by [`write_object`].
 fn write_zones(text: &str, zones: &mut HashSet<String>, out: &mut Out) -> Result<(), StreamError> {
     let mut named = starting_with(text, "TZID:");
-    if !named.any(|tzid| !zones.contains(tzid.trim())) {
-        return Ok(());
+    if named.any(|tzid| !zones.contains(tzid.trim())) {
+        copy_object(&mut out.buf, text, zones, Part::Zones);
     }
-    let Ok(file) = split::parse(text) else {
-        return Ok(());
-    };
-    for comp in &file.components {
-        if comp.name == "VTIMEZONE" && new_zone(comp, zones) {
-            out.push_lines(file.raw(comp))?;
-        }
-    }
-    Ok(())
-}
-
-/// Whether `comp` is a zone not written yet (and now counted as written).
-fn new_zone(comp: &split::Component, zones: &mut HashSet<String>) -> bool {
-    match &comp.tzid {
-        Some(tzid) if zones.len() < MAX_ZONES && !zones.contains(tzid) => {
-            zones.insert(tzid.clone());
-            true
-        }
-        _ => false,
-    }
+    out.flush_if_full()
 }
 
 /// Write one object's components but the zones already written. In busy-only mode
@@ -221,41 +201,8 @@ fn write_object(
     } else {
         text
     };
-    let Ok(file) = split::parse(text) else {
-        return Ok(());
-    };
-    for comp in &file.components {
-        if comp.name != "VTIMEZONE" || new_zone(comp, zones) {
-            out.push_lines(file.raw(comp))?;
-        }
-    }
-    Ok(())
-}
-
-/// The rest of each physical line of `text` that starts with `prefix` (any case):
-/// each content line whose name starts so. Folded values are cut at the fold, so this
-/// only tells where to look closer.
-fn starting_with<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a str> {
-    text.split('\n').filter_map(move |line| {
-        let head = line.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix)
-            .then(|| line[prefix.len()..].trim_end_matches('\r'))
-    })
-}
-
-/// False when no content line of `text` can be a CLASS (most objects), so the
-/// full check, which unfolds every line, is skipped: no physical line starts with
-/// `CLASS` (any case), and none is a fold cutting that name short (`CL`, then ` ASS`).
-fn may_have_class(text: &str) -> bool {
-    text.split('\n').any(|line| {
-        let line = line.trim_end_matches('\r');
-        let n = line.len().min(5);
-        n > 0
-            && (n == 5 || n == line.len())
-            && line
-                .get(..n)
-                .is_some_and(|h| h.eq_ignore_ascii_case(&"CLASS"[..n]))
-    })
+    copy_object(&mut out.buf, text, zones, Part::All);
+    out.flush_if_full()
 }
 
 /// The writing end of the body.
@@ -269,12 +216,6 @@ struct Out {
 impl Out {
     fn push(&mut self, text: &str) -> Result<(), StreamError> {
         self.buf.push_str(text);
-        self.flush_if_full()
-    }
-
-    /// Append a component's physical lines, each ended with CRLF (RFC 5545 §3.1).
-    fn push_lines(&mut self, raw: &str) -> Result<(), StreamError> {
-        split::push_lines(&mut self.buf, raw);
         self.flush_if_full()
     }
 
@@ -318,16 +259,6 @@ mod tests {
             fetch_count: 0,
             calendars: vec![cal("work", Some("Work; team")), cal("home", None)],
         }
-    }
-
-    #[test]
-    fn lines_are_found_by_their_start_in_any_case() {
-        let text = "BEGIN:VTIMEZONE\r\ntzid:Europe/Berlin\r\nX-TZID:no\r\n TZID:no\r\nTZID:UTC";
-        let found: Vec<&str> = starting_with(text, "TZID:").collect();
-        assert_eq!(found, ["Europe/Berlin", "UTC"]);
-        assert!(may_have_class("BEGIN:VEVENT\r\nClass:private\r\n"));
-        assert!(may_have_class("BEGIN:VEVENT\r\nCL\r\n ASS:PRIVATE\r\n"));
-        assert!(!may_have_class("SUMMARY:CLASS\r\nCLUB:x\r\nC:\r\n\r\n"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod declared;
 mod discovery;
 mod feeds_api;
 mod feeds_cli;
+mod feeds_served;
 mod flood;
 mod hostile;
 mod isolation;

@@ -26,41 +26,67 @@ const BUSY_KEEPS: &[&str] = &[
     "SEQUENCE",
 ];
 
-/// A content line: its physical lines (folding kept) and its name, upper case.
+/// A content line: its physical lines as they are in the text (folding and line ends
+/// kept) and its name as written. Nothing is copied: a feed redacts thousands of
+/// objects per fetch, and a String per line was most of the time it took.
 struct Line<'a> {
-    raw: Vec<&'a str>,
-    name: String,
-    value: String,
+    raw: &'a str,
+    name: &'a str,
 }
 
-/// Content lines of a text, folds joined (RFC 5545 §3.1: a line starting with a space
-/// or tab continues the previous one).
+impl Line<'_> {
+    /// Whether its name is `name` (any case).
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    /// Its physical lines, without line ends and blank lines.
+    fn physical(&self) -> impl Iterator<Item = &str> {
+        self.raw.split('\n').filter_map(|p| {
+            let p = p.strip_suffix('\r').unwrap_or(p);
+            (p.starts_with([' ', '\t']) || !p.trim().is_empty()).then_some(p)
+        })
+    }
+
+    /// Its value, unfolded.
+    fn value(&self) -> String {
+        let mut unfolded = String::new();
+        for (i, p) in self.physical().enumerate() {
+            unfolded.push_str(if i == 0 { p } else { &p[1..] });
+        }
+        value_of(&unfolded).to_string()
+    }
+}
+
+/// Content lines of a text (RFC 5545 §3.1: a line starting with a space or tab
+/// continues the previous one; blank lines are skipped).
 fn lines(text: &str) -> Vec<Line<'_>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out: Vec<Line<'_>> = Vec::new();
-    for physical in text.split('\n') {
-        let physical = physical.strip_suffix('\r').unwrap_or(physical);
-        if physical.starts_with([' ', '\t']) {
+    let mut out: Vec<(usize, usize, &str)> = Vec::new();
+    let mut at = 0;
+    for physical in text.split_inclusive('\n') {
+        let start = at;
+        at += physical.len();
+        let bare = physical.strip_suffix('\n').unwrap_or(physical);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        if bare.starts_with([' ', '\t']) {
             if let Some(last) = out.last_mut() {
-                last.raw.push(physical);
-                last.value.push_str(&physical[1..]);
+                last.1 = at;
                 continue;
             }
         }
-        if physical.trim().is_empty() {
+        if bare.trim().is_empty() {
             continue;
         }
-        let end = physical.find([':', ';']).unwrap_or(physical.len());
-        out.push(Line {
-            raw: vec![physical],
-            name: physical[..end].trim().to_ascii_uppercase(),
-            value: physical.to_string(),
-        });
+        let end = bare.find([':', ';']).unwrap_or(bare.len());
+        out.push((start, at, bare[..end].trim()));
     }
-    for l in &mut out {
-        l.value = value_of(&l.value).to_string();
-    }
-    out
+    out.into_iter()
+        .map(|(start, end, name)| Line {
+            raw: &text[start..end],
+            name,
+        })
+        .collect()
 }
 
 /// The value of an unfolded line: after the first colon outside double quotes.
@@ -76,9 +102,9 @@ fn value_of(text: &str) -> &str {
     ""
 }
 
-fn push(out: &mut String, raw: &[&str]) {
-    for r in raw {
-        out.push_str(r);
+fn push(out: &mut String, line: &Line<'_>) {
+    for p in line.physical() {
+        out.push_str(p);
         out.push_str("\r\n");
     }
 }
@@ -94,26 +120,21 @@ pub fn busy_only(object: &str) -> String {
     for line in lines(object) {
         let depth = stack.len();
         let in_zone = stack.get(1).is_some_and(|c| c == "VTIMEZONE");
-        match line.name.as_str() {
-            "BEGIN" => {
-                let comp = line.value.trim().to_ascii_uppercase();
-                stack.push(comp);
-                if depth <= 1 || in_zone {
-                    push(&mut out, &line.raw);
-                }
+        if line.is("BEGIN") {
+            stack.push(line.value().trim().to_ascii_uppercase());
+            if depth <= 1 || in_zone {
+                push(&mut out, &line);
             }
-            "END" => {
-                stack.pop();
-                if depth <= 2 || in_zone {
-                    if depth == 2 && !in_zone {
-                        out.push_str("SUMMARY:Busy\r\n");
-                    }
-                    push(&mut out, &line.raw);
+        } else if line.is("END") {
+            stack.pop();
+            if depth <= 2 || in_zone {
+                if depth == 2 && !in_zone {
+                    out.push_str("SUMMARY:Busy\r\n");
                 }
+                push(&mut out, &line);
             }
-            _ if depth <= 1 || in_zone => push(&mut out, &line.raw),
-            name if depth == 2 && BUSY_KEEPS.contains(&name) => push(&mut out, &line.raw),
-            _ => {}
+        } else if depth <= 1 || in_zone || (depth == 2 && BUSY_KEEPS.iter().any(|k| line.is(k))) {
+            push(&mut out, &line);
         }
     }
     out
@@ -123,9 +144,9 @@ pub fn busy_only(object: &str) -> String {
 /// `CLASS:PRIVATE` or `CLASS:CONFIDENTIAL` (RFC 5545 §3.8.1.3).
 pub fn is_private(object: &str) -> bool {
     lines(object).iter().any(|l| {
-        l.name == "CLASS"
+        l.is("CLASS")
             && matches!(
-                l.value.trim().to_ascii_uppercase().as_str(),
+                l.value().trim().to_ascii_uppercase().as_str(),
                 "PRIVATE" | "CONFIDENTIAL"
             )
     })

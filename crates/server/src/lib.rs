@@ -11,6 +11,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod feed_links;
+pub mod feeds;
 mod handlers;
 pub mod metrics;
 pub mod path;
@@ -87,6 +88,9 @@ pub struct ServerSettings {
     /// Most streamed answers (PROPFIND, REPORT) one user may have being produced at
     /// once; one more waits a second, then gets 503.
     pub max_streams_per_user: usize,
+    /// Most published feed bodies being produced at once, over all feeds; one more
+    /// waits a second, then gets 503.
+    pub max_feed_streams: usize,
 }
 
 impl Default for ServerSettings {
@@ -117,6 +121,7 @@ impl Default for ServerSettings {
             write_timeout: Duration::from_secs(30),
             max_report_bytes: 64 * 1024 * 1024,
             max_streams_per_user: 4,
+            max_feed_streams: 16,
         }
     }
 }
@@ -145,6 +150,8 @@ pub struct Context {
     pub metrics: Arc<metrics::Metrics>,
     /// Streamed answers open per user (kept by `handlers::stream`).
     pub(crate) streams: Arc<handlers::stream::OpenStreams>,
+    /// Published feeds' fetch counts and body slots (kept by `feeds`).
+    pub(crate) feeds: Arc<feeds::FeedState>,
     /// Pulls sources now for `POST /api/sources/NAME/sync` (the binary's scheduler
     /// shares it); `None` when the server runs without one (tests).
     pub pulls: Option<Arc<tributary_pull::Puller>>,
@@ -164,12 +171,14 @@ impl Context {
             settings.password_queue,
         ));
         let metrics = Arc::new(metrics::Metrics::new());
+        let feeds = Arc::new(feeds::FeedState::new(settings.max_feed_streams));
         Self {
             metrics,
             store,
             settings: Arc::new(settings),
             auth,
             streams: Arc::default(),
+            feeds,
             pulls: None,
         }
     }

@@ -249,6 +249,13 @@ pub mod test_util {
         }
         let n = N.fetch_add(1, Ordering::Relaxed);
         let path = dir.join(format!("t-{}-{n}.db", std::process::id()));
+        // A process id comes round again: an earlier run's files under this name
+        // (younger than the hour above) would hand the test a database with data in it.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
         Store::open(&StoreSettings::new(path)).expect("open file store")
     }
 }

@@ -6,6 +6,7 @@ mod copymove;
 mod data;
 mod declared;
 mod discovery;
+mod feeds_binary;
 mod flood;
 mod hostile;
 mod isolation;

@@ -429,7 +429,9 @@ fn public_url(u: &str) -> Result<String> {
     let rest = t
         .strip_prefix("https://")
         .or_else(|| t.strip_prefix("http://"))
-        .ok_or_else(|| anyhow::anyhow!("server.public_url: {u:?} must start with https:// or http://"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("server.public_url: {u:?} must start with https:// or http://")
+        })?;
     if rest.is_empty() || rest.starts_with('/') || t.contains(['?', '#', ' ']) {
         bail!("server.public_url: {u:?} is not a URL of the server (https://host[:port][/prefix])");
     }

@@ -18,6 +18,9 @@ pub struct TestServer {
     pub addr: SocketAddr,
     #[allow(dead_code)]
     pub store: Store,
+    /// The server's context (to reach what only it holds, such as counts in memory).
+    #[allow(dead_code)]
+    pub ctx: Context,
     _stop: oneshot::Sender<()>,
 }
 
@@ -41,8 +44,9 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let ctx = Context::new(store.clone(), settings);
+        let served = ctx.clone();
         tokio::spawn(async move {
-            let _ = tributary_server::serve(listener, ctx, async {
+            let _ = tributary_server::serve(listener, served, async {
                 let _ = rx.await;
             })
             .await;
@@ -50,6 +54,7 @@ impl TestServer {
         TestServer {
             addr,
             store,
+            ctx,
             _stop: tx,
         }
     }

@@ -18,10 +18,11 @@ mod lines;
 mod merge;
 mod objects;
 
-pub use merge::Merger;
+pub use lines::push_lines;
+pub use merge::{escape_text, fold, Merger};
 pub use objects::{ObjectText, Objects, Skipped};
 
-use lines::{push_lines, ContentLine, Reader};
+use lines::{ContentLine, Reader};
 use std::fmt;
 use std::ops::Range;
 

@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod feeds;
 mod handlers;
 pub mod metrics;
 pub mod path;
@@ -144,6 +145,8 @@ pub struct Context {
     pub metrics: Arc<metrics::Metrics>,
     /// Streamed answers open per user (kept by `handlers::stream`).
     pub(crate) streams: Arc<handlers::stream::OpenStreams>,
+    /// Published feeds' fetch counts and body slots (kept by `feeds`).
+    pub(crate) feeds: Arc<feeds::FeedState>,
     /// Pulls sources now for `POST /api/sources/NAME/sync` (the binary's scheduler
     /// shares it); `None` when the server runs without one (tests).
     pub pulls: Option<Arc<tributary_pull::Puller>>,
@@ -169,6 +172,7 @@ impl Context {
             settings: Arc::new(settings),
             auth,
             streams: Arc::default(),
+            feeds: Arc::default(),
             pulls: None,
         }
     }

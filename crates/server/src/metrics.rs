@@ -30,6 +30,13 @@ struct MethodLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeedLabels {
+    /// The feed's id (never its secret).
+    feed: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IngestLabels {
     source: String,
     outcome: String,
@@ -41,6 +48,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<MethodLabels, Histogram>,
     deliveries: Family<IngestLabels, Counter>,
+    feed_fetches: Family<FeedLabels, Counter>,
     auth_saturated: Counter,
     db_bytes: Gauge,
     objects: Gauge,
@@ -115,6 +123,12 @@ impl Metrics {
             "Webhook deliveries by source and outcome",
             deliveries.clone(),
         );
+        let feed_fetches = Family::<FeedLabels, Counter>::default();
+        registry.register(
+            "feed_fetches",
+            "Published feed fetches by feed id and status (200, or 304 when unchanged)",
+            feed_fetches.clone(),
+        );
         let auth_saturated = Counter::default();
         registry.register(
             "auth_saturated",
@@ -171,6 +185,7 @@ impl Metrics {
             requests,
             latency,
             deliveries,
+            feed_fetches,
             auth_saturated,
             db_bytes,
             objects,
@@ -203,6 +218,17 @@ impl Metrics {
             .get_or_create(&IngestLabels {
                 source: source.to_string(),
                 outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Count a fetch of a published feed. Labelled by feed id: there are as many
+    /// label sets as feeds (each opened with its secret first), times two statuses.
+    pub fn feed_fetch(&self, feed: i64, status: u16) {
+        self.feed_fetches
+            .get_or_create(&FeedLabels {
+                feed: feed.to_string(),
+                status,
             })
             .inc();
     }
@@ -247,6 +273,7 @@ mod tests {
         m.request("PROPFIND", 207, 0.01);
         m.request("BREW", 405, 0.01);
         m.delivery("m365-tenant1", "created");
+        m.feed_fetch(12, 304);
         let text = m.render(&StoreStats {
             database_bytes: 4096,
             resources: 3,
@@ -262,6 +289,10 @@ mod tests {
         assert!(text.contains(
             "tributary_ingest_deliveries_total{source=\"m365-tenant1\",outcome=\"created\"} 1"
         ));
+        assert!(
+            text.contains("tributary_feed_fetches_total{feed=\"12\",status=\"304\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("tributary_database_bytes 4096"));
         assert!(
             text.contains("# TYPE tributary_store_writes counter"),

@@ -40,6 +40,7 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let limit = Arc::new(Semaphore::new(ctx.settings.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
+    let flusher = tokio::spawn(crate::feeds::flush_every(ctx.clone(), stop_rx.clone()));
     let mut backoff = AcceptBackoff::default();
     tokio::pin!(shutdown);
     loop {
@@ -84,6 +85,10 @@ pub async fn serve_with(
         limit.acquire_many(total),
     )
     .await;
+    let _ = flusher.await;
+    if let Err(e) = ctx.flush_feed_fetches().await {
+        tracing::warn!(error = ?e, "could not write feed fetch counts at shutdown");
+    }
     Ok(())
 }
 
@@ -246,7 +251,7 @@ fn client_ip(ctx: &Context, req: &hyper::Request<Incoming>) -> Option<std::net::
 /// Handle one request: the whole pipeline, usable in-process by tests.
 pub async fn handle(ctx: Context, req: hyper::Request<Incoming>) -> Response<Body> {
     let id = REQUEST_ID.fetch_add(1, Ordering::Relaxed);
-    let span = tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty);
+    let span = tracing::info_span!("request", id, method = %req.method(), path = %crate::feeds::redact(req.uri().path()), user = tracing::field::Empty);
     let started = Instant::now();
     let realm = ctx.settings.realm.clone();
     let method = req.method().as_str().to_string();
@@ -277,6 +282,13 @@ async fn pipeline(
     ctx: &Context,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, DavError> {
+    if crate::feeds::owns(req.uri().path()) {
+        let (parts, body) = req.into_parts();
+        let answer = crate::feeds::route(ctx, &parts)
+            .await
+            .unwrap_or_else(|e| e.into_response(&ctx.settings.realm));
+        return Ok(after_draining(body, answer).await);
+    }
     if crate::api::owns(req.uri().path()) {
         let ip = client_ip(ctx, &req);
         return crate::api::route(ctx, req, ip).await;

@@ -3,7 +3,7 @@
 /// Appends the physical lines of `raw`, each ended with CRLF (RFC 5545 §3.1), leaving
 /// out blank lines. `raw` starts with a content line, so every line starting with a
 /// space or tab continues a kept line (and is kept, even when it looks blank).
-pub(super) fn push_lines(out: &mut String, raw: &str) {
+pub fn push_lines(out: &mut String, raw: &str) {
     for line in raw.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.starts_with([' ', '\t']) || !line.trim().is_empty() {

@@ -69,7 +69,7 @@ impl Merger {
 }
 
 /// TEXT escaping (RFC 5545 §3.3.11).
-fn escape_text(s: &str) -> String {
+pub fn escape_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -86,7 +86,7 @@ fn escape_text(s: &str) -> String {
 }
 
 /// Fold a content line at 75 octets without splitting a character (RFC 5545 §3.1).
-pub(super) fn fold(line: &str) -> String {
+pub fn fold(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + line.len() / 74 * 3);
     let mut width = 0;
     for ch in line.chars() {

@@ -176,28 +176,36 @@ impl Sink {
     /// wait for room (no pooled connection is held here), but only `write_timeout`.
     fn send(&mut self, chunk: String) -> Result<(), StreamError> {
         self.sent += chunk.len();
-        let chunk = match self.tx.try_send(Bytes::from(chunk)) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(_)) => return Err(gone()),
-            Err(TrySendError::Full(chunk)) => chunk,
-        };
-        let waited = self
-            .runtime
-            .block_on(self.tx.send_timeout(chunk, self.write_timeout));
-        match waited {
-            Ok(()) => Ok(()),
-            Err(SendTimeoutError::Closed(_)) => Err(gone()),
-            Err(SendTimeoutError::Timeout(_)) => Err(StreamError::Gone(format!(
-                "client took no data for {:?}",
-                self.write_timeout
-            ))),
-        }
+        send_chunk(&self.tx, &self.runtime, self.write_timeout, chunk)
     }
 
     /// Close the body, with a sync token when there is one, and send the rest.
     fn finish(mut self, token: Option<&str>) -> Result<(), StreamError> {
         let rest = std::mem::take(&mut self.out).finish(token);
         self.send(rest)
+    }
+}
+
+/// Hand a chunk of a streamed body to the connection, from a blocking task. When the
+/// client is slower than the producer, wait for room (hold no pooled connection while
+/// calling this), but only `write_timeout`.
+pub(crate) fn send_chunk(
+    tx: &Sender<Bytes>,
+    runtime: &Handle,
+    write_timeout: Duration,
+    chunk: String,
+) -> Result<(), StreamError> {
+    let chunk = match tx.try_send(Bytes::from(chunk)) {
+        Ok(()) => return Ok(()),
+        Err(TrySendError::Closed(_)) => return Err(gone()),
+        Err(TrySendError::Full(chunk)) => chunk,
+    };
+    match runtime.block_on(tx.send_timeout(chunk, write_timeout)) {
+        Ok(()) => Ok(()),
+        Err(SendTimeoutError::Closed(_)) => Err(gone()),
+        Err(SendTimeoutError::Timeout(_)) => Err(StreamError::Gone(format!(
+            "client took no data for {write_timeout:?}"
+        ))),
     }
 }
 

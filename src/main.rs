@@ -3,6 +3,7 @@
 mod admin_cmd;
 mod config;
 mod config_check;
+mod feed_cmd;
 mod source_cmd;
 mod transfer;
 mod user_cmd;
@@ -33,6 +34,9 @@ enum Command {
     /// Manage webhook sources (PowerAutomate flows) and their API keys.
     #[command(subcommand)]
     Source(source_cmd::SourceCommand),
+    /// Publish calendars as secret ICS links that need no account (full or busy-only).
+    #[command(subcommand)]
+    Feed(feed_cmd::FeedCommand),
     /// Validate the configuration file and list every problem, each with its key.
     CheckConfig,
     #[command(flatten)]
@@ -99,6 +103,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve => serve(config),
         Command::User(cmd) => user_cmd::run(&config, cmd),
         Command::Source(cmd) => source_cmd::run(&config, cmd),
+        Command::Feed(cmd) => feed_cmd::run(&config, cmd),
         Command::Admin(cmd) => admin_cmd::run(&config, cmd),
         Command::CheckConfig => Ok(()), // handled above
     }

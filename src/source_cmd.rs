@@ -253,7 +253,7 @@ fn show_secs(secs: i64) -> String {
 }
 
 /// A Unix time as RFC 3339 UTC, `-` for none.
-fn show_time(t: Option<i64>) -> String {
+pub(crate) fn show_time(t: Option<i64>) -> String {
     t.filter(|t| *t > 0)
         .and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0))
         .map_or_else(

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-struct Dir(PathBuf);
+pub(super) struct Dir(pub(super) PathBuf);
 
 impl Dir {
-    fn new(name: &str) -> Dir {
+    pub(super) fn new(name: &str) -> Dir {
         let p = std::env::temp_dir().join(format!("tributary-cli-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
@@ -15,7 +15,7 @@ impl Dir {
         Dir(p)
     }
 
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
+    pub(super) fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
             .arg("--config")
             .arg(self.0.join("config.toml"))
@@ -41,7 +41,7 @@ impl Drop for Dir {
     }
 }
 
-fn text(o: &Output) -> String {
+pub(super) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),

@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod feed_links;
 pub mod feeds;
 mod handlers;
 pub mod metrics;

@@ -84,18 +84,37 @@ pub(super) async fn handle(
     Ok(json(StatusCode::OK, &value))
 }
 
-/// Admin API key or an admin user's Basic credentials.
-async fn authorize(
+/// Who sent a management request.
+pub(super) enum Caller {
+    /// The admin API key.
+    ApiKey,
+    /// A user signed in with Basic auth (an admin or not).
+    User(tributary_store::User),
+}
+
+impl Caller {
+    /// The one user whose things the caller may manage; `None` for an admin.
+    pub(super) fn confined_to(&self) -> Option<i64> {
+        match self {
+            Caller::User(u) if !u.is_admin => Some(u.id),
+            _ => None,
+        }
+    }
+}
+
+/// The admin API key (compared in constant time; a wrong one is a 401) or a user's
+/// Basic credentials.
+pub(super) async fn identify(
     ctx: &Context,
     req: &Request<Incoming>,
     ip: Option<std::net::IpAddr>,
-) -> Result<(), DavError> {
+) -> Result<Caller, DavError> {
     if let (Some(expected), Some(key)) = (
         &ctx.settings.admin_api_key,
         req.headers().get("x-api-key").and_then(|v| v.to_str().ok()),
     ) {
         if bool::from(key.trim().as_bytes().ct_eq(expected.as_bytes())) {
-            return Ok(());
+            return Ok(Caller::ApiKey);
         }
         return Err(DavError::Unauthorized);
     }
@@ -104,7 +123,16 @@ async fn authorize(
         .get("authorization")
         .and_then(|v| v.to_str().ok());
     let user = crate::auth::authenticate(ctx, header, ip).await?;
-    if !user.is_admin {
+    Ok(Caller::User(user))
+}
+
+/// Admin API key or an admin user's Basic credentials.
+async fn authorize(
+    ctx: &Context,
+    req: &Request<Incoming>,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), DavError> {
+    if identify(ctx, req, ip).await?.confined_to().is_some() {
         return Err(DavError::Text(
             StatusCode::FORBIDDEN,
             "the management API needs an admin user".into(),

@@ -1,6 +1,7 @@
 //! Non-DAV endpoints: health and readiness probes, Prometheus metrics (and, with the
 //! ingestion issue, the webhooks and the management API).
 
+mod feeds;
 mod manage;
 mod webhook;
 
@@ -34,6 +35,9 @@ pub(crate) async fn route(
         (&Method::POST, p) if p.starts_with("/api/webhook/") => webhook::handle(ctx, req).await,
         (_, p) if p.starts_with("/api/webhook/") => {
             Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED))
+        }
+        (_, p) if p == "/api/feeds" || p.starts_with("/api/feeds/") => {
+            feeds::handle(ctx, req, ip).await
         }
         _ => manage::handle(ctx, req, ip).await,
     }

@@ -320,6 +320,16 @@ async fn bad_requests_get_the_right_status() {
         .await
         .status(409)
         .contains("label");
+    let huge = format!(
+        r#"{{"calendars": ["bob/default"], "label": "{}"}}"#,
+        "x".repeat(70_000)
+    );
+    s.req("POST", "/api/feeds")
+        .header("X-API-Key", KEY)
+        .body(huge)
+        .send()
+        .await
+        .status(413);
     assert_eq!(s.store.list_feeds(None).unwrap().len(), 1);
     let admin = |m: &str, p: &str| s.req(m, p).header("X-API-Key", KEY);
     admin("POST", "/api/feeds/999/rotate")

@@ -14,7 +14,7 @@
 
 use super::json;
 use super::manage::identify;
-use crate::body::{read_limited, Body};
+use crate::body::{read_timed, Body, ReadError};
 use crate::error::DavError;
 use crate::feed_links::{calendar_names, feed_links, mode_name, resolve_calendars};
 use crate::feed_links::{CalendarRefError, FeedLinks};
@@ -168,10 +168,7 @@ async fn create(
     req: Request<Incoming>,
     only: Option<i64>,
 ) -> Result<Response<Body>, DavError> {
-    let body = read_limited(req.into_body(), MAX_BODY)
-        .await
-        .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"))?;
-    let r = parse_request(&body)?;
+    let r = parse_request(&read_body(ctx, req).await?)?;
     let (feed, secret) = ctx
         .blocking(move |s| {
             let (owner, ids) = resolve_calendars(s, &r.calendars, only).map_err(calendar_error)?;
@@ -192,6 +189,21 @@ async fn create(
         resp.headers_mut().insert(hyper::header::LOCATION, v);
     }
     Ok(resp)
+}
+
+/// The body within the size limit and the body timeout (a slow sender must not hold
+/// a task); a body left unread closes the connection.
+async fn read_body(ctx: &Context, req: Request<Incoming>) -> Result<bytes::Bytes, DavError> {
+    let close = |e: DavError| DavError::CloseAfter(Box::new(e));
+    match read_timed(req.into_body(), MAX_BODY, ctx.settings.body_timeout).await {
+        Ok(b) => Ok(b),
+        Err(ReadError::TooLarge) => Err(close(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is over {MAX_BODY} bytes"),
+        ))),
+        Err(ReadError::TimedOut) => Err(close(DavError::Status(StatusCode::REQUEST_TIMEOUT))),
+        Err(ReadError::Io(e)) => Err(close(bad(format!("could not read the body: {e}")))),
+    }
 }
 
 async fn rotate(ctx: &Context, r: String, only: Option<i64>) -> Result<Response<Body>, DavError> {

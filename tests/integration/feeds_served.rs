@@ -241,13 +241,10 @@ async fn the_window_drops_old_events_and_keeps_live_series_whole() {
     );
     put(&s, "default", "ended", &ended).await;
     // Yearly, three times: a year before, a month before and a year after the window
-    // opens; its span covers the window but no instance touches it.
-    let sparse = event_at(
-        "sparse",
-        "Sparse",
-        day(-400),
-        "RRULE:FREQ=YEARLY;COUNT=3\r\n",
-    );
+    // opens; its span covers the window but no instance touches it. (The RDATE keeps
+    // the store from deciding it on its own: it is parsed here.)
+    let rule = format!("RRULE:FREQ=YEARLY;COUNT=3\r\nRDATE:{}\r\n", utc(day(-500)));
+    let sparse = event_at("sparse", "Sparse", day(-400), &rule);
     put(&s, "default", "sparse", &sparse).await;
     let (_, path) = feed(&s, &["default"], false);
     fetch(&s, &path)
@@ -371,4 +368,93 @@ async fn fetches_are_counted_per_feed_and_written_on_flush() {
             "tributary_feed_fetches_total{{feed=\"{id}\",status=\"304\"}} 1"
         ))
         .lacks(path.rsplit('/').next().unwrap());
+}
+
+/// Events of 40 KB each in alice's calendar, in the window: an 8 MB feed, more than
+/// every buffer between the producer and a socket that is not read. Written in one
+/// batch (PUTs would take longer than the test).
+fn seed_large(s: &TestServer) {
+    let alice = s.store.get_user(ALICE.0).unwrap();
+    let cal = s.store.get_collection(alice.id, "default").unwrap();
+    let limits = tributary_calendar::Limits::default();
+    let folds = vec!["x".repeat(70); 580].join("\r\n ");
+    let description = format!("DESCRIPTION:{folds}\r\n");
+    let objects: Vec<(String, String, tributary_calendar::ObjectIndex)> = (0..200)
+        .map(|i| {
+            let body = event_at(&format!("big-{i}"), "Big", day(i % 20), &description);
+            let index = tributary_calendar::parse_object(body.as_bytes(), &limits).unwrap();
+            (format!("big-{i}.ics"), body, index)
+        })
+        .collect();
+    let items: Vec<_> = objects
+        .iter()
+        .map(|(name, body, index)| (name.as_str(), body.as_bytes(), index))
+        .collect();
+    let written = s
+        .store
+        .put_resources(cal.id, &items, "text/calendar; charset=utf-8")
+        .unwrap();
+    written.into_iter().for_each(|r| drop(r.unwrap()));
+}
+
+/// GET `path` from a socket with a 4 KB receive buffer, left unread.
+async fn stalled_fetch(s: &TestServer, path: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(s.addr).await.unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Subscribers that stop reading hold a feed slot each until the write timeout, and
+/// no database connection: past the cap a fetch gets 503, others are served at once,
+/// and the slots come back.
+#[tokio::test]
+async fn feeds_nobody_reads_are_bounded_and_let_go() {
+    use std::time::{Duration as Wait, Instant};
+    let settings = tributary_server::ServerSettings {
+        max_feed_streams: 2,
+        write_timeout: Wait::from_secs(2),
+        ..Default::default()
+    };
+    let store = super::stalled_readers::store_with_pool(2);
+    let s = TestServer::with_store(settings, store).await;
+    seed_large(&s);
+    let (_, path) = feed(&s, &["default"], false);
+    let stalled = [
+        stalled_fetch(&s, &path).await,
+        stalled_fetch(&s, &path).await,
+    ];
+    tokio::time::sleep(Wait::from_millis(700)).await;
+    let refused = fetch(&s, &path).await;
+    refused.status(503);
+    assert!(refused.header("retry-after").is_some());
+    let started = Instant::now();
+    s.req("PROPFIND", "/dav/calendars/bob/default/")
+        .auth(BOB)
+        .depth("1")
+        .xml(&propfind("<d:getetag/>"))
+        .send()
+        .await
+        .status(207);
+    s.req("GET", "/api/ready").send().await.status(200);
+    assert!(
+        started.elapsed() < Wait::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // The write timeout abandons the stalled bodies; their slots come back.
+    let deadline = Instant::now() + Wait::from_secs(10);
+    loop {
+        let r = fetch(&s, &path).await;
+        if r.status == 200 {
+            assert!(r.body.ends_with("END:VCALENDAR\r\n"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slots never came back");
+        tokio::time::sleep(Wait::from_millis(250)).await;
+    }
+    drop(stalled);
 }

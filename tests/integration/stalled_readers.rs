@@ -27,7 +27,7 @@ const DESCRIPTION: usize = 40 * 1024;
 const BOB_CAL: &str = "/dav/calendars/bob/default/";
 
 /// A fresh database file whose pool has `size` connections.
-fn store_with_pool(size: u32) -> Store {
+pub(super) fn store_with_pool(size: u32) -> Store {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join("tributary-test-dbs");

@@ -88,6 +88,9 @@ pub struct ServerSettings {
     /// Most streamed answers (PROPFIND, REPORT) one user may have being produced at
     /// once; one more waits a second, then gets 503.
     pub max_streams_per_user: usize,
+    /// Most published feed bodies being produced at once, over all feeds; one more
+    /// waits a second, then gets 503.
+    pub max_feed_streams: usize,
 }
 
 impl Default for ServerSettings {
@@ -118,6 +121,7 @@ impl Default for ServerSettings {
             write_timeout: Duration::from_secs(30),
             max_report_bytes: 64 * 1024 * 1024,
             max_streams_per_user: 4,
+            max_feed_streams: 16,
         }
     }
 }
@@ -167,13 +171,14 @@ impl Context {
             settings.password_queue,
         ));
         let metrics = Arc::new(metrics::Metrics::new());
+        let feeds = Arc::new(feeds::FeedState::new(settings.max_feed_streams));
         Self {
             metrics,
             store,
             settings: Arc::new(settings),
             auth,
             streams: Arc::default(),
-            feeds: Arc::default(),
+            feeds,
             pulls: None,
         }
     }

@@ -19,20 +19,19 @@ pub(crate) struct FeedState {
     /// Fetches not yet written: feed id → (fetches, last fetch, Unix seconds). Added
     /// to by each answered fetch, emptied by [`Context::flush_feed_fetches`].
     counts: Mutex<HashMap<i64, (i64, i64)>>,
-    /// One permit per feed body being produced (see `feeds::MAX_STREAMS`).
+    /// One permit per feed body being produced (`ServerSettings::max_feed_streams`).
     slots: Arc<Semaphore>,
 }
 
-impl Default for FeedState {
-    fn default() -> Self {
+impl FeedState {
+    /// No fetches yet, and `streams` slots for bodies.
+    pub(crate) fn new(streams: usize) -> Self {
         Self {
             counts: Mutex::default(),
-            slots: Arc::new(Semaphore::new(super::MAX_STREAMS)),
+            slots: Arc::new(Semaphore::new(streams.max(1))),
         }
     }
-}
 
-impl FeedState {
     /// Count one fetch of `feed` answered with `status` (200 or 304).
     pub(crate) fn count(&self, metrics: &Metrics, feed: i64, status: u16) {
         metrics.feed_fetch(feed, status);
@@ -114,7 +113,7 @@ mod tests {
 
     #[test]
     fn counts_add_up_and_survive_a_failed_write() {
-        let state = FeedState::default();
+        let state = FeedState::new(1);
         let metrics = Metrics::new();
         state.count(&metrics, 3, 200);
         state.count(&metrics, 3, 304);

@@ -9,7 +9,7 @@
 //!   calendar's sync seq, without reading any object, so a poll that finds nothing new
 //!   costs two small queries ([`etag`]).
 //! - The body is written by [`ics`] from a blocking task a chunk at a time, under a
-//!   global cap on bodies being produced at once ([`MAX_STREAMS`]).
+//!   global cap on bodies being produced at once (`ServerSettings::max_feed_streams`).
 //! - Fetches are counted in memory and written now and then ([`fetches`]).
 
 mod fetches;
@@ -30,10 +30,8 @@ use tributary_store::{Error as StoreError, Feed};
 
 /// Where feeds are served.
 const PREFIX: &str = "/feeds/";
-/// Most feed bodies being produced at once, over all feeds and clients; one more waits
-/// [`SLOT_WAIT`], then gets 503.
-pub(crate) const MAX_STREAMS: usize = 16;
-/// How long a fetch waits for a free slot.
+/// How long a fetch waits for a free slot for its body (one of
+/// `ServerSettings::max_feed_streams`) before it gets 503.
 const SLOT_WAIT: Duration = Duration::from_secs(1);
 /// Longest secret looked up (the store hands out 32 characters).
 const MAX_SECRET_LEN: usize = 128;

@@ -26,6 +26,28 @@ const BUSY_KEEPS: &[&str] = &[
     "SEQUENCE",
 ];
 
+/// Parameters a kept line keeps (RFC 5545 §3.2): the zone, the value type and a
+/// RECURRENCE-ID's range. Any other (an X- parameter, ALTREP, CN, …) can carry text.
+const BUSY_PARAMS: &[&str] = &["TZID", "VALUE", "RANGE"];
+
+/// The values STATUS (RFC 5545 §3.8.1.11) and TRANSP (§3.8.2.7) may take; a line with
+/// any other text is dropped.
+const STATUS_VALUES: &[&str] = &[
+    "TENTATIVE",
+    "CONFIRMED",
+    "CANCELLED",
+    "NEEDS-ACTION",
+    "COMPLETED",
+    "IN-PROCESS",
+    "DRAFT",
+    "FINAL",
+];
+const TRANSP_VALUES: &[&str] = &["OPAQUE", "TRANSPARENT"];
+
+/// Top-level components a busy-only copy keeps; any other (an X- component, …) is
+/// dropped whole, since it is no event and its lines would pass as one's.
+const BUSY_COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"];
+
 /// A content line: its physical lines (folding kept) and its name, upper case.
 struct Line<'a> {
     raw: Vec<&'a str>,
@@ -83,20 +105,121 @@ fn push(out: &mut String, raw: &[&str]) {
     }
 }
 
+/// Split a parameter list at semicolons outside double quotes.
+fn split_params(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut quoted, mut start) = (false, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// Push a line folded at 75 octets (RFC 5545 §3.1), never inside a character.
+fn push_folded(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        if width + c.len_utf8() > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += c.len_utf8();
+    }
+    out.push_str("\r\n");
+}
+
+/// Push a kept property of a busy-only component: a STATUS or TRANSP that is not one
+/// of its enumerated values is dropped, and every parameter but [`BUSY_PARAMS`] is
+/// left out (the line rebuilt and folded again); a line with none is kept as written.
+fn push_kept(out: &mut String, line: &Line<'_>) {
+    let value = line.value.trim().to_ascii_uppercase();
+    match line.name.as_str() {
+        "STATUS" if !STATUS_VALUES.contains(&value.as_str()) => return,
+        "TRANSP" if !TRANSP_VALUES.contains(&value.as_str()) => return,
+        _ => {}
+    }
+    let unfolded: String = line
+        .raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| if i == 0 { *r } else { &r[1..] })
+        .collect();
+    let Some(colon) = unfolded.len().checked_sub(line.value.len() + 1) else {
+        return;
+    };
+    let name_end = unfolded.find([':', ';']).unwrap_or(colon);
+    if unfolded.as_bytes().get(colon) != Some(&b':') || name_end >= colon {
+        // No parameters (or no value): as written.
+        push(out, &line.raw);
+        return;
+    }
+    let params = split_params(&unfolded[name_end + 1..colon]);
+    let kept: Vec<&str> = params
+        .iter()
+        .copied()
+        .filter(|p| {
+            let key = p.split('=').next().unwrap_or("").trim();
+            BUSY_PARAMS.iter().any(|k| k.eq_ignore_ascii_case(key))
+        })
+        .collect();
+    if kept.len() == params.len() {
+        push(out, &line.raw);
+        return;
+    }
+    let mut rebuilt = line.name.clone();
+    for p in kept {
+        rebuilt.push(';');
+        rebuilt.push_str(p);
+    }
+    rebuilt.push(':');
+    rebuilt.push_str(&line.value);
+    push_folded(out, &rebuilt);
+}
+
 /// The busy-only copy of an object: VTIMEZONEs and the calendar's own lines as they
-/// are; in every other component only [`BUSY_KEEPS`] and `SUMMARY:Busy`; nested
-/// components (VALARM) dropped; no DESCRIPTION, LOCATION, ORGANIZER, ATTENDEE, URL,
-/// ATTACH, CATEGORIES, CLASS, CONTACT, COMMENT, GEO or X- properties.
+/// are; in every other component of [`BUSY_COMPONENTS`] only [`BUSY_KEEPS`] (with
+/// only [`BUSY_PARAMS`]) and `SUMMARY:Busy`; nested components (VALARM) and other
+/// top-level components dropped; no DESCRIPTION, LOCATION, ORGANIZER, ATTENDEE, URL,
+/// ATTACH, CATEGORIES, CLASS, CONTACT, COMMENT, GEO or X- properties or parameters.
 pub fn busy_only(object: &str) -> String {
     let mut out = String::with_capacity(object.len() / 2);
     // Names of the open components, outermost first.
     let mut stack: Vec<String> = Vec::new();
+    // Inside a dropped top-level component: the depth it began at.
+    let mut dropping: Option<usize> = None;
     for line in lines(object) {
+        if let Some(level) = dropping {
+            match line.name.as_str() {
+                "BEGIN" => stack.push(String::new()),
+                "END" => {
+                    stack.pop();
+                    if stack.len() <= level {
+                        dropping = None;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
         let depth = stack.len();
         let in_zone = stack.get(1).is_some_and(|c| c == "VTIMEZONE");
         match line.name.as_str() {
             "BEGIN" => {
                 let comp = line.value.trim().to_ascii_uppercase();
+                if depth == 1 && !BUSY_COMPONENTS.contains(&comp.as_str()) {
+                    dropping = Some(depth);
+                    stack.push(comp);
+                    continue;
+                }
                 stack.push(comp);
                 if depth <= 1 || in_zone {
                     push(&mut out, &line.raw);
@@ -112,7 +235,7 @@ pub fn busy_only(object: &str) -> String {
                 }
             }
             _ if depth <= 1 || in_zone => push(&mut out, &line.raw),
-            name if depth == 2 && BUSY_KEEPS.contains(&name) => push(&mut out, &line.raw),
+            name if depth == 2 && BUSY_KEEPS.contains(&name) => push_kept(&mut out, &line),
             _ => {}
         }
     }

@@ -5,7 +5,8 @@ exactly what is written here):
 
 - CAL: a weekly series (Europe/Berlin) with a description, a location, an attendee,
   an alarm and an X- property, whose second instance is overridden with the private
-  title "Layoffs" and its own description; a CLASS:PRIVATE event; a normal event; an
+  title "Layoffs" (also in an X- parameter) and its own description, and beside it a
+  top-level X- component holding the word; a CLASS:PRIVATE event; a normal event; an
   event 60 days ago and one 200 days ahead (both outside the default window of 30
   days back and 180 ahead).
 - CAL2: one event in the same zone (Europe/Berlin), so the merged feed needs its
@@ -16,7 +17,8 @@ the printed path is fetched with plain HTTP and no credentials and parsed with t
 python `icalendar` library (a parser nobody here wrote). Checked: METHOD:PUBLISH,
 X-WR-CALNAME, REFRESH-INTERVAL;VALUE=DURATION, X-PUBLISHED-TTL; each VTIMEZONE once;
 the UIDs as stored; the window; busy-only keeps only times (no "Layoffs", no
-DESCRIPTION, LOCATION, ATTENDEE, VALARM or X- property in any event, the override
+DESCRIPTION, LOCATION, ATTENDEE, VALARM, X- property or X- parameter in any event,
+no component but events and zones, the override
 still there with its RECURRENCE-ID); full keeps details but not the private event's;
 ETag and If-None-Match give 304, the ETag changes with the data; HEAD; a rotated, a
 removed, a wrong and an unknown secret answer the same 404; the metrics count fetches
@@ -153,6 +155,8 @@ class Data:
                 f"DTSTART;TZID=Europe/Berlin:{stamp(first, '1000')}",
                 f"DTEND;TZID=Europe/Berlin:{stamp(first, '1100')}",
                 "RRULE:FREQ=WEEKLY;COUNT=6",
+                "STATUS:CONFIRMED",
+                "TRANSP:OPAQUE",
                 "SUMMARY:Team sync",
                 "DESCRIPTION:Weekly agenda and notes",
                 "LOCATION:Room 4",
@@ -170,7 +174,7 @@ class Data:
                 f"UID:{self.series}",
                 "DTSTAMP:20260101T000000Z",
                 f"RECURRENCE-ID;TZID=Europe/Berlin:{stamp(second, '1000')}",
-                f"DTSTART;TZID=Europe/Berlin:{stamp(second, '1400')}",
+                f"DTSTART;TZID=Europe/Berlin;X-TITLE=Layoffs:{stamp(second, '1400')}",
                 f"DTEND;TZID=Europe/Berlin:{stamp(second, '1500')}",
                 "SUMMARY:Layoffs",
                 "DESCRIPTION:The names on the list",
@@ -183,6 +187,11 @@ class Data:
                 "TRIGGER:-PT30M",
                 "END:VALARM",
                 "END:VEVENT",
+                # A component that is no event, as some clients keep notes in.
+                "BEGIN:X-MEETING-NOTES",
+                "STATUS:Layoffs",
+                "DTSTART:20260101T000000Z",
+                "END:X-MEETING-NOTES",
             ],
         )
 
@@ -319,10 +328,16 @@ def test_busy_only_feed_has_times_and_nothing_else(server, anon_http, setup):
         assert len(override) == 1 and str(override[0]["UID"]) == data.series
         moved = dt.datetime.combine(day(3) + dt.timedelta(days=7), dt.time(14), ZoneInfo("Europe/Berlin"))
         assert override[0]["DTSTART"].dt == moved, "the override keeps its own time"
-        # No X- property in any component but the calendar itself.
+        assert {c.name for c in cal.subcomponents} <= {"VTIMEZONE", "VEVENT"}, [c.name for c in cal.subcomponents]
+        status = {str(e["STATUS"]) for e in events if "STATUS" in e}
+        assert status == {"CONFIRMED"}, status
+        # No X- property or parameter in any component but the calendar itself.
         for comp in cal.walk():
             if comp.name not in ("VCALENDAR", "VTIMEZONE", "STANDARD", "DAYLIGHT"):
                 assert not [k for k in comp.keys() if k.startswith("X-")], comp.name
+                for name, value in comp.property_items(recursive=False):
+                    params = getattr(value, "params", {})
+                    assert not [p for p in params if p.upper().startswith("X-")], (name, params)
     finally:
         cli("feed", "remove", label)
 

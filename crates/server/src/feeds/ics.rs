@@ -8,6 +8,7 @@
 //! events. A zone first seen in the second walk (an object written in between) is
 //! written where it is met, which RFC 5545 §3.6 allows.
 
+use super::copy::{copy_object, may_have_class, starting_with, Part};
 use super::Window;
 use crate::body::Body;
 use crate::handlers::stream::{send_chunk, StreamError};
@@ -25,8 +26,6 @@ use tributary_store::{Feed, Store};
 
 /// Send the body to the client whenever this much is buffered.
 const CHUNK: usize = 64 * 1024;
-/// Most distinct time zones written (each once); more are left out.
-const MAX_ZONES: usize = 1000;
 
 /// The calendar's properties before any component (RFC 5545 §3.7; the refresh hints
 /// are RFC 7986 §5.7 and Microsoft's X-PUBLISHED-TTL, read by Outlook).
@@ -174,32 +173,15 @@ fn window_filter(window: Window) -> CompFilter {
     }
 }
 
-/// Write the VTIMEZONEs of one object not written yet. Most objects have none, and
-/// are not parsed; a zone missed here is written by [`write_object`].
+/// Write the VTIMEZONEs of one object not written yet. An object is read only when
+/// it names a zone not written yet (most name none, or one written already); a zone
+/// missed here is written by [`write_object`].
 fn write_zones(text: &str, zones: &mut HashSet<String>, out: &mut Out) -> Result<(), StreamError> {
-    if !(text.contains("VTIMEZONE") || text.contains("vtimezone")) {
-        return Ok(());
+    let mut named = starting_with(text, "TZID:");
+    if named.any(|tzid| !zones.contains(tzid.trim())) {
+        copy_object(&mut out.buf, text, zones, Part::Zones);
     }
-    let Ok(file) = split::parse(text) else {
-        return Ok(());
-    };
-    for comp in &file.components {
-        if comp.name == "VTIMEZONE" && new_zone(comp, zones) {
-            out.push_lines(file.raw(comp))?;
-        }
-    }
-    Ok(())
-}
-
-/// Whether `comp` is a zone not written yet (and now counted as written).
-fn new_zone(comp: &split::Component, zones: &mut HashSet<String>) -> bool {
-    match &comp.tzid {
-        Some(tzid) if zones.len() < MAX_ZONES && !zones.contains(tzid) => {
-            zones.insert(tzid.clone());
-            true
-        }
-        _ => false,
-    }
+    out.flush_if_full()
 }
 
 /// Write one object's components but the zones already written. In busy-only mode
@@ -212,21 +194,15 @@ fn write_object(
     out: &mut Out,
 ) -> Result<(), StreamError> {
     let redacted;
-    let text = if busy_only || redact::is_private(text) {
+    let private = || may_have_class(text) && redact::is_private(text);
+    let text = if busy_only || private() {
         redacted = redact::busy_only(text);
         redacted.as_str()
     } else {
         text
     };
-    let Ok(file) = split::parse(text) else {
-        return Ok(());
-    };
-    for comp in &file.components {
-        if comp.name != "VTIMEZONE" || new_zone(comp, zones) {
-            out.push_lines(file.raw(comp))?;
-        }
-    }
-    Ok(())
+    copy_object(&mut out.buf, text, zones, Part::All);
+    out.flush_if_full()
 }
 
 /// The writing end of the body.
@@ -240,12 +216,6 @@ struct Out {
 impl Out {
     fn push(&mut self, text: &str) -> Result<(), StreamError> {
         self.buf.push_str(text);
-        self.flush_if_full()
-    }
-
-    /// Append a component's physical lines, each ended with CRLF (RFC 5545 §3.1).
-    fn push_lines(&mut self, raw: &str) -> Result<(), StreamError> {
-        split::push_lines(&mut self.buf, raw);
         self.flush_if_full()
     }
 

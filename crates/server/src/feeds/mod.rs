@@ -12,6 +12,7 @@
 //!   global cap on bodies being produced at once (`ServerSettings::max_feed_streams`).
 //! - Fetches are counted in memory and written now and then ([`fetches`]).
 
+mod copy;
 mod fetches;
 mod ics;
 

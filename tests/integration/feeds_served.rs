@@ -458,3 +458,50 @@ async fn feeds_nobody_reads_are_bounded_and_let_go() {
     }
     drop(stalled);
 }
+
+/// Log output kept in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// The request log shows which feed was fetched, never its secret (right or wrong).
+#[tokio::test]
+async fn the_request_log_never_shows_a_secret() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    // The test's runtime runs on this thread, the server's request tasks included.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let s = TestServer::start().await;
+    let (id, path) = feed(&s, &["default"], false);
+    let secret = path.rsplit('/').next().unwrap().trim_end_matches(".ics");
+    fetch(&s, &path).await.status(200);
+    let wrong = "WrongSecretWrongSecretWrongSecre";
+    fetch(&s, &feed_path(id, wrong)).await.status(404);
+    fetch(&s, &format!("/feeds/{secret}.ics")).await.status(404);
+    s.req("POST", &path).send().await.status(405);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains(&format!("/feeds/{id}/…")), "{text}");
+    assert!(text.contains("status=404"), "{text}");
+    assert!(!text.contains(secret), "{text}");
+    assert!(!text.contains(wrong), "{text}");
+}

@@ -48,41 +48,67 @@ const TRANSP_VALUES: &[&str] = &["OPAQUE", "TRANSPARENT"];
 /// dropped whole, since it is no event and its lines would pass as one's.
 const BUSY_COMPONENTS: &[&str] = &["VEVENT", "VTODO", "VJOURNAL", "VFREEBUSY", "VTIMEZONE"];
 
-/// A content line: its physical lines (folding kept) and its name, upper case.
+/// A content line: its physical lines as they are in the text (folding and line ends
+/// kept) and its name as written. Nothing is copied: a feed redacts thousands of
+/// objects per fetch, and a String per line was most of the time it took.
 struct Line<'a> {
-    raw: Vec<&'a str>,
-    name: String,
-    value: String,
+    raw: &'a str,
+    name: &'a str,
 }
 
-/// Content lines of a text, folds joined (RFC 5545 §3.1: a line starting with a space
-/// or tab continues the previous one).
+impl Line<'_> {
+    /// Whether its name is `name` (any case).
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    /// Its physical lines, without line ends and blank lines.
+    fn physical(&self) -> impl Iterator<Item = &str> {
+        self.raw.split('\n').filter_map(|p| {
+            let p = p.strip_suffix('\r').unwrap_or(p);
+            (p.starts_with([' ', '\t']) || !p.trim().is_empty()).then_some(p)
+        })
+    }
+
+    /// Its value, unfolded.
+    fn value(&self) -> String {
+        let mut unfolded = String::new();
+        for (i, p) in self.physical().enumerate() {
+            unfolded.push_str(if i == 0 { p } else { &p[1..] });
+        }
+        value_of(&unfolded).to_string()
+    }
+}
+
+/// Content lines of a text (RFC 5545 §3.1: a line starting with a space or tab
+/// continues the previous one; blank lines are skipped).
 fn lines(text: &str) -> Vec<Line<'_>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out: Vec<Line<'_>> = Vec::new();
-    for physical in text.split('\n') {
-        let physical = physical.strip_suffix('\r').unwrap_or(physical);
-        if physical.starts_with([' ', '\t']) {
+    let mut out: Vec<(usize, usize, &str)> = Vec::new();
+    let mut at = 0;
+    for physical in text.split_inclusive('\n') {
+        let start = at;
+        at += physical.len();
+        let bare = physical.strip_suffix('\n').unwrap_or(physical);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        if bare.starts_with([' ', '\t']) {
             if let Some(last) = out.last_mut() {
-                last.raw.push(physical);
-                last.value.push_str(&physical[1..]);
+                last.1 = at;
                 continue;
             }
         }
-        if physical.trim().is_empty() {
+        if bare.trim().is_empty() {
             continue;
         }
-        let end = physical.find([':', ';']).unwrap_or(physical.len());
-        out.push(Line {
-            raw: vec![physical],
-            name: physical[..end].trim().to_ascii_uppercase(),
-            value: physical.to_string(),
-        });
+        let end = bare.find([':', ';']).unwrap_or(bare.len());
+        out.push((start, at, bare[..end].trim()));
     }
-    for l in &mut out {
-        l.value = value_of(&l.value).to_string();
-    }
-    out
+    out.into_iter()
+        .map(|(start, end, name)| Line {
+            raw: &text[start..end],
+            name,
+        })
+        .collect()
 }
 
 /// The value of an unfolded line: after the first colon outside double quotes.
@@ -98,29 +124,46 @@ fn value_of(text: &str) -> &str {
     ""
 }
 
-fn push(out: &mut String, raw: &[&str]) {
-    for r in raw {
-        out.push_str(r);
+fn push(out: &mut String, line: &Line<'_>) {
+    for p in line.physical() {
+        out.push_str(p);
         out.push_str("\r\n");
     }
 }
 
-/// Split a parameter list at semicolons outside double quotes.
-fn split_params(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
+/// The byte offset of the first colon outside double quotes.
+fn colon_of(text: &str) -> Option<usize> {
+    let mut quoted = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ':' if !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Call `f` with each parameter of a parameter list (split at semicolons outside
+/// double quotes).
+fn each_param<'a>(s: &'a str, mut f: impl FnMut(&'a str)) {
     let (mut quoted, mut start) = (false, 0);
     for (i, c) in s.char_indices() {
         match c {
             '"' => quoted = !quoted,
             ';' if !quoted => {
-                out.push(&s[start..i]);
+                f(&s[start..i]);
                 start = i + 1;
             }
             _ => {}
         }
     }
-    out.push(&s[start..]);
-    out
+    f(&s[start..]);
+}
+
+fn busy_param(p: &str) -> bool {
+    let key = p.split('=').next().unwrap_or("").trim();
+    BUSY_PARAMS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
 /// Push a line folded at 75 octets (RFC 5545 §3.1), never inside a character.
@@ -141,47 +184,55 @@ fn push_folded(out: &mut String, line: &str) {
 /// of its enumerated values is dropped, and every parameter but [`BUSY_PARAMS`] is
 /// left out (the line rebuilt and folded again); a line with none is kept as written.
 fn push_kept(out: &mut String, line: &Line<'_>) {
-    let value = line.value.trim().to_ascii_uppercase();
-    match line.name.as_str() {
-        "STATUS" if !STATUS_VALUES.contains(&value.as_str()) => return,
-        "TRANSP" if !TRANSP_VALUES.contains(&value.as_str()) => return,
-        _ => {}
+    for (name, allowed) in [("STATUS", STATUS_VALUES), ("TRANSP", TRANSP_VALUES)] {
+        if line.is(name) && !allowed.contains(&line.value().trim().to_ascii_uppercase().as_str()) {
+            return;
+        }
     }
-    let unfolded: String = line
-        .raw
-        .iter()
-        .enumerate()
-        .map(|(i, r)| if i == 0 { *r } else { &r[1..] })
-        .collect();
-    let Some(colon) = unfolded.len().checked_sub(line.value.len() + 1) else {
+    let mut physical = line.physical();
+    let first = physical.next().unwrap_or("");
+    let folded = physical.next().is_some();
+    // Most lines have no parameter: as written, nothing copied.
+    if !folded
+        && first
+            .find([':', ';'])
+            .is_none_or(|i| first.as_bytes()[i] == b':')
+    {
+        push(out, line);
+        return;
+    }
+    let unfolded: std::borrow::Cow<'_, str> = if folded {
+        let mut u = String::new();
+        for (i, p) in line.physical().enumerate() {
+            u.push_str(if i == 0 { p } else { &p[1..] });
+        }
+        u.into()
+    } else {
+        first.into()
+    };
+    let (Some(colon), Some(semi)) = (colon_of(&unfolded), unfolded.find(';')) else {
+        push(out, line);
         return;
     };
-    let name_end = unfolded.find([':', ';']).unwrap_or(colon);
-    if unfolded.as_bytes().get(colon) != Some(&b':') || name_end >= colon {
-        // No parameters (or no value): as written.
-        push(out, &line.raw);
+    if semi > colon {
+        push(out, line);
         return;
     }
-    let params = split_params(&unfolded[name_end + 1..colon]);
-    let kept: Vec<&str> = params
-        .iter()
-        .copied()
-        .filter(|p| {
-            let key = p.split('=').next().unwrap_or("").trim();
-            BUSY_PARAMS.iter().any(|k| k.eq_ignore_ascii_case(key))
-        })
-        .collect();
-    if kept.len() == params.len() {
-        push(out, &line.raw);
+    let params = &unfolded[semi + 1..colon];
+    let mut all_kept = true;
+    each_param(params, |p| all_kept &= busy_param(p));
+    if all_kept {
+        push(out, line);
         return;
     }
-    let mut rebuilt = line.name.clone();
-    for p in kept {
-        rebuilt.push(';');
-        rebuilt.push_str(p);
-    }
-    rebuilt.push(':');
-    rebuilt.push_str(&line.value);
+    let mut rebuilt = unfolded[..semi].to_string();
+    each_param(params, |p| {
+        if busy_param(p) {
+            rebuilt.push(';');
+            rebuilt.push_str(p);
+        }
+    });
+    rebuilt.push_str(&unfolded[colon..]);
     push_folded(out, &rebuilt);
 }
 
@@ -198,45 +249,41 @@ pub fn busy_only(object: &str) -> String {
     let mut dropping: Option<usize> = None;
     for line in lines(object) {
         if let Some(level) = dropping {
-            match line.name.as_str() {
-                "BEGIN" => stack.push(String::new()),
-                "END" => {
-                    stack.pop();
-                    if stack.len() <= level {
-                        dropping = None;
-                    }
+            if line.is("BEGIN") {
+                stack.push(String::new());
+            } else if line.is("END") {
+                stack.pop();
+                if stack.len() <= level {
+                    dropping = None;
                 }
-                _ => {}
             }
             continue;
         }
         let depth = stack.len();
         let in_zone = stack.get(1).is_some_and(|c| c == "VTIMEZONE");
-        match line.name.as_str() {
-            "BEGIN" => {
-                let comp = line.value.trim().to_ascii_uppercase();
-                if depth == 1 && !BUSY_COMPONENTS.contains(&comp.as_str()) {
-                    dropping = Some(depth);
-                    stack.push(comp);
-                    continue;
-                }
+        if line.is("BEGIN") {
+            let comp = line.value().trim().to_ascii_uppercase();
+            if depth == 1 && !BUSY_COMPONENTS.contains(&comp.as_str()) {
+                dropping = Some(depth);
                 stack.push(comp);
-                if depth <= 1 || in_zone {
-                    push(&mut out, &line.raw);
-                }
+                continue;
             }
-            "END" => {
-                stack.pop();
-                if depth <= 2 || in_zone {
-                    if depth == 2 && !in_zone {
-                        out.push_str("SUMMARY:Busy\r\n");
-                    }
-                    push(&mut out, &line.raw);
-                }
+            stack.push(comp);
+            if depth <= 1 || in_zone {
+                push(&mut out, &line);
             }
-            _ if depth <= 1 || in_zone => push(&mut out, &line.raw),
-            name if depth == 2 && BUSY_KEEPS.contains(&name) => push_kept(&mut out, &line),
-            _ => {}
+        } else if line.is("END") {
+            stack.pop();
+            if depth <= 2 || in_zone {
+                if depth == 2 && !in_zone {
+                    out.push_str("SUMMARY:Busy\r\n");
+                }
+                push(&mut out, &line);
+            }
+        } else if depth <= 1 || in_zone {
+            push(&mut out, &line);
+        } else if depth == 2 && BUSY_KEEPS.iter().any(|k| line.is(k)) {
+            push_kept(&mut out, &line);
         }
     }
     out
@@ -246,9 +293,9 @@ pub fn busy_only(object: &str) -> String {
 /// `CLASS:PRIVATE` or `CLASS:CONFIDENTIAL` (RFC 5545 §3.8.1.3).
 pub fn is_private(object: &str) -> bool {
     lines(object).iter().any(|l| {
-        l.name == "CLASS"
+        l.is("CLASS")
             && matches!(
-                l.value.trim().to_ascii_uppercase().as_str(),
+                l.value().trim().to_ascii_uppercase().as_str(),
                 "PRIVATE" | "CONFIDENTIAL"
             )
     })

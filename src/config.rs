@@ -110,6 +110,7 @@ pub struct RawServer {
     pub write_timeout_secs: Option<u64>,
     pub max_report_bytes: Option<usize>,
     pub max_streams_per_user: Option<usize>,
+    pub max_feed_streams: Option<usize>,
     pub public_url: Option<String>,
 }
 
@@ -303,6 +304,9 @@ impl Config {
         }
         if let Some(v) = raw.server.max_streams_per_user {
             server.max_streams_per_user = positive("server.max_streams_per_user", v)?;
+        }
+        if let Some(v) = raw.server.max_feed_streams {
+            server.max_feed_streams = positive("server.max_feed_streams", v)?;
         }
         let db = raw.storage.path.unwrap_or_else(|| "tributary.db".into());
         if db.is_empty() {
@@ -533,14 +537,16 @@ mod tests {
         assert_eq!(c.server.write_timeout, d.write_timeout);
         assert_eq!(c.server.max_report_bytes, d.max_report_bytes);
         assert_eq!(c.server.max_streams_per_user, d.max_streams_per_user);
+        assert_eq!(c.server.max_feed_streams, d.max_feed_streams);
         let raw: RawConfig = toml::from_str(
-            "[server]\nwrite_timeout_secs = 5\nmax_report_bytes = 1024\nmax_streams_per_user = 2\n",
+            "[server]\nwrite_timeout_secs = 5\nmax_report_bytes = 1024\nmax_streams_per_user = 2\nmax_feed_streams = 3\n",
         )
         .unwrap();
         let c = Config::from_raw(raw, Path::new(".")).unwrap();
         assert_eq!(c.server.write_timeout, Duration::from_secs(5));
         assert_eq!(c.server.max_report_bytes, 1024);
         assert_eq!(c.server.max_streams_per_user, 2);
+        assert_eq!(c.server.max_feed_streams, 3);
         let zero: RawConfig = toml::from_str("[server]\nmax_streams_per_user = 0\n").unwrap();
         assert!(Config::from_raw(zero, Path::new(".")).is_err());
     }

@@ -118,6 +118,10 @@ async fn two_calendars_merge_with_each_time_zone_once_before_the_events() {
     put(&s, "default", "b1", &berlin_event("b1", 2)).await;
     put(&s, "default", "b2", &berlin_event("b2", 3)).await;
     put(&s, "work", "b3", &berlin_event("b3", 4)).await;
+    // One invitation kept in both calendars.
+    let shared = event_at("shared", "Shared", day(5), "");
+    put(&s, "default", "shared", &shared).await;
+    put(&s, "work", "shared", &shared).await;
     let (_, path) = feed(&s, &["default", "work"], false);
     let r = fetch(&s, &path).await;
     r.status(200)
@@ -126,6 +130,7 @@ async fn two_calendars_merge_with_each_time_zone_once_before_the_events() {
         .contains("UID:b3\r\n")
         .contains("X-WR-CALNAME:Calendar\\, work\r\n");
     assert_eq!(r.body.matches("BEGIN:VTIMEZONE").count(), 1, "{}", r.body);
+    assert_eq!(r.body.matches("UID:shared\r\n").count(), 1, "{}", r.body);
     assert!(r.body.find("BEGIN:VTIMEZONE") < r.body.find("BEGIN:VEVENT"));
 }
 

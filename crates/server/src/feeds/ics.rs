@@ -77,14 +77,28 @@ fn write_feed(
     out.push(REFRESH)?;
     let mut zones = HashSet::new();
     for cal in &feed.calendars {
-        walk(store, cal.collection_id, window, None, |text| {
+        walk(store, cal.collection_id, window, None, |_, text| {
             write_zones(text, &mut zones, out)
         })?;
     }
+    // The same event in two calendars (an invitation kept in both) would be two
+    // objects with one UID, which names one event (RFC 5545 §3.8.4.7): the first
+    // calendar's copy is written. One calendar holds a UID once (RFC 4791 §4.1).
+    let merged = feed.calendars.len() > 1;
+    let mut uids = HashSet::new();
     for cal in &feed.calendars {
-        walk(store, cal.collection_id, window, Some(limits), |text| {
-            write_object(text, feed.busy_only, &mut zones, out)
-        })?;
+        walk(
+            store,
+            cal.collection_id,
+            window,
+            Some(limits),
+            |uid, text| {
+                if merged && uid.is_some_and(|u| !uids.insert(u.to_string())) {
+                    return Ok(());
+                }
+                write_object(text, feed.busy_only, &mut zones, out)
+            },
+        )?;
     }
     out.push("END:VCALENDAR\r\n")?;
     out.finish()
@@ -108,7 +122,7 @@ fn calendar_name(feed: &Feed) -> String {
     names.join(", ")
 }
 
-/// Call `f` with the text of every event object of `coll` that has an instance in
+/// Call `f` with the UID and text of every event object of `coll` that has an instance in
 /// `window` (a series whole, RFC 4791 §9.9 per instance). Without `exact`, every
 /// object the index places near the window (a superset, read without parsing).
 fn walk(
@@ -116,7 +130,7 @@ fn walk(
     coll: i64,
     window: Window,
     exact: Option<&Limits>,
-    mut f: impl FnMut(&str) -> Result<(), StreamError>,
+    mut f: impl FnMut(Option<&str>, &str) -> Result<(), StreamError>,
 ) -> Result<(), StreamError> {
     let filter = window_filter(window);
     let mut failure = None;
@@ -125,7 +139,7 @@ fn walk(
         Some("VEVENT"),
         (Some(window.start), Some(window.end)),
         (true, true),
-        |_meta, decided, body, _exact| {
+        |meta, decided, body, _exact| {
             let Some(body) = body else { return Ok(()) };
             if let Some(limits) = exact.filter(|_| !decided) {
                 let touches = parse_stored(&body, limits)
@@ -134,7 +148,7 @@ fn walk(
                     return Ok(());
                 }
             }
-            match f(&String::from_utf8_lossy(&body)) {
+            match f(meta.uid.as_deref(), &String::from_utf8_lossy(&body)) {
                 Ok(()) => Ok(()),
                 Err(e) => {
                     failure = Some(e);

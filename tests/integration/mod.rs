@@ -7,6 +7,7 @@ mod data;
 mod declared;
 mod discovery;
 mod feeds_api;
+mod feeds_binary;
 mod feeds_cli;
 mod feeds_served;
 mod flood;

@@ -15,6 +15,7 @@ mod discover;
 mod feed;
 mod feed_server;
 mod ics;
+mod publish;
 mod pull;
 mod queries;
 mod report;
@@ -94,7 +95,7 @@ struct Cli {
     #[arg(long)]
     feed_calendar: Option<String>,
     /// X-API-Key of the management API ([ingest] admin_api_key), for
-    /// POST /api/sources/NAME/sync.
+    /// POST /api/sources/NAME/sync and the published-feed workloads (POST /api/feeds).
     #[arg(long)]
     admin_key: Option<String>,
     /// Server process id, to read its RSS from /proc/PID/status.
@@ -207,6 +208,9 @@ async fn run(cli: Cli) -> BenchResult<bool> {
     resources.push(report::sample("after_put", cli.pid, db));
     results.extend(workloads::read(&ctx).await);
     resources.push(report::sample("end", cli.pid, db));
+    let (rows, samples) = publish::run(&ctx).await;
+    results.extend(rows);
+    resources.extend(samples);
     if ctx.settings.pull.is_some() {
         // The peak from here on is the pulls' own (Linux resets VmHWM on "5" written
         // to clear_refs: proc(5)); without the reset it is the whole run's.
@@ -291,8 +295,16 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
                 key: header_value(key, "--admin-key")?,
             })
         }
-        (None, None, None) => None,
+        (None, None, _) => None,
         _ => return Err("--feed-listen, --feed-source and --admin-key go together".to_string()),
+    };
+    let publish = match &cli.admin_key {
+        Some(key) => Some(publish::PublishTarget {
+            key: header_value(key, "--admin-key")?,
+            user: cli.user.clone(),
+            pid: cli.pid,
+        }),
+        None => None,
     };
     Ok(Settings {
         seed: cli.seed,
@@ -305,6 +317,7 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         multiget: cli.multiget,
         webhook,
         pull,
+        publish,
         webhooks: cli
             .webhooks
             .unwrap_or(if quick { 30 } else { 500 })

@@ -86,6 +86,8 @@ pub struct Settings {
     pub webhooks: usize,
     /// The feed and source of the pull workload, when given.
     pub pull: Option<crate::pull::PullTarget>,
+    /// The management API key and user of the published-feed workloads, when given.
+    pub publish: Option<crate::publish::PublishTarget>,
 }
 
 /// Everything the workloads need.

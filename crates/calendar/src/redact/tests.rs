@@ -44,6 +44,50 @@ fn busy_only_keeps_times_and_drops_text_in_masters_and_overrides() {
     assert_eq!(ix.uid, "s1");
 }
 
+/// Kept properties lose every parameter but TZID, VALUE and RANGE; a STATUS or TRANSP
+/// that is free text is dropped; a top-level component that is no event is dropped
+/// whole (each could carry the words the filter is there to hide).
+#[test]
+fn busy_only_drops_parameters_free_text_and_other_components() {
+    let long_zone = "Custom/".to_string() + &"Z".repeat(70);
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\n\
+BEGIN:VEVENT\r\nUID:p1\r\nDTSTAMP;X-WHO=Jane Roe:20260101T000000Z\r\n\
+DTSTART;TZID=Europe/Berlin;X-NOTE=\"fire: Jane; now\":20260105T100000\r\n\
+DTEND;TZID={long_zone};X-E=Jane:20260105T110000\r\n\
+DURATION;X-P=Jane\r\n :PT1H\r\n\
+RECURRENCE-ID;RANGE=THISANDFUTURE;VALUE=DATE-TIME;X-Q=Jane:20260105T100000Z\r\n\
+RRULE;X-R=Jane:FREQ=DAILY;COUNT=2\r\nSTATUS:Payroll Jane\r\nTRANSP;X-T=Jane:OPAQUE\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:p2\r\nDTSTART;VALUE=DATE:20260105\r\nSTATUS:confirmed\r\nTRANSP:Jane Roe\r\nEND:VEVENT\r\n\
+BEGIN:X-NOTES\r\nSTATUS:Jane\r\nDTSTART:20260105T100000Z\r\nBEGIN:X-INNER\r\nUID:Jane\r\nEND:X-INNER\r\nEND:X-NOTES\r\n\
+END:VCALENDAR\r\n"
+    );
+    let out = busy_only(&text);
+    for gone in ["Jane", "Payroll", "X-", "THISANDFUTURE;X"] {
+        assert!(!out.contains(gone), "{gone} survived:\n{out}");
+    }
+    for kept in [
+        "DTSTAMP:20260101T000000Z\r\n",
+        "DTSTART;TZID=Europe/Berlin:20260105T100000\r\n",
+        "DURATION:PT1H\r\n",
+        "RECURRENCE-ID;RANGE=THISANDFUTURE;VALUE=DATE-TIME:20260105T100000Z\r\n",
+        "RRULE:FREQ=DAILY;COUNT=2\r\n",
+        "TRANSP:OPAQUE\r\n",
+        "DTSTART;VALUE=DATE:20260105\r\n",
+        "STATUS:confirmed\r\n",
+        "END:VCALENDAR\r\n",
+    ] {
+        assert!(out.contains(kept), "{kept:?} lost:\n{out}");
+    }
+    assert_eq!(out.matches("STATUS").count(), 1, "{out}");
+    assert_eq!(out.matches("BEGIN:").count(), 3, "{out}");
+    // The rebuilt long line is folded at 75 octets and unfolds to what it said.
+    assert!(out.split("\r\n").all(|l| l.len() <= 75), "{out}");
+    assert!(out
+        .replace("\r\n ", "")
+        .contains(&format!("DTEND;TZID={long_zone}:20260105T110000\r\n")));
+}
+
 #[test]
 fn private_and_confidential_are_private_anywhere_in_the_object() {
     assert!(!is_private(SERIES));

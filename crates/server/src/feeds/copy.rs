@@ -13,22 +13,13 @@ use std::collections::HashSet;
 /// Most distinct time zones written (each once); more are left out.
 const MAX_ZONES: usize = 1000;
 
-/// What to copy of an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Part {
-    /// Only its VTIMEZONEs not written yet.
-    Zones,
-    /// Its components, VTIMEZONEs only when not written yet.
-    All,
-}
-
-/// Append the components of one stored object to `out` as `what` says. `zones` holds
-/// the TZIDs written so far; the first definition of each is the one written.
-pub(super) fn copy_object(out: &mut String, text: &str, zones: &mut HashSet<String>, what: Part) {
+/// Append the components of one stored object to `out`, its VTIMEZONEs only when not
+/// written yet. `zones` holds the TZIDs written so far; the first definition of each
+/// is the one written.
+pub(super) fn copy_object(out: &mut String, text: &str, zones: &mut HashSet<String>) {
     let mut c = Copier {
         out,
         zones,
-        events: what == Part::All,
         depth: 0,
         keep: false,
         zone: None,
@@ -43,8 +34,6 @@ pub(super) fn copy_object(out: &mut String, text: &str, zones: &mut HashSet<Stri
 struct Copier<'a> {
     out: &'a mut String,
     zones: &'a mut HashSet<String>,
-    /// Copy the components that are not VTIMEZONEs.
-    events: bool,
     /// Components open, the VCALENDAR included.
     depth: usize,
     /// The current content line is being copied.
@@ -80,7 +69,7 @@ impl Copier<'_> {
             }
         }
         let zone_property = self.depth == 2 && self.zone.is_some();
-        self.keep = self.depth >= 2 && (self.events || self.zone.is_some());
+        self.keep = self.depth >= 2;
         if zone_property && (starts("TZID:") || starts("TZID;")) {
             self.in_tzid = true;
             if let (Some((_, tzid)), Some((_, value))) = (&mut self.zone, line.split_once(':')) {
@@ -118,17 +107,6 @@ impl Copier<'_> {
     }
 }
 
-/// The rest of each physical line of `text` that starts with `prefix` (any case):
-/// each content line whose name starts so. Folded values are cut at the fold, so this
-/// only tells where to look closer.
-pub(super) fn starting_with<'a>(text: &'a str, prefix: &'a str) -> impl Iterator<Item = &'a str> {
-    text.split('\n').filter_map(move |line| {
-        let head = line.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix)
-            .then(|| line[prefix.len()..].trim_end_matches('\r'))
-    })
-}
-
 /// False when no content line of `text` can be a CLASS (most objects), so the
 /// full check, which unfolds every line, is skipped: no physical line starts with
 /// `CLASS` (any case), and none is a fold cutting that name short (`CL`, then ` ASS`).
@@ -156,13 +134,13 @@ mod tests {
     }
 
     /// What the splitter gives: each component's lines, the zones first seen.
-    fn by_splitter(text: &str, zones: &mut HashSet<String>, what: Part) -> String {
+    fn by_splitter(text: &str, zones: &mut HashSet<String>) -> String {
         let file = split::parse(text).unwrap();
         let mut out = String::new();
         for comp in &file.components {
             let wanted = match (&comp.tzid, comp.name.as_str()) {
                 (Some(tzid), "VTIMEZONE") => zones.insert(tzid.clone()),
-                _ => what == Part::All,
+                _ => true,
             };
             if wanted {
                 split::push_lines(&mut out, file.raw(comp));
@@ -175,31 +153,26 @@ mod tests {
     fn components_are_copied_as_the_splitter_copies_them() {
         for zone in ["", ZONE] {
             let text = object(zone);
-            for what in [Part::All, Part::Zones] {
-                let (mut ours, mut theirs) = (HashSet::new(), HashSet::new());
-                let mut out = String::new();
-                copy_object(&mut out, &text, &mut ours, what);
-                assert_eq!(out, by_splitter(&text, &mut theirs, what), "{what:?}");
-                assert_eq!(ours, theirs);
-                // The second time, the zone is known and left out.
-                let mut again = String::new();
-                copy_object(&mut again, &text, &mut ours, what);
-                assert_eq!(again, by_splitter(&text, &mut theirs, what), "{what:?}");
-            }
+            let (mut ours, mut theirs) = (HashSet::new(), HashSet::new());
+            let mut out = String::new();
+            copy_object(&mut out, &text, &mut ours);
+            assert_eq!(out, by_splitter(&text, &mut theirs));
+            assert_eq!(ours, theirs);
+            // The second time, the zone is known and left out.
+            let mut again = String::new();
+            copy_object(&mut again, &text, &mut ours);
+            assert_eq!(again, by_splitter(&text, &mut theirs));
         }
         let mut zones = HashSet::new();
         let mut out = String::new();
-        copy_object(&mut out, &object(ZONE), &mut zones, Part::All);
+        copy_object(&mut out, &object(ZONE), &mut zones);
         assert!(zones.contains("/example.org/Europe/Berlin"), "{zones:?}");
         assert!(out.starts_with("BEGIN:VTIMEZONE\r\n") && out.ends_with("END:VEVENT\r\n"));
         assert!(out.contains("\r\n  folded\r\nbegin:valarm\r\n"));
     }
 
     #[test]
-    fn lines_are_found_by_their_start_in_any_case() {
-        let text = "BEGIN:VTIMEZONE\r\ntzid:Europe/Berlin\r\nX-TZID:no\r\n TZID:no\r\nTZID:UTC";
-        let found: Vec<&str> = starting_with(text, "TZID:").collect();
-        assert_eq!(found, ["Europe/Berlin", "UTC"]);
+    fn a_class_line_is_found_by_its_start_in_any_case_and_across_a_fold() {
         assert!(may_have_class("BEGIN:VEVENT\r\nClass:private\r\n"));
         assert!(may_have_class("BEGIN:VEVENT\r\nCL\r\n ASS:PRIVATE\r\n"));
         assert!(!may_have_class("SUMMARY:CLASS\r\nCLUB:x\r\nC:\r\n\r\n"));

@@ -23,7 +23,6 @@ const BUSY_KEEPS: &[&str] = &[
     "RECURRENCE-ID",
     "TRANSP",
     "STATUS",
-    "SEQUENCE",
 ];
 
 /// Parameters a kept line keeps (RFC 5545 §3.2): the zone, the value type and a

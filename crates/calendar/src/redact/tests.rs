@@ -108,3 +108,16 @@ fn stamps_are_left_out_of_comparisons_folded_or_not() {
     // DTSTAMPX is not DTSTAMP.
     assert!(without_stamps("DTSTAMPX:1\r\n").any(|l| l.starts_with("DTSTAMPX")));
 }
+
+#[test]
+fn busy_only_keeps_only_the_published_list() {
+    let text = SERIES.replace(
+        "UID:s1\r\nDTSTAMP",
+        "UID:s1\r\nSEQUENCE:4\r\nPRIORITY:1\r\nDTSTAMP",
+    );
+    let out = busy_only(&text);
+    assert!(
+        !out.contains("SEQUENCE") && !out.contains("PRIORITY"),
+        "{out}"
+    );
+}

@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ical_samples import VTIMEZONE_BERLIN
 from interop_support import RawHttp
 
 try:
@@ -82,23 +83,6 @@ DETAIL_PROPS = {"DESCRIPTION", "LOCATION", "ORGANIZER", "ATTENDEE", "URL", "ATTA
 # Words that only the private details contain.
 SECRETS = ["Layoffs", "names on the list", "Board room", "Doctor", "Dr. Smith", "ceo@example.com"]
 
-BERLIN = [
-    "BEGIN:VTIMEZONE",
-    "TZID:Europe/Berlin",
-    "BEGIN:STANDARD",
-    "DTSTART:19701025T030000",
-    "TZOFFSETFROM:+0200",
-    "TZOFFSETTO:+0100",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
-    "END:STANDARD",
-    "BEGIN:DAYLIGHT",
-    "DTSTART:19700329T020000",
-    "TZOFFSETFROM:+0100",
-    "TZOFFSETTO:+0200",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "END:DAYLIGHT",
-    "END:VTIMEZONE",
-]
 
 
 def cli(*args: str) -> str:
@@ -147,7 +131,7 @@ class Data:
         first = day(3)
         second = first + dt.timedelta(days=7)
         series = vcalendar(
-            BERLIN,
+            VTIMEZONE_BERLIN,
             [
                 "BEGIN:VEVENT",
                 f"UID:{self.series}",
@@ -222,7 +206,7 @@ class Data:
     def other_object(self) -> str:
         d = day(4)
         return vcalendar(
-            BERLIN,
+            VTIMEZONE_BERLIN,
             [
                 "BEGIN:VEVENT",
                 f"UID:{self.other}",

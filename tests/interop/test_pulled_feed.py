@@ -28,6 +28,7 @@ import uuid
 
 import pytest
 
+from ical_samples import VTIMEZONE_BERLIN
 from interop_support import RawHttp, make_client
 
 BIN = os.environ.get("TRIBUTARY_BIN")
@@ -46,21 +47,7 @@ def feed_text() -> str:
         "PRODID:-//Google Inc//Google Calendar 70.9054//EN",
         "X-WR-CALNAME:Team",
         "X-PUBLISHED-TTL:PT1H",
-        "BEGIN:VTIMEZONE",
-        "TZID:Europe/Berlin",
-        "BEGIN:STANDARD",
-        "DTSTART:19701025T030000",
-        "TZOFFSETFROM:+0200",
-        "TZOFFSETTO:+0100",
-        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
-        "END:STANDARD",
-        "BEGIN:DAYLIGHT",
-        "DTSTART:19700329T020000",
-        "TZOFFSETFROM:+0100",
-        "TZOFFSETTO:+0200",
-        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-        "END:DAYLIGHT",
-        "END:VTIMEZONE",
+        *VTIMEZONE_BERLIN,
         "BEGIN:VEVENT",
         "UID:weekly@google.com",
         f"DTSTAMP:{stamp}",

@@ -123,7 +123,7 @@ fn walk(
 ) -> Result<(), StreamError> {
     let filter = window_filter(window);
     let mut failure = None;
-    let walked = store.for_each_candidate(
+    let walked = store.for_each_candidate_lean(
         coll,
         Some("VEVENT"),
         (Some(window.start), Some(window.end)),

@@ -319,7 +319,17 @@ fn sync(config: &Config, store: Store, id: &str, accept_shrink: bool) -> Result<
         .enable_all()
         .build()?;
     let puller = tributary_pull::Puller::new(store, config.pull.clone(), "cli");
-    let report = runtime.block_on(puller.sync(id, accept_shrink))?;
+    let report = runtime.block_on(async {
+        tokio::select! {
+            report = puller.sync(id, accept_shrink) => Ok(report?),
+            // Ctrl-C (or SIGINT) mid-pull: give the lease back, so the next sync or
+            // the server's scheduler need not wait for it to expire.
+            _ = tokio::signal::ctrl_c() => {
+                puller.release_leases().await;
+                Err(anyhow::anyhow!("interrupted; the pull of {id} changed nothing"))
+            }
+        }
+    })?;
     print!("{}", report.to_text());
     if !report.outcome.succeeded() {
         bail!(

@@ -35,6 +35,17 @@ impl Dir {
         c
     }
 
+    /// Start a CLI command without waiting for it (stdin closed, output discarded).
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// Run a CLI command with `stdin`; panics unless it succeeds. Returns stdout+stderr.
     pub fn run(&self, args: &[&str], stdin: &str) -> String {
         let (status, text) = self.try_run(args, stdin);

@@ -1079,3 +1079,33 @@ async fn a_reordered_or_refolded_feed_is_unchanged() {
     assert_eq!(counts(&out), (0, 0, 0, 4), "refolded: {out}");
     assert_eq!(changes_since(&w.dav, &cal, &token).await.0, vec![]);
 }
+
+/// A `source sync` interrupted (SIGINT, Ctrl-C) while the feed host hangs gives its
+/// lease back: the next sync runs at once instead of answering "busy" until the lease
+/// expires (the timeout plus a minute), and nothing was written.
+#[tokio::test]
+async fn an_interrupted_sync_gives_its_lease_back() {
+    let w = World::new("interrupt", PULL).await;
+    w.feed.set("/i.ics", Reply::Hang);
+    w.add("interrupted", &w.feed.url("/i.ics"), &[]);
+    let mut child = w.dir.spawn(&["source", "sync", "interrupted"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while w.feed.connections() == 0 {
+        assert!(Instant::now() < deadline, "the sync never reached the feed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", pid.as_str()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "an interrupted sync exited 0");
+    w.feed.set(
+        "/i.ics",
+        Reply::calendar(&calendar(&[vevent("u1@x", "One")])),
+    );
+    let out = w.sync_ok("interrupted", &[]);
+    assert!(out.contains("created 1"), "{out}");
+}

@@ -41,12 +41,13 @@ impl Puller {
         }
     }
 
-    /// Gives back the leases of pulls still in flight at shutdown. Their tasks end
+    /// Gives back the leases of pulls still in flight at shutdown (or when a CLI
+    /// `source sync` is interrupted). Their tasks end
     /// with the process; a lease left behind would keep the source from being pulled
     /// (and `source sync` answered "busy") until it expired, up to the timeout plus a
     /// minute later. A write such a task still makes is checked against the objects'
     /// ETags like any other, so it cannot undo a newer pull.
-    async fn release_leases(&self) {
+    pub async fn release_leases(&self) {
         let holder = self.holder.clone();
         if let Err(e) = self.blocking(move |s| s.release_pull_leases(&holder)).await {
             tracing::warn!(error = %e, "cannot give back the pull leases");

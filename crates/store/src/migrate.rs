@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0009_user_name_key.sql"),
     include_str!("../../../schema/0010_source_kinds.sql"),
     include_str!("../../../schema/0011_feeds.sql"),
+    include_str!("../../../schema/0012_feed_name.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -111,6 +111,52 @@ pub struct PullOutcome {
     pub new_url: Option<String>,
     /// When to pull next.
     pub next_run_at: i64,
+    /// The feed's own name (X-WR-CALNAME): it becomes the display name of a calendar
+    /// made for the source, until someone names that calendar otherwise.
+    pub calendar_name: Option<String>,
+}
+
+/// Longest display name a feed gives its calendar.
+const MAX_FEED_NAME_CHARS: usize = 200;
+
+/// Name a calendar made for the source after its feed: only while its display name is
+/// still its path (what `source add` gave it) or the feed's earlier name, so a name
+/// the user chose is never replaced. The home's change log records it (clients see
+/// the new name on their next sync).
+fn name_calendar_tx(tx: &Connection, w: &PullWrite, name: &str) -> Result<()> {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FEED_NAME_CHARS)
+        .collect::<String>()
+        .nfc()
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(());
+    }
+    let renamed = tx.execute(
+        "UPDATE collections SET displayname = ?2, modified_at = ?3
+         WHERE id = ?1 AND coalesce(displayname, path) IS NOT ?2
+           AND (displayname IS NULL OR displayname = path
+                OR displayname = (SELECT feed_name FROM source_pulls WHERE source_id = ?4))
+           AND EXISTS (SELECT 1 FROM sources WHERE id = ?4 AND collection_id = ?1 AND owns_collection = 1)",
+        params![w.collection_id, name, w.now, w.source_id],
+    )?;
+    tx.execute(
+        "UPDATE source_pulls SET feed_name = ?2 WHERE source_id = ?1",
+        params![w.source_id, name],
+    )?;
+    if renamed > 0 {
+        let (owner, path): (i64, String) = tx.query_row(
+            "SELECT owner_id, path FROM collections WHERE id = ?1",
+            [w.collection_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        crate::collections::record_in_parent_tx(tx, owner, &path, false)?;
+    }
+    Ok(())
 }
 
 /// Everything one pull writes.
@@ -262,6 +308,9 @@ fn write_success_tx(tx: &Connection, w: &PullWrite) -> Result<()> {
         w.now,
         o.next_run_at
     ])?;
+    if let Some(name) = &o.calendar_name {
+        name_calendar_tx(tx, w, name)?;
+    }
     put_history_tx(tx, &w.history)?;
     Ok(())
 }

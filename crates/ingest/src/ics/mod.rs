@@ -84,6 +84,61 @@ pub fn refresh_hint(text: &str) -> Option<i64> {
     ttl
 }
 
+/// The name the feed gives itself: `X-WR-CALNAME` (Apple's and Google's; RFC 7986
+/// §5.1 `NAME` where there is no X-WR-CALNAME), a calendar property, TEXT-unescaped
+/// (RFC 5545 §3.3.11) and unfolded.
+pub fn calendar_name(text: &str) -> Option<String> {
+    let mut name = None;
+    let mut lines = text
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .peekable();
+    let mut seen = 0;
+    while let Some(line) = lines.next() {
+        seen += 1;
+        if seen > 200 {
+            break;
+        }
+        let mut full = line.to_string();
+        while let Some(next) = lines.peek().filter(|n| n.starts_with([' ', '\t'])) {
+            full.push_str(&next[1..]);
+            lines.next();
+        }
+        let upper = full
+            .get(..full.len().min(16))
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if upper.starts_with("BEGIN:") && !upper.starts_with("BEGIN:VCALENDAR") {
+            break;
+        }
+        let value = || full.split_once(':').map(|(_, v)| unescape(v));
+        if upper.starts_with("X-WR-CALNAME") {
+            return value().filter(|v| !v.trim().is_empty());
+        }
+        if (upper.starts_with("NAME:") || upper.starts_with("NAME;")) && name.is_none() {
+            name = value().filter(|v| !v.trim().is_empty());
+        }
+    }
+    name
+}
+
+/// TEXT unescaping: `\\`, `\;`, `\,`, `\n`/`\N`.
+fn unescape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n' | 'N') => out.push(' '),
+                Some(other) => out.push(other),
+                None => {}
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out.trim().to_string()
+}
+
 /// An RFC 5545 §3.3.6 DURATION in seconds (`PT1H`, `P1D`, `P1W`, `PT15M`); `None`
 /// when it is not one or not positive.
 pub fn duration_secs(value: &str) -> Option<i64> {

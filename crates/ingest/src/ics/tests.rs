@@ -123,3 +123,21 @@ fn fuzz_seeds_of_ics_feed_read_and_filter_to_valid_objects() {
     }
     assert!(objects >= 2, "the seeds hold {objects} objects");
 }
+
+#[test]
+fn the_feed_names_itself() {
+    let feed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-CALNAME:School holidays\\, Berlin\r\n  2027\r\nBEGIN:VEVENT\r\nX-WR-CALNAME:no\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_eq!(
+        calendar_name(feed).as_deref(),
+        Some("School holidays, Berlin 2027")
+    );
+    let named = "BEGIN:VCALENDAR\r\nNAME:Team\r\nEND:VCALENDAR\r\n";
+    assert_eq!(calendar_name(named).as_deref(), Some("Team"));
+    let inner =
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nX-WR-CALNAME:no\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    assert_eq!(calendar_name(inner), None);
+    assert_eq!(
+        calendar_name("BEGIN:VCALENDAR\r\nX-WR-CALNAME: \r\nEND:VCALENDAR\r\n"),
+        None
+    );
+}

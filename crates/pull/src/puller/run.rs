@@ -95,6 +95,7 @@ impl Run<'_> {
                 feed_refresh_secs: None,
                 new_url,
                 next_run_at: next,
+                calendar_name: None,
             },
             history: self.history(
                 IngestStatus::Unchanged,
@@ -145,6 +146,7 @@ impl Run<'_> {
                     feed_refresh_secs: hint,
                     new_url: doc.new_url,
                     next_run_at: next,
+                    calendar_name: ics::calendar_name(&text),
                 },
                 duration_ms: fetch_ms,
                 detail: serde_json::json!({"http_status": 200, "bytes": doc.body.len()}),

@@ -199,3 +199,70 @@ fn a_failure_keeps_the_objects_and_counts() {
     assert_eq!(p.lease_until, 0);
     assert_eq!(s.pull_mappings("feed").unwrap().len(), 1);
 }
+
+#[test]
+fn a_calendar_made_for_a_feed_takes_its_name_until_someone_names_it() {
+    let (s, _) = setup();
+    let owner = s.get_source("feed").unwrap().owner_id;
+    // As `source add` makes it: the display name is the path.
+    let props = crate::CollectionProps {
+        displayname: Some("hol".into()),
+        ..Default::default()
+    };
+    let new = crate::NewCollection {
+        path: "hol".into(),
+        kind: crate::CollectionKind::Calendar,
+        props,
+    };
+    let coll = s.put_collection(owner, &new, &[]).unwrap().id;
+    let mut n = NewSource::new("hol", owner, coll);
+    n.kind = SourceKind::Ics;
+    n.owns_collection = true;
+    s.put_pull_source(&n, "https://example.invalid/h.ics", None)
+        .unwrap();
+    let named = |name: &str| {
+        let mut w = write(coll, vec![]);
+        w.source_id = "hol".into();
+        w.history.source_id = "hol".into();
+        w.outcome.calendar_name = Some(name.to_string());
+        assert_eq!(s.apply_pull(&w).unwrap(), PullApplied::Done);
+        s.get_collection(owner, "hol").unwrap().props.displayname
+    };
+    let seq = s.get_collection(owner, "").unwrap().sync_seq;
+    assert_eq!(named("School holidays").as_deref(), Some("School holidays"));
+    // The home's change log has the rename, so clients see the new name.
+    assert!(s.get_collection(owner, "").unwrap().sync_seq > seq);
+    // The feed renames itself: the calendar follows.
+    assert_eq!(named("Holidays 2027").as_deref(), Some("Holidays 2027"));
+    // A person renames the calendar: later pulls leave that name.
+    let mut props = s.get_collection(owner, "hol").unwrap().props;
+    props.displayname = Some("Kids".into());
+    let limits = crate::DeadPropertyLimits {
+        max_count: 10,
+        max_bytes: 1000,
+    };
+    s.put_collection_props(coll, &props, &[], &[], &limits)
+        .unwrap();
+    assert_eq!(named("Holidays 2028").as_deref(), Some("Kids"));
+}
+
+#[test]
+fn a_feed_does_not_name_a_calendar_it_was_added_to() {
+    let (s, coll) = setup();
+    let owner = s.get_source("feed").unwrap().owner_id;
+    let mut n = NewSource::new("feed2", owner, coll);
+    n.kind = SourceKind::Ics;
+    s.put_pull_source(&n, "https://example.invalid/b.ics", None)
+        .unwrap();
+    let mut w = write(coll, vec![]);
+    w.source_id = "feed2".into();
+    w.history.source_id = "feed2".into();
+    w.outcome.calendar_name = Some("Not mine".into());
+    s.apply_pull(&w).unwrap();
+    let name = s
+        .get_collection(owner, "default")
+        .unwrap()
+        .props
+        .displayname;
+    assert_ne!(name.as_deref(), Some("Not mine"));
+}

@@ -12,9 +12,9 @@
 //! [`Feed::touch`] changes only the version, so the next download carries a new ETag
 //! and the same events.
 
-use crate::dataset::{Dataset, Event, Kind, Rng};
-use crate::ics::{fold_into, push_rule};
-use crate::tz::{fmt_date, fmt_utc, DAY, ZONES};
+use crate::dataset::{Dataset, Event, Rng};
+use crate::ics::{fold_into, push_rule, push_times};
+use crate::tz::{fmt_utc, DAY, ZONES};
 
 /// Events changed by one [`Feed::change`].
 pub const CHANGES: usize = 10;
@@ -204,16 +204,7 @@ impl Feed {
         let ev = &self.events[i];
         let rev = self.revs[i];
         let mut lines = vec!["BEGIN:VEVENT".to_string()];
-        if ev.kind == Kind::AllDay {
-            lines.push(format!("DTSTART;VALUE=DATE:{}", fmt_date(ev.start / DAY)));
-            lines.push(format!(
-                "DTEND;VALUE=DATE:{}",
-                fmt_date((ev.start + ev.duration) / DAY)
-            ));
-        } else {
-            lines.push(ev.zone.property("DTSTART", ev.start));
-            lines.push(ev.zone.property("DTEND", ev.start + ev.duration));
-        }
+        push_times(&mut lines, ev);
         if let Some(rule) = &ev.recurrence {
             push_rule(&mut lines, ev, rule);
         }

@@ -17,14 +17,8 @@ const HEADER: [&str; 4] = [
 /// A fixed DTSTAMP keeps the output a pure function of the seed.
 const DTSTAMP: &str = "DTSTAMP:20250101T000000Z";
 
-/// The object text, CRLF line ends, folded at 75 octets.
-pub fn render(ev: &Event, uid: &str, rev: u32) -> String {
-    let mut lines: Vec<String> = HEADER.iter().map(|l| l.to_string()).collect();
-    if ev.kind != Kind::AllDay {
-        lines.extend(ev.zone.vtimezone().iter().map(|l| l.to_string()));
-    }
-    lines.push("BEGIN:VEVENT".to_string());
-    push_identity(&mut lines, uid, rev);
+/// DTSTART and DTEND of an event: dates for all-day ones, else in its zone.
+pub(crate) fn push_times(lines: &mut Vec<String>, ev: &Event) {
     if ev.kind == Kind::AllDay {
         lines.push(format!("DTSTART;VALUE=DATE:{}", fmt_date(ev.start / DAY)));
         lines.push(format!(
@@ -35,6 +29,17 @@ pub fn render(ev: &Event, uid: &str, rev: u32) -> String {
         lines.push(ev.zone.property("DTSTART", ev.start));
         lines.push(ev.zone.property("DTEND", ev.start + ev.duration));
     }
+}
+
+/// The object text, CRLF line ends, folded at 75 octets.
+pub fn render(ev: &Event, uid: &str, rev: u32) -> String {
+    let mut lines: Vec<String> = HEADER.iter().map(|l| l.to_string()).collect();
+    if ev.kind != Kind::AllDay {
+        lines.extend(ev.zone.vtimezone().iter().map(|l| l.to_string()));
+    }
+    lines.push("BEGIN:VEVENT".to_string());
+    push_identity(&mut lines, uid, rev);
+    push_times(&mut lines, ev);
     if rev == 0 {
         lines.push(format!("SUMMARY:{}", ev.summary));
     } else {

@@ -57,7 +57,7 @@ pub use digest::{digest_overlaps, MAX_DIGEST_INSTANCES};
 pub use error::{Error, Result};
 pub use exact::expand_exact;
 #[doc(hidden)]
-pub use scan::check_plain_reader;
+pub use scan::{check_plain_reader, unescape_text};
 pub use tz::resolve_tzid;
 
 /// The calendar component types a calendar object resource can hold (RFC 4791 §4.1).

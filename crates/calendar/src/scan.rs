@@ -224,7 +224,7 @@ fn text_when_written(name: &str, params: &[(String, String)]) -> bool {
 
 /// RFC 5545 §3.3.11 unescaping, as the parser does it: `\\`, `\;`, `\,`, `\:` and
 /// `\n`/`\N`; any other backslash is kept.
-fn unescape_text(raw: &str) -> String {
+pub fn unescape_text(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {

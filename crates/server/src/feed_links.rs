@@ -20,10 +20,8 @@ pub struct FeedLinks {
     pub webcal: Option<String>,
 }
 
-/// The path of feed `id` with its secret (the route the feed handler answers).
-pub fn feed_path(id: i64, secret: &str) -> String {
-    format!("/feeds/{id}/{secret}.ics")
-}
+/// The path of feed `id` with its secret: the route the feed handler answers.
+pub use crate::feeds::feed_path;
 
 /// The links of feed `id` under `public_url` (`https://host[:port][/prefix]`).
 pub fn feed_links(public_url: Option<&str>, id: i64, secret: &str) -> FeedLinks {

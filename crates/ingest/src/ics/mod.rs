@@ -3,7 +3,7 @@
 //! objects become. What is fetched, and when, is the pull crate's job.
 
 use crate::snapshot::Item;
-use tributary_calendar::split;
+use tributary_calendar::{split, unescape_text};
 
 /// Why a fetched body is not a feed to apply. Nothing is written for it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,81 +62,68 @@ pub fn document<'a>(
 /// (RFC 7986 §5.7), else `X-PUBLISHED-TTL` (Microsoft's and Google's), read from the
 /// calendar's own properties (before its first component).
 pub fn refresh_hint(text: &str) -> Option<i64> {
-    let mut ttl = None;
-    for line in text.lines().take(200) {
-        let line = line.trim_end_matches('\r');
-        let upper = line
-            .get(..line.len().min(20))
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        if upper.starts_with("BEGIN:") && !upper.starts_with("BEGIN:VCALENDAR") {
-            break;
-        }
-        let value = line.rsplit(':').next().unwrap_or("");
-        if upper.starts_with("REFRESH-INTERVAL") {
-            if let Some(s) = duration_secs(value) {
-                return Some(s);
-            }
-        } else if upper.starts_with("X-PUBLISHED-TTL") {
-            ttl = ttl.or(duration_secs(value));
-        }
-    }
-    ttl
+    let props = calendar_properties(text);
+    let first = |name: &str| {
+        props
+            .iter()
+            .filter(|(n, _)| n == name)
+            .find_map(|(_, v)| duration_secs(v))
+    };
+    first("REFRESH-INTERVAL").or_else(|| first("X-PUBLISHED-TTL"))
 }
 
 /// The name the feed gives itself: `X-WR-CALNAME` (Apple's and Google's; RFC 7986
 /// §5.1 `NAME` where there is no X-WR-CALNAME), a calendar property, TEXT-unescaped
-/// (RFC 5545 §3.3.11) and unfolded.
+/// (RFC 5545 §3.3.11) on one line.
 pub fn calendar_name(text: &str) -> Option<String> {
-    let mut name = None;
+    let props = calendar_properties(text);
+    let named = |name: &str| {
+        props.iter().filter(|(n, _)| n == name).find_map(|(_, v)| {
+            let v = unescape_text(v).replace(['\r', '\n'], " ");
+            Some(v.trim().to_string()).filter(|v| !v.is_empty())
+        })
+    };
+    named("X-WR-CALNAME").or_else(|| named("NAME"))
+}
+
+/// The calendar's own properties, before its first component, at most the first 200
+/// content lines: (name in upper case, value), folds joined (RFC 5545 §3.1), the value
+/// after the first colon outside double quotes.
+fn calendar_properties(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     let mut lines = text
         .split('\n')
         .map(|l| l.trim_end_matches('\r'))
         .peekable();
-    let mut seen = 0;
-    while let Some(line) = lines.next() {
-        seen += 1;
-        if seen > 200 {
-            break;
-        }
+    for _ in 0..200 {
+        let Some(line) = lines.next() else { break };
         let mut full = line.to_string();
         while let Some(next) = lines.peek().filter(|n| n.starts_with([' ', '\t'])) {
             full.push_str(&next[1..]);
             lines.next();
         }
-        let upper = full
-            .get(..full.len().min(16))
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        if upper.starts_with("BEGIN:") && !upper.starts_with("BEGIN:VCALENDAR") {
+        let name_end = full.find([':', ';']).unwrap_or(full.len());
+        let name = full[..name_end].trim().to_ascii_uppercase();
+        let value = value_of(&full);
+        if name == "BEGIN" && !value.trim().eq_ignore_ascii_case("VCALENDAR") {
             break;
         }
-        let value = || full.split_once(':').map(|(_, v)| unescape(v));
-        if upper.starts_with("X-WR-CALNAME") {
-            return value().filter(|v| !v.trim().is_empty());
-        }
-        if (upper.starts_with("NAME:") || upper.starts_with("NAME;")) && name.is_none() {
-            name = value().filter(|v| !v.trim().is_empty());
-        }
+        out.push((name, value.to_string()));
     }
-    name
+    out
 }
 
-/// TEXT unescaping: `\\`, `\;`, `\,`, `\n`/`\N`.
-fn unescape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    let mut chars = v.chars();
-    while let Some(c) = chars.next() {
-        match (c, c == '\\') {
-            (_, true) => match chars.next() {
-                Some('n' | 'N') => out.push(' '),
-                Some(other) => out.push(other),
-                None => {}
-            },
-            (c, false) => out.push(c),
+/// The value of an unfolded content line: after the first colon outside quotes.
+fn value_of(line: &str) -> &str {
+    let mut quoted = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ':' if !quoted => return &line[i + 1..],
+            _ => {}
         }
     }
-    out.trim().to_string()
+    ""
 }
 
 /// An RFC 5545 §3.3.6 DURATION in seconds (`PT1H`, `P1D`, `P1W`, `PT15M`); `None`

@@ -33,6 +33,9 @@ pub const SHRINK_FLOOR: usize = 5;
 /// changed under it).
 const MAX_ROUNDS: usize = 3;
 
+/// Skipped entries a history row lists (the count is always whole).
+pub const MAX_SKIPS_KEPT: usize = 100;
+
 /// Longest external id kept (a feed's UID); longer ones are skipped.
 pub const MAX_EXTERNAL_ID: usize = 512;
 
@@ -171,7 +174,21 @@ impl Snapshot<'_> {
     }
 
     fn write(&self, changes: Vec<PullChange>, report: &Report, landing: &Landing) -> PullWrite {
-        let mut detail = serde_json::json!({ "report": report });
+        // The history keeps the first skips and their count: a hostile feed of
+        // 100,000 broken events must not write megabytes of history on every pull.
+        let kept = Report {
+            skipped: report
+                .skipped
+                .iter()
+                .take(MAX_SKIPS_KEPT)
+                .cloned()
+                .collect(),
+            ..report.clone()
+        };
+        let mut detail = serde_json::json!({
+            "report": kept,
+            "skipped_total": report.skipped.len(),
+        });
         if let (Some(d), Some(extra)) = (detail.as_object_mut(), landing.detail.as_object()) {
             d.extend(extra.clone());
         }

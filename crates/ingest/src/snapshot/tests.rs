@@ -345,3 +345,24 @@ fn the_change_key_ignores_component_order_folding_and_stamps() {
         base
     );
 }
+
+#[test]
+fn the_history_lists_the_first_skips_and_counts_them_all() {
+    let (s, src) = setup(Privacy::Full);
+    let broken: Vec<Item> = (0..MAX_SKIPS_KEPT + 50)
+        .map(|i| Item::Skipped {
+            external_id: Some(format!("bad{i}")),
+            reason: "broken".into(),
+        })
+        .collect();
+    let r = run(&s, &src, broken, false).unwrap();
+    assert_eq!(r.skipped.len(), MAX_SKIPS_KEPT + 50);
+    let h = s.list_history(Some("feed"), 1).unwrap();
+    let detail: serde_json::Value =
+        serde_json::from_str(h[0].entry.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["skipped_total"], MAX_SKIPS_KEPT + 50);
+    assert_eq!(
+        detail["report"]["skipped"].as_array().unwrap().len(),
+        MAX_SKIPS_KEPT
+    );
+}

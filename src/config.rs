@@ -29,6 +29,8 @@ pub struct RawConfig {
     pub limits: RawLimits,
     #[serde(default)]
     pub pull: RawPull,
+    #[serde(default)]
+    pub secrets: RawSecrets,
     /// Webhook sources declared here instead of (or besides) `tributary source add`.
     #[serde(default)]
     pub sources: Vec<SourceDecl>,
@@ -71,6 +73,13 @@ pub struct RawPull {
     pub timeout_secs: Option<u64>,
     pub user_agent: Option<String>,
     pub max_concurrent: Option<usize>,
+}
+
+/// `[secrets]`: the key that seals remote-account passwords in the database.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecrets {
+    pub key_file: Option<String>,
 }
 
 /// A quota value: a number (0 means the default) or the word "unlimited".
@@ -144,7 +153,7 @@ pub struct RawMetrics {
 
 /// The sections of config.toml (also the `TRIBUTARY_<SECTION>_` prefixes).
 const SECTIONS: &[&str] = &[
-    "server", "storage", "tls", "log", "metrics", "ingest", "limits", "pull",
+    "server", "storage", "tls", "log", "metrics", "ingest", "limits", "pull", "secrets",
 ];
 
 /// How log lines are written.
@@ -174,6 +183,10 @@ pub struct Config {
     pub http_redirect: Option<SocketAddr>,
     /// Fetching pulled sources.
     pub pull: tributary_pull::PullSettings,
+    /// `[secrets] key_file`: the key sealing remote-account passwords (default
+    /// `secrets.key` beside the database). `TRIBUTARY_SECRETS_KEY` overrides it; the
+    /// secrets crate reads that variable itself.
+    pub secrets_key_file: PathBuf,
 }
 
 impl Config {
@@ -216,6 +229,11 @@ impl Config {
             let Some(rest) = name.strip_prefix("TRIBUTARY_") else {
                 continue;
             };
+            // The secrets key itself, not a `[secrets] key` setting: tributary-secrets
+            // reads it, and it never enters the config structs (or their Debug output).
+            if rest == "SECRETS_KEY" {
+                continue;
+            }
             let lower = rest.to_ascii_lowercase();
             let Some(section) = SECTIONS
                 .iter()
@@ -317,6 +335,11 @@ impl Config {
         } else {
             base.join(&db)
         };
+        let secrets_key_file = match raw.secrets.key_file.as_deref() {
+            Some("") => bail!("secrets.key_file: must not be empty"),
+            Some(p) => resolve(base, p),
+            None => default_key_file(&db_path, base),
+        };
         let tls = match (raw.tls.cert.as_deref(), raw.tls.key.as_deref()) {
             (None, None) => None,
             (Some(""), _) => bail!("tls.cert: must not be empty"),
@@ -412,6 +435,7 @@ impl Config {
         let pull = pull_settings(&raw.pull, server.limits())?;
         Ok(Config {
             pull,
+            secrets_key_file,
             http_redirect,
             sources: raw.sources,
             server,
@@ -468,6 +492,19 @@ fn pull_settings(
         p.user_agent = ua.trim().to_string();
     }
     Ok(p)
+}
+
+/// `secrets.key` in the database's folder (a `file:` URI database: the config's folder).
+fn default_key_file(db_path: &Path, base: &Path) -> PathBuf {
+    let folder = if db_path.to_string_lossy().starts_with("file:") {
+        base
+    } else {
+        db_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(base)
+    };
+    folder.join("secrets.key")
 }
 
 /// `p` as given when absolute, else relative to the config file's folder.
@@ -604,6 +641,57 @@ mod tests {
         let raw = Config::raw_with_env(toml::Table::new(), vars.into_iter()).unwrap();
         let c = Config::from_raw(raw, Path::new(".")).unwrap();
         assert_eq!(c.server.quota.max_bytes, None);
+    }
+
+    #[test]
+    fn secrets_key_file_defaults_beside_the_database_and_resolves_relative_paths() {
+        let key_file = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            Config::from_raw(raw, Path::new("/etc/tributary")).map(|c| c.secrets_key_file)
+        };
+        assert_eq!(
+            key_file("").unwrap(),
+            PathBuf::from("/etc/tributary/secrets.key")
+        );
+        assert_eq!(
+            key_file("[storage]\npath = \"/var/lib/tributary/t.db\"\n").unwrap(),
+            PathBuf::from("/var/lib/tributary/secrets.key")
+        );
+        assert_eq!(
+            key_file("[storage]\npath = \"data/t.db\"\n").unwrap(),
+            PathBuf::from("/etc/tributary/data/secrets.key")
+        );
+        assert_eq!(
+            key_file("[storage]\npath = \"file:t?mode=memory\"\n").unwrap(),
+            PathBuf::from("/etc/tributary/secrets.key")
+        );
+        assert_eq!(
+            key_file("[secrets]\nkey_file = \"keys/s.key\"\n").unwrap(),
+            PathBuf::from("/etc/tributary/keys/s.key")
+        );
+        assert_eq!(
+            key_file("[secrets]\nkey_file = \"/root/s.key\"\n").unwrap(),
+            PathBuf::from("/root/s.key")
+        );
+        let err = key_file("[secrets]\nkey_file = \"\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("secrets.key_file"), "{err}");
+    }
+
+    #[test]
+    fn secrets_key_variable_is_not_a_config_key() {
+        let vars = vec![
+            ("TRIBUTARY_SECRETS_KEY".to_string(), "00".repeat(32)),
+            (
+                "TRIBUTARY_SECRETS_KEY_FILE".to_string(),
+                "/run/keys/s.key".to_string(),
+            ),
+        ];
+        let raw = Config::raw_with_env(toml::Table::new(), vars.into_iter()).unwrap();
+        assert!(!format!("{raw:?}").contains(&"00".repeat(32)));
+        let c = Config::from_raw(raw, Path::new(".")).unwrap();
+        assert_eq!(c.secrets_key_file, PathBuf::from("/run/keys/s.key"));
     }
 
     #[test]

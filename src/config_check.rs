@@ -40,6 +40,7 @@ pub fn check_config(explicit: Option<&Path>) -> Result<()> {
     println!("  listen    {}", config.server.listen);
     println!("  database  {}", config.store.path.display());
     println!("  log level {}", config.log_level);
+    println!("  secrets   {}", config.secrets_key_file.display());
     let limit = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
     println!(
         "  quota     {} bytes, {} objects per user",

@@ -194,3 +194,26 @@ fn config_errors_name_the_key() {
     assert!(!o.status.success());
     assert!(text(&o).contains("bogus") || text(&o).contains("server.listen"));
 }
+
+#[test]
+fn check_config_shows_the_secrets_key_file() {
+    let d = Dir::new("secrets-key-file");
+    std::fs::write(
+        d.0.join("config.toml"),
+        "[storage]\npath = \"data/t.db\"\n[secrets]\n# key_file defaults beside the database\n",
+    )
+    .unwrap();
+    let o = d.run(&["check-config"], "");
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let expected = d.0.join("data").join("secrets.key");
+    assert!(t.contains(&expected.display().to_string()), "{t}");
+    std::fs::write(
+        d.0.join("config.toml"),
+        "[secrets]\nkey_file = \"\"\nnope = 1\n",
+    )
+    .unwrap();
+    let t = text(&d.run(&["check-config"], ""));
+    assert!(t.contains("secrets.key_file"), "{t}");
+    assert!(t.contains("secrets.nope"), "{t}");
+}

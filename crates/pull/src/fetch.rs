@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::Empty;
+use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Request, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use url::Url;
 
 use crate::guard::redact;
@@ -111,6 +111,15 @@ pub enum FetchError {
     Decode(String),
 }
 
+/// The answer to one [`Client::send`]: status, headers and the whole (decoded) body,
+/// whatever the status was, so callers can read a 207 multistatus or a DAV:error body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// The outbound HTTP client for feeds. Cheap to clone; the TLS configuration is built once.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -149,6 +158,65 @@ impl Client {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout),
         }
+    }
+
+    /// One request of any method to `url`, with `headers` and `body`, under the client's
+    /// timeout: the guard checks the dialled address, `Host`, `User-Agent`,
+    /// `Accept-Encoding: gzip` and `Connection: close` are added, redirects are NOT
+    /// followed (a 3xx is returned like any other answer), and the body of every answer is
+    /// read under the size cap. The URL's userinfo is not sent; callers pass any
+    /// `Authorization` in `headers`.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &[(HeaderName, String)],
+        body: Bytes,
+    ) -> Result<Answer, FetchError> {
+        let exchange = async {
+            check_scheme(url)?;
+            let request = self.one_request(method, url, headers, body)?;
+            let hop =
+                connect::send(&self.tls, self.opts.allow_private_networks, url, request).await?;
+            let (parts, incoming) = hop.response.into_parts();
+            let body = body::read(incoming, &parts.headers, self.opts.max_bytes).await?;
+            drop(hop.connection);
+            Ok(Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(self.opts.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout),
+        }
+    }
+
+    fn one_request(
+        &self,
+        method: Method,
+        url: &Url,
+        extra: &[(HeaderName, String)],
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>, FetchError> {
+        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let mut request = Request::builder().method(method).uri(target);
+        let fixed = [
+            (header::HOST, host_header(url)),
+            (header::USER_AGENT, self.opts.user_agent.clone()),
+            (header::ACCEPT_ENCODING, "gzip".to_string()),
+            (header::CONNECTION, "close".to_string()),
+        ];
+        for (name, value) in fixed.iter().chain(extra) {
+            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
+                FetchError::Refused(format!("the {name} header value is not valid"))
+            })?;
+            request = request.header(name, value);
+        }
+        request
+            .body(Full::new(body))
+            .map_err(|e| FetchError::Refused(format!("cannot build the request: {e}")))
     }
 
     async fn follow(&self, start: &Url, cond: &Validators) -> Result<Fetched, FetchError> {
@@ -214,14 +282,10 @@ impl Client {
     }
 
     /// The GET for one hop: origin-form target, `Host`, conditions, Basic credentials.
-    fn request(&self, url: &Url, cond: &Validators) -> Result<Request<Empty<Bytes>>, FetchError> {
+    fn request(&self, url: &Url, cond: &Validators) -> Result<Request<Full<Bytes>>, FetchError> {
         let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-            None => url.host_str().unwrap_or_default().to_string(),
-        };
         let mut headers = vec![
-            (header::HOST, host),
+            (header::HOST, host_header(url)),
             (header::USER_AGENT, self.opts.user_agent.clone()),
             (header::ACCEPT, "text/calendar, */*;q=0.5".to_string()),
             (header::ACCEPT_ENCODING, "gzip".to_string()),
@@ -244,7 +308,7 @@ impl Client {
             request = request.header(name, value);
         }
         request
-            .body(Empty::new())
+            .body(Full::new(Bytes::new()))
             .map_err(|e| FetchError::Refused(format!("cannot build the request: {e}")))
     }
 }
@@ -259,6 +323,14 @@ fn native_roots() -> Vec<rustls::pki_types::CertificateDer<'static>> {
         tracing::warn!("no system CA certificates found: pulling HTTPS feeds will fail");
     }
     found.certs
+}
+
+/// `Host` for `url`: the host, with the port when the URL names one.
+fn host_header(url: &Url) -> String {
+    match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    }
 }
 
 fn check_scheme(url: &Url) -> Result<(), FetchError> {

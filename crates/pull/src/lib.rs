@@ -30,10 +30,15 @@
 //! - `rustls-native-certs`: the system's CA roots, so real HTTPS feeds verify like they do
 //!   for every other program on the host.
 
+pub mod caldav;
 pub mod fetch;
 pub mod guard;
 
-pub use fetch::{Client, FetchError, FetchOptions, Fetched, Validators};
+pub use caldav::{
+    Condition, Discovery, Member, Remote, RemoteCalendar, RemoteError, RemoteObject, SyncPage,
+    Written, MULTIGET_BATCH,
+};
+pub use fetch::{Answer, Client, FetchError, FetchOptions, Fetched, Validators};
 pub use guard::{is_private, parse_feed_url, redact, UrlError};
 pub mod metrics;
 pub mod puller;

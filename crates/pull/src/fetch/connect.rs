@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Empty;
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, Response};
@@ -62,7 +62,7 @@ pub(super) struct Hop {
     pub(super) response: Response<Incoming>,
     pub(super) connection: AbortOnDrop,
     /// Kept so hyper never sees the client side as gone while the body streams.
-    _sender: SendRequest<Empty<Bytes>>,
+    _sender: SendRequest<Full<Bytes>>,
 }
 
 /// Aborts the connection task (closing the socket) when the hop is done with.
@@ -79,7 +79,7 @@ pub(super) async fn send(
     tls: &Tls,
     allow_private: bool,
     url: &Url,
-    request: Request<Empty<Bytes>>,
+    request: Request<Full<Bytes>>,
 ) -> Result<Hop, FetchError> {
     let addresses = resolve(url, allow_private).await?;
     let tcp = dial(url, &addresses).await?;
@@ -180,7 +180,7 @@ fn server_name(url: &Url) -> Result<ServerName<'static>, FetchError> {
 
 /// HTTP/1.1 over `stream`: the connection runs in its own task for as long as the hop
 /// lives, so the body can be streamed after this returns.
-async fn exchange<S>(stream: S, request: Request<Empty<Bytes>>) -> Result<Hop, FetchError>
+async fn exchange<S>(stream: S, request: Request<Full<Bytes>>) -> Result<Hop, FetchError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -495,6 +495,19 @@ fn pull_settings(
 }
 
 /// `secrets.key` in the database's folder (a `file:` URI database: the config's folder).
+impl Config {
+    /// `[pull]` with the secrets key read now (`None` when there is none yet: a remote
+    /// CalDAV source then fails saying so). A key file with loose permissions or a
+    /// malformed key is an error.
+    pub fn pull_settings(&self) -> Result<tributary_pull::PullSettings> {
+        let mut p = self.pull.clone();
+        p.secrets = tributary_secrets::SecretKey::load(&self.secrets_key_file, false)
+            .with_context(|| format!("secrets key {}", self.secrets_key_file.display()))?
+            .map(std::sync::Arc::new);
+        Ok(p)
+    }
+}
+
 fn default_key_file(db_path: &Path, base: &Path) -> PathBuf {
     let folder = if db_path.to_string_lossy().starts_with("file:") {
         base

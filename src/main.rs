@@ -133,7 +133,7 @@ fn serve(config: Config) -> Result<()> {
     // server is whole once it says it listens. Writes meet the same quota as clients'.
     let puller = tributary_pull::Puller::new(
         store.clone().with_quota(config.server.quota),
-        config.pull.clone(),
+        config.pull_settings()?,
         "server",
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,6 +2,8 @@
 //! Microsoft 365 tenant flow, with API keys) and ICS feeds the server pulls on a
 //! schedule (`--ics URL`), the calendar each writes into, and `sync` to pull now.
 
+mod remote;
+
 use crate::config::Config;
 use anyhow::{bail, Context as _, Result};
 use clap::{Args, Subcommand};
@@ -16,12 +18,19 @@ pub enum SourceCommand {
     /// Add (or reconfigure) a source. A webhook source (the default) prints a new API
     /// key once, unless --api-key-stdin gives one; `--ics URL` adds a feed the server
     /// pulls.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List sources: kind, calendar, and for pulled ones the URL, last success, last
     /// error and next run.
     List,
-    /// Pull a feed source once now (the server need not run) and print what changed.
-    /// Exits non-zero when the pull failed or was refused.
+    /// List the calendars of a CalDAV source's account (display name, href,
+    /// components), marking the one the source mirrors.
+    RemoteCalendars {
+        /// Source id.
+        id: String,
+    },
+    /// Pull a feed or CalDAV source once now (the server need not run) and print what
+    /// changed; a two-way CalDAV source pushes its queued edits first. Exits non-zero
+    /// when the pull failed or was refused, or a push failed.
     Sync {
         /// Source id.
         id: String,
@@ -60,18 +69,39 @@ pub enum SourceCommand {
 #[derive(Args)]
 pub struct AddArgs {
     /// Source id, e.g. m365-tenant1 (sent by the flow in X-Calendar-Source).
-    id: String,
+    pub(crate) id: String,
     /// Pull this iCalendar feed (http, https, webcal or webcals URL) instead of
     /// receiving webhooks.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", conflicts_with = "caldav")]
     ics: Option<String>,
-    /// How often to pull: 30s, 15m, 2h, 1d (at least 10s). Default: what the feed
-    /// asks (REFRESH-INTERVAL or X-PUBLISHED-TTL, kept within 15m..24h), else 1h.
-    #[arg(long, value_name = "DURATION", requires = "ics")]
-    refresh: Option<String>,
+    /// Mirror a calendar of this CalDAV account: a server root
+    /// (https://caldav.icloud.com/) or a calendar's URL. Needs --remote-user and
+    /// --password-stdin.
+    #[arg(long, value_name = "URL")]
+    pub(crate) caldav: Option<String>,
+    /// The user name on the CalDAV server (iCloud: the Apple ID e-mail).
+    #[arg(long, value_name = "USER", requires = "caldav")]
+    pub(crate) remote_user: Option<String>,
+    /// Read the CalDAV password from standard input (iCloud: an app-specific
+    /// password). It is stored encrypted with the [secrets] key.
+    #[arg(long, requires = "caldav")]
+    pub(crate) password_stdin: bool,
+    /// Which of the account's calendars: its display name or href (see `source
+    /// remote-calendars`). Default: the account's only event calendar.
+    #[arg(long, value_name = "NAME_OR_HREF", requires = "caldav")]
+    pub(crate) remote_calendar: Option<String>,
+    /// pull (the remote's events come here, read-only) or both (edits made here go
+    /// to the remote too).
+    #[arg(long, default_value = "pull", requires = "caldav")]
+    pub(crate) direction: String,
+    /// How often to pull: 30s, 15m, 2h, 1d (at least 10s). Default for a feed: what
+    /// the feed asks (REFRESH-INTERVAL or X-PUBLISHED-TTL, kept within 15m..24h), else
+    /// 1h; for a CalDAV account 15m.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) refresh: Option<String>,
     /// The user whose calendar receives the events.
     #[arg(long)]
-    user: String,
+    pub(crate) user: String,
     /// The calendar's path segment in the user's home; created if missing.
     /// Default: a calendar named after the source id.
     #[arg(long)]
@@ -81,7 +111,7 @@ pub struct AddArgs {
     priority: i64,
     /// full, busy-only or skip-private.
     #[arg(long, default_value = "full")]
-    privacy: String,
+    pub(crate) privacy: String,
     /// priority_based, last_write_wins or manual.
     #[arg(long, default_value = "priority_based")]
     policy: String,
@@ -100,10 +130,15 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
     let store = Store::open(&config.store)
         .with_context(|| format!("cannot open database {}", config.store.path.display()))?;
     match cmd {
-        SourceCommand::Add(a) => match a.ics.clone() {
-            Some(url) => add_feed(&store, &a, &url)?,
-            None => add_webhook(&store, &a)?,
+        SourceCommand::Add(a) => match (a.ics.clone(), a.caldav.clone()) {
+            (Some(url), _) => add_feed(&store, &a, &url)?,
+            (None, Some(url)) => remote::add(config, &store, &a, &url)?,
+            (None, None) if a.refresh.is_some() => {
+                bail!("--refresh is for pulled sources (--ics or --caldav)")
+            }
+            (None, None) => add_webhook(&store, &a)?,
         },
+        SourceCommand::RemoteCalendars { id } => remote::calendars(config, store, &id)?,
         SourceCommand::Sync { id, accept_shrink } => sync(config, store, &id, accept_shrink)?,
         SourceCommand::HashKey => println!("{}", tributary_store::source_key_hash(&read_key()?)),
         SourceCommand::List => list(&store)?,
@@ -154,7 +189,7 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
 
 impl AddArgs {
     /// The source row, its calendar created when missing (then the source owns it).
-    fn source(&self, store: &Store, kind: SourceKind) -> Result<NewSource> {
+    pub(crate) fn source(&self, store: &Store, kind: SourceKind) -> Result<NewSource> {
         let owner = store
             .get_user(&self.user)
             .map_err(|_| anyhow::anyhow!("no user named {}", self.user))?;
@@ -172,7 +207,7 @@ impl AddArgs {
         Ok(new)
     }
 
-    fn href(&self) -> String {
+    pub(crate) fn href(&self) -> String {
         let cal = self.calendar.as_deref().unwrap_or(&self.id);
         format!("/dav/calendars/{}/{cal}/", self.user)
     }
@@ -218,7 +253,7 @@ fn add_feed(store: &Store, a: &AddArgs, url: &str) -> Result<()> {
 }
 
 /// `30s`, `15m`, `2h`, `1d` (or plain seconds) → seconds; at least 10.
-pub fn parse_refresh(s: &str) -> Result<i64> {
+pub(crate) fn parse_refresh(s: &str) -> Result<i64> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
@@ -243,7 +278,7 @@ pub fn parse_refresh(s: &str) -> Result<i64> {
 }
 
 /// 3600 → `1h`, 90 → `90s`.
-fn show_secs(secs: i64) -> String {
+pub(crate) fn show_secs(secs: i64) -> String {
     match secs {
         s if s % 86_400 == 0 => format!("{}d", s / 86_400),
         s if s % 3600 == 0 => format!("{}h", s / 3600),
@@ -292,8 +327,12 @@ fn list(store: &Store) -> Result<()> {
                 let url = tributary_pull::display_url(&p.url);
                 let refresh = p.refresh_secs.map_or_else(|| "feed".into(), show_secs);
                 let error = p.last_error.as_deref().unwrap_or("-");
+                let account = match s.kind {
+                    SourceKind::Caldav => remote::list_fields(store, &s.id)?,
+                    _ => String::new(),
+                };
                 println!(
-                    "{head} url={url} refresh={refresh} last_success={} last_error={error:?} failures={} next_run={}",
+                    "{head} url={url}{account} refresh={refresh} last_success={} last_error={error:?} failures={} next_run={}",
                     show_time(p.last_success_at),
                     p.consecutive_failures,
                     next_run(p.next_run_at)
@@ -315,10 +354,8 @@ fn list(store: &Store) -> Result<()> {
 
 /// `source sync`: one pull now, with this process holding the source's lease.
 fn sync(config: &Config, store: Store, id: &str, accept_shrink: bool) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let puller = tributary_pull::Puller::new(store, config.pull.clone(), "cli");
+    let runtime = cli_runtime()?;
+    let puller = tributary_pull::Puller::new(store, config.pull_settings()?, "cli");
     let report = runtime.block_on(async {
         tokio::select! {
             report = puller.sync(id, accept_shrink) => Ok(report?),
@@ -331,7 +368,7 @@ fn sync(config: &Config, store: Store, id: &str, accept_shrink: bool) -> Result<
         }
     })?;
     print!("{}", report.to_text());
-    if !report.outcome.succeeded() {
+    if !report.succeeded() {
         bail!(
             "the pull of {id} {}: {}",
             report.outcome.as_str(),
@@ -339,6 +376,13 @@ fn sync(config: &Config, store: Store, id: &str, accept_shrink: bool) -> Result<
         );
     }
     Ok(())
+}
+
+/// The runtime a CLI command that pulls runs on.
+pub(crate) fn cli_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Create or update the sources declared in config.toml (`[[sources]]`).

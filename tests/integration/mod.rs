@@ -20,6 +20,7 @@ mod properties;
 mod pulled;
 mod pulls;
 mod quota;
+mod remotes;
 mod reports;
 mod secrets;
 mod shutdown;

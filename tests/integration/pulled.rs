@@ -37,6 +37,7 @@ async fn with_feed() -> TestServer {
             index,
             expected_etag: None,
             content_hash: "h".into(),
+            remote_etag: None,
         }],
         outcome: PullOutcome::default(),
         history: NewHistoryEntry {
@@ -49,6 +50,8 @@ async fn with_feed() -> TestServer {
             duration_ms: 0,
             detail: None,
         },
+        conflicts: Vec::new(),
+        dequeue: Vec::new(),
         now: 1,
     };
     assert_eq!(s.store.apply_pull(&pull).unwrap(), PullApplied::Done);

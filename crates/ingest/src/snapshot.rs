@@ -49,6 +49,23 @@ pub enum Item {
         /// The object as the source sent it.
         text: String,
     },
+    /// An object the source holds with the source's own version tag (a remote
+    /// CalDAV server's ETag), kept in the mapping so the next pull fetches only what
+    /// changed.
+    Versioned {
+        /// The external id (a remote href).
+        external_id: String,
+        /// The object as the source sent it.
+        text: String,
+        /// The source's version tag of it.
+        version: Option<String>,
+    },
+    /// An object the source still holds unchanged since the last pull (its version
+    /// tag matched): present, nothing to read or write.
+    Unchanged {
+        /// The external id.
+        external_id: String,
+    },
     /// Something that could not become an object.
     Skipped {
         /// Its external id, when it had one (its stored version is kept).
@@ -124,6 +141,20 @@ pub enum SnapshotError {
     Ingest(#[from] Error),
 }
 
+/// What the items stand for.
+#[derive(Debug, Clone, Default)]
+pub enum Scope {
+    /// Everything the source holds: a stored id not among the items left it.
+    #[default]
+    Whole,
+    /// Only what changed (an RFC 6578 sync-collection answer): the ids listed here
+    /// left the source, every other stored id stays.
+    Delta {
+        /// The ids the source removed.
+        removed: HashSet<String>,
+    },
+}
+
 /// How to apply one snapshot.
 pub struct Snapshot<'a> {
     /// The source.
@@ -136,6 +167,12 @@ pub struct Snapshot<'a> {
     pub accept_shrink: bool,
     /// The clock (Unix seconds).
     pub now: i64,
+    /// Whole or delta.
+    pub scope: Scope,
+    /// Ids whose queued client write this snapshot settles (a two-way push that met
+    /// a newer remote version), with the local ETag the push saw: their items apply
+    /// although a push is pending, unless a client wrote the object again since.
+    pub settles: HashMap<String, Option<String>>,
 }
 
 /// The source's new state and the history's timing, decided by the caller.
@@ -146,6 +183,10 @@ pub struct Landing {
     pub duration_ms: i64,
     /// What the caller adds to the history detail (HTTP status, bytes).
     pub detail: serde_json::Value,
+    /// Conflicts to record with the changes.
+    pub conflicts: Vec<tributary_store::NewIngestConflict>,
+    /// Outbox entries (name, revision) settled by this write.
+    pub dequeue: Vec<(String, i64)>,
 }
 
 impl Snapshot<'_> {
@@ -213,6 +254,8 @@ impl Snapshot<'_> {
                 duration_ms: landing.duration_ms,
                 detail: Some(detail.to_string()),
             },
+            conflicts: landing.conflicts.clone(),
+            dequeue: landing.dequeue.clone(),
             now: self.now,
         }
     }
@@ -238,8 +281,20 @@ impl Snapshot<'_> {
             .map_err(Error::from)?;
         let allowed = calendar.props.components.as_deref();
         for item in items {
-            let (id, text) = match item {
-                Item::Object { external_id, text } => (external_id, text),
+            let (id, text, version) = match item {
+                Item::Object { external_id, text } => (external_id, text, None),
+                Item::Versioned {
+                    external_id,
+                    text,
+                    version,
+                } => (external_id, text, version),
+                Item::Unchanged { external_id } => {
+                    if stored.contains_key(&external_id) {
+                        report.unchanged += 1;
+                    }
+                    present.insert(external_id);
+                    continue;
+                }
                 Item::Skipped {
                     external_id,
                     reason,
@@ -261,13 +316,32 @@ impl Snapshot<'_> {
                 continue;
             }
             let found = stored.get(&id);
-            if let Some(change) = self.one(store, &id, text, found, allowed, &mut report)? {
+            // A client's write waits to be pushed: the push settles it (and meets
+            // this version with If-Match then), not the pull.
+            if let Some(m) = found.filter(|m| m.pending_push) {
+                if self.settles.get(&id) != Some(&m.etag) {
+                    report.unchanged += 1;
+                    continue;
+                }
+            }
+            let version = Version(version);
+            if let Some(change) =
+                self.one(store, &id, text, version, found, allowed, &mut report)?
+            {
                 changes.push(change);
             }
         }
         let gone: Vec<&PulledObject> = stored
             .values()
-            .filter(|m| !present.contains(&m.external_id))
+            .filter(|m| match &self.scope {
+                Scope::Whole => !present.contains(&m.external_id),
+                Scope::Delta { removed } => {
+                    removed.contains(&m.external_id) && !present.contains(&m.external_id)
+                }
+            })
+            // Deleted on the remote, changed here: the change wins (it is pushed as
+            // a new object).
+            .filter(|m| !m.pending_push)
             .collect();
         let live = stored.len();
         // Events deleted because they turned private (skip-private) count too: a feed
@@ -290,11 +364,13 @@ impl Snapshot<'_> {
 
     /// The change for one object, if any. `allowed` is the calendar's
     /// supported-calendar-component-set (`None`: any component).
+    #[allow(clippy::too_many_arguments)]
     fn one(
         &self,
         store: &Store,
         id: &str,
         text: String,
+        version: Version,
         stored: Option<&PulledObject>,
         allowed: Option<&[ComponentKind]>,
         report: &mut Report,
@@ -319,9 +395,9 @@ impl Snapshot<'_> {
             Privacy::Full | Privacy::SkipPrivate => text,
         };
         let key = change_key(privacy, &text);
-        if stored.is_some_and(|m| m.content_hash == key && m.etag.is_some()) {
+        if let Some(m) = stored.filter(|m| m.content_hash == key && m.etag.is_some()) {
             report.unchanged += 1;
-            return Ok(None);
+            return Ok(version.learned(id, m));
         }
         let skip = |report: &mut Report, reason: String| {
             report.skipped.push(Skip {
@@ -369,7 +445,24 @@ impl Snapshot<'_> {
             index,
             expected_etag,
             content_hash: key,
+            remote_etag: version.0,
         }))
+    }
+}
+
+/// The source's version tag of an item (`None` for feeds).
+struct Version(Option<String>);
+
+impl Version {
+    /// For an unchanged object: a mapping-only change when the source now knows it
+    /// by another tag (a remote that gave no ETag on a push, or rewrote it without
+    /// changing the event).
+    fn learned(self, id: &str, m: &PulledObject) -> Option<PullChange> {
+        let tag = self.0?;
+        (m.remote_etag.as_deref() != Some(tag.as_str())).then(|| PullChange::Version {
+            external_id: id.to_string(),
+            remote_etag: Some(tag),
+        })
     }
 }
 

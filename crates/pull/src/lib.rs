@@ -42,9 +42,13 @@ pub use fetch::{Answer, Client, FetchError, FetchOptions, Fetched, Validators};
 pub use guard::{is_private, parse_feed_url, redact, UrlError};
 pub mod metrics;
 pub mod puller;
+mod remote;
 mod schedule;
 pub mod timing;
 
 pub use metrics::PullMetrics;
-pub use puller::{display_url, PullError, PullReport, PullSettings, PullStatus, Puller};
+pub use puller::{
+    display_url, PullError, PullReport, PullSettings, PullStatus, Puller, PushReport,
+};
+pub use remote::DEFAULT_REFRESH_SECS;
 pub use schedule::POLL_SECS;

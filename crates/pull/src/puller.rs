@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tributary_calendar::Limits;
 use tributary_ingest::snapshot::Report;
+use tributary_secrets::SecretKey;
 use tributary_store::{Error as StoreError, PullState, Source, SourceKind, Store};
 
 /// `[pull]` in config.toml, with the server's object limits.
@@ -29,6 +30,9 @@ pub struct PullSettings {
     pub max_concurrent: usize,
     /// What a calendar object may hold (the server's, as for a client PUT).
     pub limits: Limits,
+    /// The key that opens remote CalDAV passwords (`[secrets]`); `None`: no key
+    /// found, and such sources fail with a message saying so.
+    pub secrets: Option<Arc<SecretKey>>,
 }
 
 impl Default for PullSettings {
@@ -40,6 +44,7 @@ impl Default for PullSettings {
             user_agent: format!("Tributary/{} (calendar server)", env!("CARGO_PKG_VERSION")),
             max_concurrent: 4,
             limits: Limits::default(),
+            secrets: None,
         }
     }
 }
@@ -104,6 +109,36 @@ pub struct PullReport {
     pub duration_ms: u64,
     /// When the scheduler pulls next (Unix seconds).
     pub next_run: i64,
+    /// What a two-way source pushed in this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<PushReport>,
+}
+
+/// What a two-way remote CalDAV source pushed in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushReport {
+    /// Objects created on the remote.
+    pub created: usize,
+    /// Objects updated on the remote.
+    pub updated: usize,
+    /// Objects deleted on the remote.
+    pub deleted: usize,
+    /// Pushes that met a newer remote version (each a conflict record).
+    pub conflicts: usize,
+    /// Pushes that failed and stay queued.
+    pub failed: usize,
+    /// Why the first failed one failed.
+    pub first_error: Option<String>,
+}
+
+impl PushReport {
+    /// One line: `pushed: created 1, updated 0, …`.
+    pub fn summary(&self) -> String {
+        format!(
+            "pushed: created {}, updated {}, deleted {}, conflicts {}, failed {}",
+            self.created, self.updated, self.deleted, self.conflicts, self.failed
+        )
+    }
 }
 
 impl PullReport {
@@ -127,7 +162,19 @@ impl PullReport {
             let uid = s.uid.as_deref().unwrap_or("(no UID)");
             let _ = writeln!(out, "  skipped {uid}: {}", s.reason);
         }
+        if let Some(p) = &self.pushed {
+            let _ = writeln!(out, "  {}", p.summary());
+            if let Some(e) = &p.first_error {
+                let _ = writeln!(out, "  first failed push: {e}");
+            }
+        }
         out
+    }
+
+    /// Whether the run did all it should: the pull succeeded and no push failed (the
+    /// CLI exits 0).
+    pub fn succeeded(&self) -> bool {
+        self.outcome.succeeded() && self.pushed.as_ref().is_none_or(|p| p.failed == 0)
     }
 }
 
@@ -148,7 +195,7 @@ pub enum PullError {
 /// Pulls sources: shared by the scheduler and every "sync now".
 pub struct Puller {
     pub(crate) store: Store,
-    client: Client,
+    pub(crate) client: Client,
     pub(crate) settings: PullSettings,
     /// Who holds a lease this process takes (`server-<pid>`, `cli-<pid>`).
     pub(crate) holder: String,
@@ -192,7 +239,13 @@ impl Puller {
         let started = Instant::now();
         let (source, state) = self.load(source_id).await?;
         let now = timing::now();
-        let lease_until = now + self.settings.timeout.as_secs() as i64 + 60;
+        // A remote CalDAV run makes many requests (pushes, listing, multigets), each
+        // under the timeout; its lease covers a long run (it is given back at the end).
+        let lease_secs = match source.kind {
+            SourceKind::Caldav => 30 * 60,
+            _ => self.settings.timeout.as_secs() as i64 + 60,
+        };
+        let lease_until = now + lease_secs;
         let n = self
             .pulls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -212,6 +265,7 @@ impl Puller {
                 http_status: None,
                 duration_ms: 0,
                 next_run: state.next_run_at,
+                pushed: None,
             });
         }
         let run = Run {
@@ -223,7 +277,10 @@ impl Puller {
             started,
             accept_shrink,
         };
-        let report = run.go().await;
+        let report = match run.source.kind {
+            SourceKind::Caldav => run.remote().await,
+            _ => run.go().await,
+        };
         self.metrics.record(&report, started.elapsed());
         tracing::info!(source = %report.source, url = %report.url, outcome = report.outcome.as_str(),
             created = report.report.created, updated = report.report.updated, deleted = report.report.deleted,
@@ -268,5 +325,5 @@ pub fn display_url(url: &str) -> String {
     url::Url::parse(url).map_or_else(|_| "(unreadable URL)".into(), |u| redact(&u))
 }
 
-mod run;
+pub(crate) mod run;
 use run::Run;

@@ -98,7 +98,8 @@ impl NewCollection {
 /// The SQL naming the source that makes the collection `$coll` (an SQL expression)
 /// *pull-only*: a source other than a webhook (an ICS feed, a remote CalDAV calendar)
 /// that owns it (`source add` made the calendar for it, schema 10) targets it, and no
-/// webhook source does. Only pulls write into such a calendar, so it is read-only to
+/// webhook or two-way source does (schema 13: a two-way remote's calendar is written
+/// by clients too, and their writes are pushed). Only pulls write into such a calendar, so it is read-only to
 /// clients (iOS and Thunderbird then show it so). NULL when it is not pull-only. One
 /// definition, used as [`PULL_ONLY_SOURCE`] and inside [`COLLECTION_COLUMNS`]; both
 /// subqueries are seeks on the `sources_collection` index (an aggregate rather than
@@ -111,7 +112,7 @@ macro_rules! pull_only_source_sql {
             $coll,
             " AND s.kind <> 'webhook' AND s.owns_collection = 1 AND NOT EXISTS (SELECT 1 FROM sources w WHERE w.collection_id = ",
             $coll,
-            " AND w.kind = 'webhook')"
+            " AND (w.kind = 'webhook' OR w.two_way = 1))"
         )
     };
 }

@@ -89,6 +89,9 @@ pub enum ConflictKind {
     LocalEdit,
     /// Two sources delivered the same meeting into one calendar.
     TwoSources,
+    /// An object of a two-way remote changed both here and on the remote before it
+    /// was pushed (schema 13).
+    RemoteEdit,
 }
 
 impl ConflictKind {
@@ -97,6 +100,7 @@ impl ConflictKind {
         match self {
             ConflictKind::LocalEdit => "local-edit",
             ConflictKind::TwoSources => "two-sources",
+            ConflictKind::RemoteEdit => "remote-edit",
         }
     }
 }
@@ -197,10 +201,10 @@ fn conflict_from_row(r: &Row<'_>) -> rusqlite::Result<IngestConflict> {
             resource_name: r.get(2)?,
             source_id: r.get(3)?,
             other_source_id: r.get(4)?,
-            kind: if kind == "two-sources" {
-                ConflictKind::TwoSources
-            } else {
-                ConflictKind::LocalEdit
+            kind: match kind.as_str() {
+                "two-sources" => ConflictKind::TwoSources,
+                "remote-edit" => ConflictKind::RemoteEdit,
+                _ => ConflictKind::LocalEdit,
             },
             ours: r.get(6)?,
             theirs: r.get(7)?,
@@ -346,6 +350,8 @@ impl Store {
             within_quota_tx(tx, coll, self.quota, || {
                 replace_tx(tx, coll, name, replacement, now)
             })?;
+            // A settlement is a write like a client's: a two-way remote gets it too.
+            crate::outbox::queue_tx(tx, coll, name)?;
             tx.execute(
                 "UPDATE ingest_conflicts SET resolved_at = ?2, resolution = ?3 WHERE id = ?1",
                 params![id, now, resolution],

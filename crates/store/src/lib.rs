@@ -29,12 +29,14 @@ mod ingest;
 mod ingest_log;
 mod mappings;
 pub mod migrate;
+mod outbox;
 mod pages;
 pub mod password;
 mod properties;
 mod pulls;
 mod quota;
 mod read_only;
+mod remotes;
 mod reports;
 mod resources;
 mod source_keys;
@@ -58,9 +60,11 @@ pub use ingest_log::{
     Replacement, MAX_LOG_PAGE,
 };
 pub use mappings::{MappingStatus, MappingVersion, SourceMapping, MAX_MAPPING_PAGE};
+pub use outbox::{OutboxEntry, PushDone, PushItem, PushResult, RemoteCopy};
 pub use properties::{DeadProperty, DeadPropertyLimits, PropTarget};
 pub use pulls::{PullApplied, PullChange, PullOutcome, PullState, PullWrite, PulledObject};
 pub use quota::{Quota, Usage};
+pub use remotes::{NewRemote, RemoteAccount, RemoteProgress};
 pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
 pub use source_keys::{new_source_key, source_key_hash, SourceKey, MAX_KEYS_PER_SOURCE};

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schema/0010_source_kinds.sql"),
     include_str!("../../../schema/0011_feeds.sql"),
     include_str!("../../../schema/0012_feed_name.sql"),
+    include_str!("../../../schema/0013_remote_caldav.sql"),
 ];
 
 /// The schema version this binary writes.

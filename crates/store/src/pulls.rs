@@ -6,8 +6,10 @@
 //! guarantees all-or-nothing and refuses a plan whose objects changed since it was read
 //! ([`PullApplied::Stale`]).
 
-use crate::ingest_log::{put_history_tx, NewHistoryEntry};
+use crate::ingest_log::{put_conflict_tx, put_history_tx, NewHistoryEntry, NewIngestConflict};
+use crate::outbox::dequeue_tx;
 use crate::quota::within_quota_tx;
+use crate::remotes::{write_progress_tx, RemoteProgress};
 use crate::resources::{delete_resource_tx, put_resource_tx};
 use crate::sources::{get_source_tx, put_source_tx};
 use crate::{now, Error, NewSource, Preconditions, Result, Source, Store};
@@ -85,6 +87,16 @@ pub enum PullChange {
         expected_etag: Option<String>,
         /// The change key the diff compares.
         content_hash: String,
+        /// The remote's ETag of this version (remote CalDAV; `None` for feeds).
+        remote_etag: Option<String>,
+    },
+    /// The object is unchanged, but the remote knows it by a new ETag: only the
+    /// mapping learns it (so the next pull does not fetch it again).
+    Version {
+        /// The external id (the remote href).
+        external_id: String,
+        /// The remote's ETag.
+        remote_etag: Option<String>,
     },
     /// Delete the object of an external id that left the source (or turned private),
     /// and forget its mapping.
@@ -114,6 +126,8 @@ pub struct PullOutcome {
     /// The feed's own name (X-WR-CALNAME): it becomes the display name of a calendar
     /// made for the source, until someone names that calendar otherwise.
     pub calendar_name: Option<String>,
+    /// A remote CalDAV source's new sync token or ctag (`None` for feeds).
+    pub remote: Option<RemoteProgress>,
 }
 
 /// Longest display name a feed gives its calendar.
@@ -174,6 +188,12 @@ pub struct PullWrite {
     pub outcome: PullOutcome,
     /// The history row.
     pub history: NewHistoryEntry,
+    /// Conflicts met on the way (a two-way source's push that found the remote
+    /// changed), recorded with the objects that settle them.
+    pub conflicts: Vec<NewIngestConflict>,
+    /// Outbox entries (name, revision) this write settles: taken off the queue if no
+    /// client wrote the name since.
+    pub dequeue: Vec<(String, i64)>,
     /// The caller's clock.
     pub now: i64,
 }
@@ -222,6 +242,7 @@ fn pull_still_current(tx: &Connection, w: &PullWrite) -> Result<bool> {
                 expected_etag,
                 ..
             } => (resource_name, expected_etag),
+            PullChange::Version { .. } => continue,
         };
         if current_etag(tx, w.collection_id, name)? != *expected {
             return Ok(false);
@@ -239,6 +260,7 @@ fn write_change_tx(tx: &Connection, w: &PullWrite, c: &PullChange) -> Result<()>
             body,
             index,
             content_hash,
+            remote_etag,
             ..
         } => {
             let put = put_resource_tx(
@@ -252,13 +274,13 @@ fn write_change_tx(tx: &Connection, w: &PullWrite, c: &PullChange) -> Result<()>
             )?;
             tx.prepare_cached(
                 "INSERT INTO source_mappings (source_id, source_event_id, ical_uid, start_utc, content_hash,
-                    collection_id, resource_name, object_uid, etag_at_ingest, deleted, revision, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 1, ?10)
+                    collection_id, resource_name, object_uid, etag_at_ingest, remote_etag, deleted, revision, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, 0, 1, ?10)
                  ON CONFLICT (source_id, source_event_id) DO UPDATE SET
                     ical_uid = excluded.ical_uid, start_utc = excluded.start_utc,
                     content_hash = excluded.content_hash, collection_id = excluded.collection_id,
                     resource_name = excluded.resource_name, object_uid = excluded.object_uid,
-                    etag_at_ingest = excluded.etag_at_ingest, deleted = 0,
+                    etag_at_ingest = excluded.etag_at_ingest, remote_etag = excluded.remote_etag, deleted = 0,
                     revision = source_mappings.revision + 1, updated_at = excluded.updated_at",
             )?
             .execute(params![
@@ -271,8 +293,19 @@ fn write_change_tx(tx: &Connection, w: &PullWrite, c: &PullChange) -> Result<()>
                 resource_name,
                 index.uid,
                 put.etag,
-                w.now
+                w.now,
+                remote_etag
             ])?;
+        }
+        PullChange::Version {
+            external_id,
+            remote_etag,
+        } => {
+            tx.prepare_cached(
+                "UPDATE source_mappings SET remote_etag = ?3, updated_at = ?4
+                 WHERE source_id = ?1 AND source_event_id = ?2",
+            )?
+            .execute(params![w.source_id, external_id, remote_etag, w.now])?;
         }
         PullChange::Delete {
             external_id,
@@ -311,8 +344,50 @@ fn write_success_tx(tx: &Connection, w: &PullWrite) -> Result<()> {
     if let Some(name) = &o.calendar_name {
         name_calendar_tx(tx, w, name)?;
     }
+    if let Some(progress) = &o.remote {
+        write_progress_tx(tx, &w.source_id, progress)?;
+    }
+    for c in &w.conflicts {
+        put_conflict_tx(tx, c)?;
+    }
+    for (name, revision) in &w.dequeue {
+        dequeue_tx(tx, &w.source_id, name, *revision)?;
+    }
     put_history_tx(tx, &w.history)?;
     Ok(())
+}
+
+/// [`Store::put_pull_source`] inside a caller's transaction.
+pub(crate) fn put_pull_source_tx(
+    tx: &Connection,
+    s: &NewSource,
+    url: &str,
+    refresh_secs: Option<i64>,
+) -> Result<Source> {
+    if !s.kind.is_pulled() {
+        return Err(Error::Conflict(format!(
+            "a {} source is not pulled",
+            s.kind.as_str()
+        )));
+    }
+    if refresh_secs.is_some_and(|r| r < 10) {
+        return Err(Error::Conflict(
+            "the refresh interval must be at least 10 seconds".into(),
+        ));
+    }
+    let source = put_source_tx(tx, s)?;
+    let t = now();
+    tx.execute(
+        "INSERT INTO source_pulls (source_id, url, refresh_secs, next_run_at, changed_at)
+         VALUES (?1, ?2, ?3, 0, ?4)
+         ON CONFLICT (source_id) DO UPDATE SET refresh_secs = excluded.refresh_secs,
+           next_run_at = 0, changed_at = excluded.changed_at,
+           etag = NULL, last_modified = NULL,
+           consecutive_failures = CASE WHEN source_pulls.url = excluded.url THEN source_pulls.consecutive_failures ELSE 0 END,
+           url = excluded.url",
+        params![s.id, url, refresh_secs, t],
+    )?;
+    Ok(source)
 }
 
 impl Store {
@@ -328,32 +403,7 @@ impl Store {
         url: &str,
         refresh_secs: Option<i64>,
     ) -> Result<Source> {
-        if !s.kind.is_pulled() {
-            return Err(Error::Conflict(format!(
-                "a {} source is not pulled",
-                s.kind.as_str()
-            )));
-        }
-        if refresh_secs.is_some_and(|r| r < 10) {
-            return Err(Error::Conflict(
-                "the refresh interval must be at least 10 seconds".into(),
-            ));
-        }
-        self.write(|tx| {
-            let source = put_source_tx(tx, s)?;
-            let t = now();
-            tx.execute(
-                "INSERT INTO source_pulls (source_id, url, refresh_secs, next_run_at, changed_at)
-                 VALUES (?1, ?2, ?3, 0, ?4)
-                 ON CONFLICT (source_id) DO UPDATE SET refresh_secs = excluded.refresh_secs,
-                   next_run_at = 0, changed_at = excluded.changed_at,
-                   etag = NULL, last_modified = NULL,
-                   consecutive_failures = CASE WHEN source_pulls.url = excluded.url THEN source_pulls.consecutive_failures ELSE 0 END,
-                   url = excluded.url",
-                params![s.id, url, refresh_secs, t],
-            )?;
-            Ok(source)
-        })
+        self.write(|tx| put_pull_source_tx(tx, s, url, refresh_secs))
     }
 
     /// The pull state of a source; `NotFound` when it is not a pulled source.
@@ -438,7 +488,8 @@ impl Store {
     pub fn pull_mappings(&self, source_id: &str) -> Result<Vec<PulledObject>> {
         self.with_conn(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT m.source_event_id, m.content_hash, m.resource_name, r.etag
+                "SELECT m.source_event_id, m.content_hash, m.resource_name, r.etag, m.remote_etag,
+                        EXISTS (SELECT 1 FROM source_outbox o WHERE o.source_id = m.source_id AND o.resource_name = m.resource_name)
                  FROM source_mappings m
                  LEFT JOIN resources r ON r.collection_id = m.collection_id AND r.name = m.resource_name
                  WHERE m.source_id = ?1 AND m.deleted = 0",
@@ -449,6 +500,8 @@ impl Store {
                     content_hash: r.get(1)?,
                     resource_name: r.get(2)?,
                     etag: r.get(3)?,
+                    remote_etag: r.get(4)?,
+                    pending_push: r.get(5)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -495,6 +548,10 @@ pub struct PulledObject {
     pub resource_name: String,
     /// The object's ETag now (`None`: gone).
     pub etag: Option<String>,
+    /// The remote's ETag of the version stored (remote CalDAV).
+    pub remote_etag: Option<String>,
+    /// A client's write of it waits in the outbox (two-way): a pull leaves it alone.
+    pub pending_push: bool,
 }
 
 #[cfg(test)]

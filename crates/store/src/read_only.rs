@@ -20,11 +20,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// The source holding resource `?2` of collection `?1` (NULL: none): the resource is
 /// *pulled* when a live mapping (deleted = 0, with the ETag its pull wrote) of a source
 /// other than a webhook names it. Webhook objects stay writable (a user may edit an
-/// ingested meeting). A seek on the `source_mappings_resource` index.
+/// ingested meeting), and so do a two-way source's (client writes are pushed to its
+/// remote). A seek on the `source_mappings_resource` index.
 const PULLED_SOURCE: &str =
     "SELECT min(m.source_id) FROM source_mappings m JOIN sources s ON s.id = m.source_id
      WHERE m.collection_id = ?1 AND m.resource_name = ?2 AND m.deleted = 0
-       AND m.etag_at_ingest IS NOT NULL AND s.kind <> 'webhook'";
+       AND m.etag_at_ingest IS NOT NULL AND s.kind <> 'webhook' AND s.two_way = 0";
 
 /// The source that pulled `coll/name`, if it is a pulled object.
 pub(crate) fn pulled_source_tx(tx: &Connection, coll: i64, name: &str) -> Result<Option<String>> {
@@ -49,7 +50,8 @@ fn refuse(source: Option<String>) -> Result<()> {
 
 /// A client writes the body of `coll/name`: refused for a pulled object, and for a new
 /// member of a pull-only calendar (a member that is there already and not pulled, made
-/// before the source came, stays the user's).
+/// before the source came, stays the user's). Allowed writes into a two-way source's
+/// calendar are queued for its remote in the same transaction (`outbox`).
 pub(crate) fn check_client_put_tx(tx: &Connection, coll: i64, name: &str) -> Result<()> {
     refuse(pulled_source_tx(tx, coll, name)?)?;
     let exists = tx
@@ -57,16 +59,17 @@ pub(crate) fn check_client_put_tx(tx: &Connection, coll: i64, name: &str) -> Res
         .query_row(params![coll, name], |_| Ok(()))
         .optional()?
         .is_some();
-    if exists {
-        return Ok(());
+    if !exists {
+        refuse(pull_only_source_tx(tx, coll)?)?;
     }
-    refuse(pull_only_source_tx(tx, coll)?)
+    crate::outbox::queue_tx(tx, coll, name)
 }
 
 /// A client removes `coll/name` (DELETE, the source of a MOVE, an overwritten
-/// destination): refused for a pulled object.
+/// destination): refused for a pulled object; queued for a two-way source's remote.
 pub(crate) fn check_client_delete_tx(tx: &Connection, coll: i64, name: &str) -> Result<()> {
-    refuse(pulled_source_tx(tx, coll, name)?)
+    refuse(pulled_source_tx(tx, coll, name)?)?;
+    crate::outbox::queue_tx(tx, coll, name)
 }
 
 /// A client changes dead properties of `target`: refused for a pulled object. A

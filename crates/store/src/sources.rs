@@ -140,6 +140,9 @@ pub struct Source {
     pub window_future_days: i64,
     /// Creation time (Unix seconds).
     pub created_at: i64,
+    /// A remote CalDAV source pushed to as well as pulled from: its calendar is
+    /// writable, and client writes are queued for the remote.
+    pub two_way: bool,
 }
 
 /// A source to create or replace.
@@ -165,6 +168,8 @@ pub struct NewSource {
     pub window_past_days: i64,
     /// Days ahead the sender tracks (default 365).
     pub window_future_days: i64,
+    /// Pushed to as well as pulled from (remote CalDAV `--direction both`).
+    pub two_way: bool,
 }
 
 impl NewSource {
@@ -181,11 +186,12 @@ impl NewSource {
             conflict_policy: ConflictPolicy::Priority,
             window_past_days: 30,
             window_future_days: 365,
+            two_way: false,
         }
     }
 }
 
-const SOURCE_COLUMNS: &str = "s.id, s.owner_id, u.name, s.collection_id, c.path, s.priority, s.privacy, s.conflict_policy, s.window_past_days, s.window_future_days, s.created_at, s.kind, s.owns_collection";
+const SOURCE_COLUMNS: &str = "s.id, s.owner_id, u.name, s.collection_id, c.path, s.priority, s.privacy, s.conflict_policy, s.window_past_days, s.window_future_days, s.created_at, s.kind, s.owns_collection, s.two_way";
 const SOURCE_FROM: &str =
     "FROM sources s JOIN users u ON u.id = s.owner_id JOIN collections c ON c.id = s.collection_id";
 
@@ -206,6 +212,7 @@ fn source_from_row(r: &Row<'_>) -> rusqlite::Result<Source> {
         created_at: r.get(10)?,
         kind: SourceKind::parse(&r.get::<_, String>(11)?).unwrap_or(SourceKind::Webhook),
         owns_collection: r.get(12)?,
+        two_way: r.get(13)?,
     })
 }
 
@@ -276,13 +283,13 @@ fn check_new_source(tx: &Connection, s: &NewSource) -> Result<()> {
 pub(crate) fn put_source_tx(tx: &Connection, s: &NewSource) -> Result<Source> {
     check_new_source(tx, s)?;
     tx.execute(
-        "INSERT INTO sources (id, owner_id, collection_id, priority, privacy, conflict_policy, window_past_days, window_future_days, created_at, kind, owns_collection)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO sources (id, owner_id, collection_id, priority, privacy, conflict_policy, window_past_days, window_future_days, created_at, kind, owns_collection, two_way)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (id) DO UPDATE SET owner_id = excluded.owner_id, collection_id = excluded.collection_id,
            priority = excluded.priority, privacy = excluded.privacy, conflict_policy = excluded.conflict_policy,
            window_past_days = excluded.window_past_days, window_future_days = excluded.window_future_days,
-           owns_collection = max(sources.owns_collection, excluded.owns_collection)",
-        params![s.id, s.owner_id, s.collection_id, s.priority, s.privacy.as_str(), s.conflict_policy.as_str(), s.window_past_days, s.window_future_days, now(), s.kind.as_str(), s.owns_collection],
+           owns_collection = max(sources.owns_collection, excluded.owns_collection), two_way = excluded.two_way",
+        params![s.id, s.owner_id, s.collection_id, s.priority, s.privacy.as_str(), s.conflict_policy.as_str(), s.window_past_days, s.window_future_days, now(), s.kind.as_str(), s.owns_collection, s.two_way],
     )?;
     get_source_tx(tx, &s.id)
 }

@@ -79,7 +79,7 @@ END:VCALENDAR\r\n";
                 }
                 Some(external_id.as_str())
             }
-            Item::Skipped { .. } => None,
+            _ => None,
         })
         .collect();
     assert_eq!(objects, ["a", "b"]);

@@ -37,6 +37,8 @@ fn run(
         limits: &limits,
         accept_shrink,
         now: 1000,
+        scope: Default::default(),
+        settles: Default::default(),
     };
     let landing = Landing {
         outcome: PullOutcome {
@@ -45,6 +47,8 @@ fn run(
         },
         duration_ms: 0,
         detail: serde_json::json!({}),
+        conflicts: Vec::new(),
+        dequeue: Vec::new(),
     };
     snap.apply(s, || items.clone().into_iter(), landing)
 }

@@ -14,8 +14,9 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// userinfo.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
-    /// 401. `digest_only` when the server offered only Digest authentication, which this
-    /// client does not do (iCloud, Fastmail, Nextcloud and Radicale all accept Basic).
+    /// A 401 answer; `digest_only` when the server offered only Digest authentication,
+    /// which this client does not do (iCloud, Fastmail, Nextcloud and Radicale all
+    /// accept Basic).
     #[error("{}", unauthorized_message(*.digest_only))]
     Unauthorized { digest_only: bool },
     /// 429 or 503; `after` is the server's `Retry-After` (RFC 9110 §10.2.3), at most 24 h.

@@ -149,7 +149,7 @@ pub(super) fn own_response<'a>(found: &'a Multistatus, url: &Url) -> Option<&'a 
         .find(|response| {
             href_path(url, &response.href).is_ok_and(|href| same_collection(&href, path))
         })
-        .or_else(|| match found.responses.as_slice() {
+        .or(match found.responses.as_slice() {
             [only] => Some(only),
             _ => None,
         })

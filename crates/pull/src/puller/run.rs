@@ -10,15 +10,15 @@ use tributary_ingest::snapshot::{Landing, Report, Snapshot, SnapshotError};
 use tributary_store::{IngestStatus, NewHistoryEntry, PullOutcome, PullState, PullWrite, Source};
 
 /// One pull in progress (the lease is held).
-pub(super) struct Run<'a> {
-    pub(super) puller: &'a Puller,
+pub(crate) struct Run<'a> {
+    pub(crate) puller: &'a Puller,
     /// This pull's lease holder.
-    pub(super) holder: String,
-    pub(super) source: Source,
-    pub(super) state: PullState,
-    pub(super) now: i64,
-    pub(super) started: Instant,
-    pub(super) accept_shrink: bool,
+    pub(crate) holder: String,
+    pub(crate) source: Source,
+    pub(crate) state: PullState,
+    pub(crate) now: i64,
+    pub(crate) started: Instant,
+    pub(crate) accept_shrink: bool,
 }
 
 /// A fetched document, before it is read.
@@ -74,7 +74,7 @@ impl Run<'_> {
 
     /// The next run after a success: the admin's interval, else the feed's clamped
     /// to 15 min … 24 h, else an hour; ±10 % jitter so sources added together spread.
-    fn next_success(&self, feed_hint: Option<i64>) -> i64 {
+    pub(crate) fn next_success(&self, feed_hint: Option<i64>) -> i64 {
         let interval = timing::interval(
             self.state.refresh_secs,
             feed_hint.or(self.state.feed_refresh_secs),
@@ -96,12 +96,15 @@ impl Run<'_> {
                 new_url,
                 next_run_at: next,
                 calendar_name: None,
+                remote: None,
             },
             history: self.history(
                 IngestStatus::Unchanged,
                 "not modified (304)",
                 serde_json::json!({"http_status": 304}),
             ),
+            conflicts: Vec::new(),
+            dequeue: Vec::new(),
             now: self.now,
         };
         match self.puller.blocking(move |s| s.apply_pull(&write)).await {
@@ -138,6 +141,8 @@ impl Run<'_> {
                 limits: &limits,
                 accept_shrink,
                 now,
+                scope: Default::default(),
+                settles: Default::default(),
             };
             let landing = Landing {
                 outcome: PullOutcome {
@@ -147,9 +152,12 @@ impl Run<'_> {
                     new_url: doc.new_url,
                     next_run_at: next,
                     calendar_name: ics::calendar_name(&text),
+                    remote: None,
                 },
                 duration_ms: fetch_ms,
                 detail: serde_json::json!({"http_status": 200, "bytes": doc.body.len()}),
+                conflicts: Vec::new(),
+                dequeue: Vec::new(),
             };
             let items = || ics::items(&file);
             let report = snapshot
@@ -189,9 +197,20 @@ impl Run<'_> {
     }
 
     /// Record a failure: the error, one more consecutive failure, the back-off.
-    async fn fail(self, http_status: Option<u16>, error: String) -> PullReport {
+    pub(crate) async fn fail(self, http_status: Option<u16>, error: String) -> PullReport {
         let failures = self.state.consecutive_failures + 1;
         let next = self.now + timing::backoff(failures);
+        self.fail_until(http_status, error, next).await
+    }
+
+    /// Record a failure with the next attempt at `next` (a remote's Retry-After, or
+    /// never for refused credentials).
+    pub(crate) async fn fail_until(
+        self,
+        http_status: Option<u16>,
+        error: String,
+        next: i64,
+    ) -> PullReport {
         let history = self.history(
             IngestStatus::Error,
             &error,
@@ -214,7 +233,7 @@ impl Run<'_> {
         )
     }
 
-    fn history(
+    pub(crate) fn history(
         &self,
         outcome: IngestStatus,
         reason: &str,
@@ -232,7 +251,7 @@ impl Run<'_> {
         }
     }
 
-    fn report(
+    pub(crate) fn report(
         &self,
         outcome: PullStatus,
         report: Report,
@@ -249,6 +268,7 @@ impl Run<'_> {
             http_status,
             duration_ms: self.started.elapsed().as_millis() as u64,
             next_run,
+            pushed: None,
         }
     }
 }

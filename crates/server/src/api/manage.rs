@@ -187,6 +187,22 @@ fn source_json(s: &Source, recent: &[HistoryEntry], pull: Option<&PullState>) ->
     })
 }
 
+/// A remote CalDAV source's account: never its password.
+fn remote_json(s: &Store, src: &Source) -> tributary_store::Result<Value> {
+    let r = s.get_remote(&src.id)?;
+    let queued = s.outbox(&src.id)?;
+    Ok(j!({
+        "remote_user": r.remote_user,
+        "direction": if src.two_way { "both" } else { "pull" },
+        "remote_calendar": r.remote_calendar,
+        "calendar_url": r.calendar_url.as_deref().map(tributary_pull::display_url),
+        "sync_token_held": r.sync_token.is_some(),
+        "queued_pushes": queued.len(),
+        "failed_pushes": queued.iter().filter(|q| q.last_error.is_some()).count(),
+        "stopped": r.auth_failed_at.map(|at| j!({"at": at, "reason": "the remote refused the credentials; set them again with `source add … --password-stdin`"})),
+    }))
+}
+
 fn sources(s: &Store) -> tributary_store::Result<Value> {
     let pulls: HashMap<String, PullState> = s
         .list_pulls()?
@@ -196,7 +212,11 @@ fn sources(s: &Store) -> tributary_store::Result<Value> {
     let mut out = Vec::new();
     for src in s.list_sources()? {
         let recent = s.list_history(Some(&src.id), 1000)?;
-        out.push(source_json(&src, &recent, pulls.get(&src.id)));
+        let mut one = source_json(&src, &recent, pulls.get(&src.id));
+        if src.kind == tributary_store::SourceKind::Caldav {
+            one["remote"] = remote_json(s, &src)?;
+        }
+        out.push(one);
     }
     Ok(Value::Array(out))
 }

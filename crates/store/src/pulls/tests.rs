@@ -45,6 +45,7 @@ fn put(uid: &str, summary: &str, expected: Option<String>) -> PullChange {
         index,
         expected_etag: expected,
         content_hash: format!("h-{summary}"),
+        remote_etag: None,
     }
 }
 
@@ -60,6 +61,8 @@ fn write(coll: i64, changes: Vec<PullChange>) -> PullWrite {
             ..Default::default()
         },
         history: history(IngestStatus::Updated),
+        conflicts: Vec::new(),
+        dequeue: Vec::new(),
         now: 100,
     }
 }

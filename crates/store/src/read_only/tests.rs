@@ -60,6 +60,7 @@ fn put(uid: &str, summary: &str, expected: Option<String>) -> PullChange {
         index,
         expected_etag: expected,
         content_hash: format!("h-{summary}"),
+        remote_etag: None,
     }
 }
 
@@ -83,6 +84,8 @@ fn pull(s: &Store, source: &str, coll: i64, changes: Vec<PullChange>) {
             duration_ms: 1,
             detail: None,
         },
+        conflicts: Vec::new(),
+        dequeue: Vec::new(),
         now: 100,
     };
     assert_eq!(s.apply_pull(&w).unwrap(), PullApplied::Done);

@@ -1,0 +1,244 @@
+//! The pull half of a run: what the remote holds now, only the changed objects
+//! fetched, and the difference written by the ingest core's snapshot together with
+//! the remote's new sync token (or ctag) and what the pushes settled.
+
+use super::href::normalize_href;
+use super::push::Settled;
+use super::{Session, Stop, DEFAULT_REFRESH_SECS};
+use crate::caldav::{Member, RemoteError, MULTIGET_BATCH};
+use crate::puller::{PullReport, PullStatus};
+use crate::timing;
+use std::collections::{HashMap, HashSet};
+use tributary_ingest::snapshot::{Item, Landing, Scope, Snapshot};
+use tributary_store::{PullOutcome, RemoteProgress};
+use url::Url;
+
+/// Most sync-collection pages one run reads (RFC 6578 §3.6 truncation).
+const MAX_SYNC_PAGES: usize = 50;
+
+/// What the remote holds, or what changed on it.
+struct Listing {
+    /// Members listed with their ETags (all of them, or the changed ones).
+    members: Vec<Member>,
+    /// Whole listing, or a delta with the hrefs removed.
+    scope: Scope,
+    /// The remote state this listing reflects.
+    progress: RemoteProgress,
+    /// How it was read, for the history.
+    how: &'static str,
+}
+
+impl Session<'_, '_> {
+    /// List, fetch what changed, and write the difference.
+    pub(super) async fn pull(
+        &mut self,
+        calendar: &Url,
+        settled: Option<&Settled>,
+    ) -> Result<PullReport, Stop> {
+        let listing = self.list(calendar).await?;
+        let id = self.account.source_id.clone();
+        let stored: HashMap<String, _> = self
+            .run
+            .puller
+            .blocking(move |s| s.pull_mappings(&id))
+            .await?
+            .into_iter()
+            .map(|m| (m.external_id.clone(), m))
+            .collect();
+        let mut items = Vec::new();
+        let mut wanted = Vec::new();
+        for m in &listing.members {
+            let key = normalize_href(&m.href);
+            match stored.get(&key) {
+                Some(s)
+                    if s.pending_push
+                        || (s.etag.is_some() && m.etag.is_some() && s.remote_etag == m.etag) =>
+                {
+                    items.push(Item::Unchanged { external_id: key })
+                }
+                _ => wanted.push(m.href.clone()),
+            }
+        }
+        let fetched = self.fetch(calendar, &wanted, &mut items).await?;
+        if let Some(s) = settled {
+            items.extend(
+                s.items
+                    .iter()
+                    .filter(|i| match i {
+                        Item::Versioned { external_id, .. } => !fetched.contains(external_id),
+                        _ => true,
+                    })
+                    .cloned(),
+            );
+        }
+        self.apply(listing, items, fetched.len(), settled).await
+    }
+
+    /// The listing: sync-collection from the stored token (an expired one means a
+    /// full listing), else what the calendar offers.
+    async fn list(&mut self, calendar: &Url) -> Result<Listing, Stop> {
+        if let Some(token) = self.account.sync_token.clone() {
+            match self.sync_pages(calendar, Some(token)).await {
+                Err(Stop::Remote(RemoteError::InvalidSyncToken)) => {
+                    tracing::info!(source = %self.account.source_id, "the remote no longer knows our sync token; listing everything");
+                }
+                other => return other,
+            }
+            return self.sync_pages(calendar, None).await;
+        }
+        let state = self.remote.calendar(calendar).await?;
+        if state.supports_sync {
+            return self.sync_pages(calendar, None).await;
+        }
+        let progress = RemoteProgress {
+            sync_token: None,
+            ctag: state.ctag.clone(),
+        };
+        if state.ctag.is_some() && state.ctag == self.account.ctag {
+            // Nothing changed on the remote since the objects stored.
+            return Ok(Listing {
+                members: Vec::new(),
+                scope: Scope::Delta {
+                    removed: HashSet::new(),
+                },
+                progress,
+                how: "getctag",
+            });
+        }
+        Ok(Listing {
+            members: self.remote.list(calendar).await?,
+            scope: Scope::Whole,
+            progress,
+            how: "getetag",
+        })
+    }
+
+    /// RFC 6578 sync-collection, every page of a truncated answer (§3.6).
+    async fn sync_pages(&self, calendar: &Url, token: Option<String>) -> Result<Listing, Stop> {
+        let whole = token.is_none();
+        let mut token = token;
+        let mut changed: HashMap<String, Member> = HashMap::new();
+        let mut removed: HashSet<String> = HashSet::new();
+        for _ in 0..MAX_SYNC_PAGES {
+            let page = self
+                .remote
+                .sync_collection(calendar, token.as_deref())
+                .await?;
+            for m in page.changed {
+                let key = normalize_href(&m.href);
+                removed.remove(&key);
+                changed.insert(key, m);
+            }
+            for h in page.removed {
+                let key = normalize_href(&h);
+                changed.remove(&key);
+                removed.insert(key);
+            }
+            let more = page.truncated && token.as_deref() != Some(page.token.as_str());
+            token = Some(page.token);
+            if !more {
+                break;
+            }
+        }
+        Ok(Listing {
+            members: changed.into_values().collect(),
+            scope: if whole {
+                Scope::Whole
+            } else {
+                Scope::Delta { removed }
+            },
+            progress: RemoteProgress {
+                sync_token: token,
+                ctag: None,
+            },
+            how: "sync-collection",
+        })
+    }
+
+    /// calendar-multiget of `wanted` in batches; returns the hrefs (normalised) that
+    /// came back. One listed but not returned keeps its stored version.
+    async fn fetch(
+        &self,
+        calendar: &Url,
+        wanted: &[String],
+        items: &mut Vec<Item>,
+    ) -> Result<HashSet<String>, Stop> {
+        let mut got = HashSet::new();
+        for batch in wanted.chunks(MULTIGET_BATCH) {
+            for o in self.remote.multiget(calendar, batch).await? {
+                let key = normalize_href(&o.href);
+                if got.insert(key.clone()) {
+                    items.push(Item::Versioned {
+                        external_id: key,
+                        text: o.data,
+                        version: o.etag,
+                    });
+                }
+            }
+            for h in batch {
+                let key = normalize_href(h);
+                if !got.contains(&key) {
+                    items.push(Item::Skipped {
+                        external_id: Some(key),
+                        reason: "listed by the remote but not returned by calendar-multiget".into(),
+                    });
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// Write the difference, the remote state and what the pushes settled.
+    async fn apply(
+        &self,
+        listing: Listing,
+        items: Vec<Item>,
+        fetched: usize,
+        settled: Option<&Settled>,
+    ) -> Result<PullReport, Stop> {
+        let run = self.run;
+        let interval = timing::interval(
+            Some(run.state.refresh_secs.unwrap_or(DEFAULT_REFRESH_SECS)),
+            None,
+        );
+        let next = run.now + timing::jitter(interval, &run.source.id, run.now);
+        let landing = Landing {
+            outcome: PullOutcome {
+                next_run_at: next,
+                remote: Some(listing.progress),
+                ..Default::default()
+            },
+            duration_ms: run.started.elapsed().as_millis() as i64,
+            detail: serde_json::json!({"listing": listing.how, "fetched": fetched}),
+            conflicts: settled.map(|s| s.conflicts.clone()).unwrap_or_default(),
+            dequeue: settled.map(|s| s.dequeue.clone()).unwrap_or_default(),
+        };
+        let store = run.puller.store.clone();
+        let source = run.source.clone();
+        let holder = run.holder.clone();
+        let limits = run.puller.settings.limits;
+        let (accept_shrink, now) = (run.accept_shrink, run.now);
+        let scope = listing.scope;
+        let settles = settled.map(|s| s.ids.clone()).unwrap_or_default();
+        let report = tokio::task::spawn_blocking(move || {
+            let snapshot = Snapshot {
+                source: &source,
+                holder: &holder,
+                limits: &limits,
+                accept_shrink,
+                now,
+                scope,
+                settles,
+            };
+            snapshot.apply(&store, || items.clone().into_iter(), landing)
+        })
+        .await
+        .map_err(|e| Stop::Source(format!("pull task failed: {e}")))??;
+        let status = if report.changes() > 0 {
+            PullStatus::Updated
+        } else {
+            PullStatus::Unchanged
+        };
+        Ok(run.report(status, report, None, Some(207), next))
+    }
+}

@@ -36,6 +36,7 @@ fn sync_server(seen: &Seen) -> Reply {
     if seen.body.contains("<D:sync-token/>") {
         let all = [
             member("/cal/", "\"collection\""),
+            member("/cal/sub/", "\"sub\""),
             member("/cal/a.ics", "\"1\""),
             member("http://caldav.example.com/cal/b%40x.ics", "\"2\""),
         ]

@@ -7,7 +7,11 @@
 //! - the fetcher ([`fetch`]): [`Client::fetch`] does one conditional GET with
 //!   [`Validators`], follows redirects under its own policy, checks every dialled address
 //!   on every hop, caps the body on the wire and after gzip decoding, and returns
-//!   [`Fetched`] or a [`FetchError`].
+//!   [`Fetched`] or a [`FetchError`]; [`Client::send`] is one hop of any method with a
+//!   body, no redirect followed, for the CalDAV client;
+//! - the CalDAV client ([`caldav`]): [`Remote`] discovers an account's calendars, reads
+//!   their properties, lists and syncs their members (RFC 6578), fetches objects in
+//!   batches (calendar-multiget) and writes them back with conditional PUT and DELETE.
 //!
 //! It does not parse calendars or write to the store: what it fetched is handed to
 //! `tributary-ingest`.

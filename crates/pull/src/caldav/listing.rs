@@ -60,8 +60,12 @@ impl Remote {
             }
             let href = href_path(url, &response.href)?;
             // iCloud lists the collection itself, with an ETag, among the changes
-            // (Net-DAVTalk 0.26 changelog); sub-collections are not calendar objects.
-            if is_collection_itself(url, &href) || response.props.is_collection() {
+            // (Net-DAVTalk 0.26 changelog); sub-collections (an href ending in `/`) are
+            // not calendar objects.
+            if is_collection_itself(url, &href)
+                || response.props.is_collection()
+                || href.ends_with('/')
+            {
                 continue;
             }
             match response.status {

@@ -354,14 +354,17 @@ fn set_text(props: &mut Props, property: &str, text: String) {
     }
 }
 
-/// calendar-data without the indentation a pretty-printing server puts around it, ending
-/// with one CRLF as RFC 5545 §3.1 lines do.
+/// calendar-data without the indentation a pretty-printing server puts around it, with
+/// CRLF line ends as RFC 5545 §3.1 requires. XML parsing turns a literal CRLF into LF
+/// (XML 1.0 §2.11), and Radicale 3.x writes its calendar-data with literal CRLFs, so the
+/// CRs are put back here; a bare LF never occurs inside an iCalendar content line.
 fn calendar_text(text: &str) -> String {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return String::new();
     }
-    format!("{trimmed}\r\n")
+    let lines = trimmed.replace("\r\n", "\n").replace('\r', "\n");
+    format!("{}\r\n", lines.replace('\n', "\r\n"))
 }
 
 fn merge(into: &mut Props, from: Props) {

@@ -153,8 +153,16 @@ fn calendar_data_unescapes_entities_and_reads_cdata() {
       </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\
       <D:response><D:href>/c/b.ics</D:href><D:propstat><D:prop>\
       <C:calendar-data><![CDATA[\nBEGIN:VCALENDAR\r\nSUMMARY:a <b> & c\r\nEND:VCALENDAR\r\n]]></C:calendar-data>\
+      </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\
+      <D:response><D:href>/c/radicale.ics</D:href><D:propstat><D:prop>\
+      <C:calendar-data>BEGIN:VCALENDAR\r\nUID:r\r\nEND:VCALENDAR\r\n</C:calendar-data>\
       </D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>";
     let found = parse(body.as_bytes()).unwrap();
+    // Literal CRLFs (Radicale 3.9) come out of XML parsing as LF and are restored.
+    assert_eq!(
+        found.responses[2].props.calendar_data.as_deref(),
+        Some("BEGIN:VCALENDAR\r\nUID:r\r\nEND:VCALENDAR\r\n")
+    );
     assert_eq!(
         found.responses[0].props.calendar_data.as_deref(),
         Some("BEGIN:VCALENDAR\r\nSUMMARY:Fish & chips <3\r\nEND:VCALENDAR\r\n")

@@ -27,6 +27,7 @@ sync.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -390,6 +391,9 @@ def test_local_write_is_pushed_after_kill_9_and_restart(radicale_server, local_t
     made = new_uid("offline")
     # The remote is down: the write is stored (and queued) locally all the same.
     lcal.add_event(event_ics(made, "Written while Radicale was down", day=5))
+    # No push can succeed while Radicale is down; the pause only keeps the kill out of
+    # a push attempt in flight, whose lease would hold the source until it expired.
+    time.sleep(0.5)
     local_tributary.kill9()
 
     radicale_server.start()

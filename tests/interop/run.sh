@@ -139,7 +139,7 @@ pytest_args=(-m pytest tests/interop -v -ra --tb=short -p no:cacheprovider --col
 if TRIBUTARY_URL="$BASE_URL" TRIBUTARY_BIN="$BIN" TRIBUTARY_CONFIG="$CONFIG" \
     TRIBUTARY_USER=alice TRIBUTARY_PASSWORD="$ALICE_PW" \
     TRIBUTARY_OTHER_USER=other TRIBUTARY_OTHER_PASSWORD="$OTHER_PW" \
-    timeout 150 "$PY" "${pytest_args[@]}"; then
+    timeout 300 "$PY" "${pytest_args[@]}"; then
     log "pytest: OK"
 else
     rc=$?

@@ -240,9 +240,10 @@ impl Puller {
         let (source, state) = self.load(source_id).await?;
         let now = timing::now();
         // A remote CalDAV run makes many requests (pushes, listing, multigets), each
-        // under the timeout; its lease covers a long run (it is given back at the end).
+        // under the timeout; its lease covers a long run (it is given back at the end,
+        // and taken back when a killed server starts again).
         let lease_secs = match source.kind {
-            SourceKind::Caldav => 30 * 60,
+            SourceKind::Caldav => 10 * 60,
             _ => self.settings.timeout.as_secs() as i64 + 60,
         };
         let lease_until = now + lease_secs;

@@ -21,6 +21,12 @@ impl Puller {
     /// lease it held expires on its own.
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        // A server killed mid-pull (kill -9, a power cut) could not give its leases
+        // back; one server runs on a database, so every `server-…` lease is a dead
+        // one's. CLI leases (`cli-…`) stay: a `source sync` may be running.
+        if let Err(e) = self.blocking(|s| s.release_pull_leases("server")).await {
+            tracing::warn!(error = %e, "cannot take back the leases of an earlier server");
+        }
         let permits = Arc::new(Semaphore::new(self.settings.max_concurrent.max(1)));
         let running: Arc<Mutex<HashSet<String>>> = Arc::default();
         loop {

@@ -274,3 +274,6 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxEntry> {
         last_error: r.get(5)?,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -38,6 +38,12 @@ async fn edits_on_either_side_converge() {
     put(&w.remote, &cal("work"), "r-2", "Remote 2 edited there").await;
     let out = w.sync_ok("acct");
     assert!(out.contains("pushed: created 1, updated 1"), "{out}");
+    // The run is one history row, its pushes in the detail.
+    let history = w.local.store.list_history(Some("acct"), 1).unwrap();
+    let detail: serde_json::Value =
+        serde_json::from_str(history[0].entry.detail.as_deref().unwrap()).unwrap();
+    assert_eq!(detail["pushed"]["created"], 1, "{detail}");
+    assert_eq!(detail["listing"], "sync-collection", "{detail}");
     let there = objects(&w.remote, &cal("work")).await;
     assert_eq!(summary(&there["l-1"]), "Local 1");
     assert_eq!(summary(&there["r-1"]), "Remote 1 edited here");

@@ -3,7 +3,7 @@
 //! the remote's new sync token (or ctag) and what the pushes settled.
 
 use super::href::normalize_href;
-use super::push::Settled;
+use super::push::{Pushed, Settled};
 use super::{Session, Stop, DEFAULT_REFRESH_SECS};
 use crate::caldav::{Member, RemoteError, MULTIGET_BATCH};
 use crate::puller::{PullReport, PullStatus};
@@ -33,8 +33,9 @@ impl Session<'_, '_> {
     pub(super) async fn pull(
         &mut self,
         calendar: &Url,
-        settled: Option<&Settled>,
+        pushed: Option<&Pushed>,
     ) -> Result<PullReport, Stop> {
+        let settled = pushed.map(|p| &p.settled);
         let listing = self.list(calendar).await?;
         let id = self.account.source_id.clone();
         let stored: HashMap<String, _> = self
@@ -71,7 +72,11 @@ impl Session<'_, '_> {
                     .cloned(),
             );
         }
-        self.apply(listing, items, fetched.len(), settled).await
+        let mut detail = serde_json::json!({"listing": listing.how, "fetched": fetched.len()});
+        if let Some(p) = pushed {
+            detail["pushed"] = serde_json::json!(p.report);
+        }
+        self.apply(listing, items, detail, settled).await
     }
 
     /// The listing: sync-collection from the stored token (an expired one means a
@@ -193,7 +198,7 @@ impl Session<'_, '_> {
         &self,
         listing: Listing,
         items: Vec<Item>,
-        fetched: usize,
+        detail: serde_json::Value,
         settled: Option<&Settled>,
     ) -> Result<PullReport, Stop> {
         let run = self.run;
@@ -209,7 +214,7 @@ impl Session<'_, '_> {
                 ..Default::default()
             },
             duration_ms: run.started.elapsed().as_millis() as i64,
-            detail: serde_json::json!({"listing": listing.how, "fetched": fetched}),
+            detail,
             conflicts: settled.map(|s| s.conflicts.clone()).unwrap_or_default(),
             dequeue: settled.map(|s| s.dequeue.clone()).unwrap_or_default(),
         };

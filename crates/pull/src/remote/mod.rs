@@ -210,8 +210,7 @@ impl Session<'_, '_> {
                     Err(e) => return Err(e),
                 }
             }
-            let settled = pushed.as_ref().map(|p| &p.settled);
-            match self.pull(&calendar, settled).await {
+            match self.pull(&calendar, pushed.as_ref()).await {
                 Ok(mut report) => {
                     if let Some(p) = pushed {
                         report.pushed = Some(p.report);

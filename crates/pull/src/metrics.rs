@@ -21,6 +21,12 @@ struct ChangeLabels {
     change: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PushLabels {
+    source: String,
+    result: String,
+}
+
 /// Counters of the pulls this process made. Sources are named by the admin, so the
 /// label space is as large as the source list.
 #[derive(Clone)]
@@ -28,6 +34,7 @@ pub struct PullMetrics {
     runs: Family<RunLabels, Counter>,
     duration: Histogram,
     objects: Family<ChangeLabels, Counter>,
+    pushes: Family<PushLabels, Counter>,
 }
 
 impl Default for PullMetrics {
@@ -36,6 +43,7 @@ impl Default for PullMetrics {
             runs: Family::default(),
             duration: Histogram::new(exponential_buckets(0.01, 2.0, 14)),
             objects: Family::default(),
+            pushes: Family::default(),
         }
     }
 }
@@ -58,6 +66,11 @@ impl PullMetrics {
             "pull_objects_changed",
             "Calendar objects pulls created, updated or deleted",
             self.objects.clone(),
+        );
+        registry.register(
+            "push_objects",
+            "Objects two-way remote CalDAV sources pushed, by result (created, updated, deleted, conflict, failed)",
+            self.pushes.clone(),
         );
     }
 
@@ -83,5 +96,64 @@ impl PullMetrics {
                     .inc_by(n as u64);
             }
         }
+        let Some(p) = &r.pushed else {
+            return;
+        };
+        for (result, n) in [
+            ("created", p.created),
+            ("updated", p.updated),
+            ("deleted", p.deleted),
+            ("conflict", p.conflicts),
+            ("failed", p.failed),
+        ] {
+            if n > 0 {
+                self.pushes
+                    .get_or_create(&PushLabels {
+                        source: r.source.clone(),
+                        result: result.to_string(),
+                    })
+                    .inc_by(n as u64);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::puller::{PullReport, PullStatus, PushReport};
+
+    #[test]
+    fn pushes_are_counted_by_result() {
+        let m = PullMetrics::default();
+        let mut registry = Registry::with_prefix("tributary");
+        m.register(&mut registry);
+        let report = PullReport {
+            source: "icloud".into(),
+            outcome: PullStatus::Updated,
+            url: "https://caldav.icloud.com/".into(),
+            report: Default::default(),
+            error: None,
+            http_status: Some(207),
+            duration_ms: 3,
+            next_run: 0,
+            pushed: Some(PushReport {
+                created: 2,
+                conflicts: 1,
+                ..Default::default()
+            }),
+        };
+        m.record(&report, Duration::from_millis(3));
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains(r#"tributary_push_objects_total{source="icloud",result="created"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"tributary_push_objects_total{source="icloud",result="conflict"} 1"#),
+            "{text}"
+        );
+        assert!(!text.contains(r#"result="failed""#), "{text}");
     }
 }

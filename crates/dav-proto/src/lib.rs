@@ -9,6 +9,7 @@
 //! reader refuses DTDs and entity declarations and bounds element depth and count.
 
 pub mod headers;
+pub mod href;
 pub mod names;
 pub mod request;
 pub mod response;

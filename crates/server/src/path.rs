@@ -12,7 +12,7 @@
 //! `%40`); a decoded segment that is empty, `.`, `..`, or holds `/` or NUL is refused, so
 //! no path can step outside the tree it names.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
+use percent_encoding::percent_decode_str;
 
 /// The DAV root.
 pub const DAV_ROOT: &str = "/dav/";
@@ -93,39 +93,7 @@ pub fn parse(raw: &str) -> Result<Target, BadPath> {
     })
 }
 
-/// Characters escaped in an href segment: controls, space and the URL delimiters, but not
-/// `@` or `+` (user names that are e-mail addresses stay readable).
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
-
-/// Percent-encode one segment.
-pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    encode_into(segment, &mut out);
-    out
-}
-
-/// [`encode`], appended to `out`.
-pub fn encode_into(segment: &str, out: &mut String) {
-    for piece in utf8_percent_encode(segment, SEGMENT) {
-        out.push_str(piece);
-    }
-}
+pub use tributary_dav_proto::href::{encode, encode_into};
 
 /// The href of a principal.
 pub fn principal_href(user: &str) -> String {

@@ -3,27 +3,8 @@
 //! multiget answer, a 201's Location or a URL built here for a push. Mappings are
 //! keyed by the normalised path, so all of these meet.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
-
-/// Bytes encoded in a path segment: everything but RFC 3986 unreserved characters
-/// and the sub-delims and `:@` that `pchar` allows (§3.3).
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
+use percent_encoding::percent_decode_str;
+use tributary_dav_proto::href::encode;
 
 /// The path of `href` (an absolute path or URL) with each segment decoded and
 /// encoded again the one way. A segment that does not decode to UTF-8 is kept as
@@ -39,7 +20,7 @@ pub(crate) fn normalize_href(href: &str) -> String {
     };
     path.split('/')
         .map(|seg| match percent_decode_str(seg).decode_utf8() {
-            Ok(text) => utf8_percent_encode(&text, SEGMENT).to_string(),
+            Ok(text) => encode(&text),
             Err(_) => seg.to_string(),
         })
         .collect::<Vec<_>>()
@@ -49,7 +30,7 @@ pub(crate) fn normalize_href(href: &str) -> String {
 /// The href of member `name` of the collection at `collection_path`.
 pub(crate) fn member_href(collection_path: &str, name: &str) -> String {
     let base = collection_path.trim_end_matches('/');
-    format!("{base}/{}", utf8_percent_encode(name, SEGMENT))
+    format!("{base}/{}", encode(name))
 }
 
 #[cfg(test)]

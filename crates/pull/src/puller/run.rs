@@ -4,10 +4,43 @@
 use super::{display_url, PullReport, PullStatus, Puller};
 use crate::fetch::{FetchError, Fetched, Validators};
 use crate::timing;
+use std::collections::HashMap;
 use std::time::Instant;
+use tributary_calendar::Limits;
 use tributary_ingest::ics::{self, FeedError};
-use tributary_ingest::snapshot::{Landing, Report, Snapshot, SnapshotError};
-use tributary_store::{IngestStatus, NewHistoryEntry, PullOutcome, PullState, PullWrite, Source};
+use tributary_ingest::snapshot::{Landing, Report, Scope, Snapshot, SnapshotError};
+use tributary_store::{
+    IngestStatus, NewHistoryEntry, PullOutcome, PullState, PullWrite, Source, Store,
+};
+
+/// What a snapshot needs, owned, to run on the blocking pool.
+pub(crate) struct SnapshotJob {
+    pub(crate) store: Store,
+    source: Source,
+    holder: String,
+    limits: Limits,
+    accept_shrink: bool,
+    now: i64,
+}
+
+impl SnapshotJob {
+    /// The snapshot of this run's source over `scope`.
+    pub(crate) fn snapshot(
+        &self,
+        scope: Scope,
+        settles: HashMap<String, Option<String>>,
+    ) -> Snapshot<'_> {
+        Snapshot {
+            source: &self.source,
+            holder: &self.holder,
+            limits: &self.limits,
+            accept_shrink: self.accept_shrink,
+            now: self.now,
+            scope,
+            settles,
+        }
+    }
+}
 
 /// One pull in progress (the lease is held).
 pub(crate) struct Run<'a> {
@@ -30,6 +63,18 @@ struct Document {
 }
 
 impl Run<'_> {
+    /// What this run's snapshot needs, to move onto the blocking pool.
+    pub(crate) fn snapshot_job(&self) -> SnapshotJob {
+        SnapshotJob {
+            store: self.puller.store.clone(),
+            source: self.source.clone(),
+            holder: self.holder.clone(),
+            limits: self.puller.settings.limits,
+            accept_shrink: self.accept_shrink,
+            now: self.now,
+        }
+    }
+
     pub(super) async fn go(self) -> PullReport {
         let url = match url::Url::parse(&self.state.url) {
             Ok(u) => u,
@@ -120,11 +165,8 @@ impl Run<'_> {
     }
 
     async fn read(self, doc: Document) -> PullReport {
-        let store = self.puller.store.clone();
-        let source = self.source.clone();
-        let holder = self.holder.clone();
-        let limits = self.puller.settings.limits;
-        let (accept_shrink, now) = (self.accept_shrink, self.now);
+        let job = self.snapshot_job();
+        let now = self.now;
         let refresh = self.state.refresh_secs;
         let stored_hint = self.state.feed_refresh_secs;
         let fetch_ms = self.started.elapsed().as_millis() as i64;
@@ -133,17 +175,9 @@ impl Run<'_> {
                 ics::document(&doc.body, doc.content_type.as_deref()).map_err(Failure::Feed)?;
             let hint = ics::refresh_hint(&text);
             let interval = timing::interval(refresh, hint.or(stored_hint));
-            let next = now + timing::jitter(interval, &source.id, now);
+            let next = now + timing::jitter(interval, &job.source.id, now);
             let file = ics::parse(&text).map_err(Failure::Feed)?;
-            let snapshot = Snapshot {
-                source: &source,
-                holder: &holder,
-                limits: &limits,
-                accept_shrink,
-                now,
-                scope: Default::default(),
-                settles: Default::default(),
-            };
+            let snapshot = job.snapshot(Scope::Whole, HashMap::new());
             let landing = Landing {
                 outcome: PullOutcome {
                     etag: doc.validators.etag,
@@ -161,7 +195,7 @@ impl Run<'_> {
             };
             let items = || ics::items(&file);
             let report = snapshot
-                .apply(&store, items, landing)
+                .apply(&job.store, items, landing)
                 .map_err(Failure::Snapshot)?;
             Ok::<_, Failure>((report, next))
         })

@@ -9,7 +9,7 @@ use crate::caldav::{Member, RemoteError, MULTIGET_BATCH};
 use crate::puller::{PullReport, PullStatus};
 use crate::timing;
 use std::collections::{HashMap, HashSet};
-use tributary_ingest::snapshot::{Item, Landing, Scope, Snapshot};
+use tributary_ingest::snapshot::{Item, Landing, Scope};
 use tributary_store::{PullOutcome, RemoteProgress};
 use url::Url;
 
@@ -218,24 +218,12 @@ impl Session<'_, '_> {
             conflicts: settled.map(|s| s.conflicts.clone()).unwrap_or_default(),
             dequeue: settled.map(|s| s.dequeue.clone()).unwrap_or_default(),
         };
-        let store = run.puller.store.clone();
-        let source = run.source.clone();
-        let holder = run.holder.clone();
-        let limits = run.puller.settings.limits;
-        let (accept_shrink, now) = (run.accept_shrink, run.now);
+        let job = run.snapshot_job();
         let scope = listing.scope;
         let settles = settled.map(|s| s.ids.clone()).unwrap_or_default();
         let report = tokio::task::spawn_blocking(move || {
-            let snapshot = Snapshot {
-                source: &source,
-                holder: &holder,
-                limits: &limits,
-                accept_shrink,
-                now,
-                scope,
-                settles,
-            };
-            snapshot.apply(&store, || items.clone().into_iter(), landing)
+            job.snapshot(scope, settles)
+                .apply(&job.store, || items.clone().into_iter(), landing)
         })
         .await
         .map_err(|e| Stop::Source(format!("pull task failed: {e}")))??;

@@ -48,8 +48,19 @@ impl Session<'_, '_> {
             .collect();
         let mut items = Vec::new();
         let mut wanted = Vec::new();
+        let inside = format!("{}/", normalize_href(calendar.path()).trim_end_matches('/'));
         for m in &listing.members {
             let key = normalize_href(&m.href);
+            // A member is in the calendar's collection: an href elsewhere on the
+            // server (another calendar, another account) is not mirrored, and so is
+            // never the target of a push.
+            if !key.starts_with(&inside) {
+                items.push(Item::Skipped {
+                    external_id: None,
+                    reason: format!("{key} is outside the calendar's collection"),
+                });
+                continue;
+            }
             match stored.get(&key) {
                 Some(s)
                     if s.pending_push
@@ -161,7 +172,8 @@ impl Session<'_, '_> {
     }
 
     /// calendar-multiget of `wanted` in batches; returns the hrefs (normalised) that
-    /// came back. One listed but not returned keeps its stored version.
+    /// came back. One listed but not returned keeps its stored version; an answer for
+    /// an href that was not asked for is ignored.
     async fn fetch(
         &self,
         calendar: &Url,
@@ -170,9 +182,10 @@ impl Session<'_, '_> {
     ) -> Result<HashSet<String>, Stop> {
         let mut got = HashSet::new();
         for batch in wanted.chunks(MULTIGET_BATCH) {
+            let asked: HashSet<String> = batch.iter().map(|h| normalize_href(h)).collect();
             for o in self.remote.multiget(calendar, batch).await? {
                 let key = normalize_href(&o.href);
-                if got.insert(key.clone()) {
+                if asked.contains(&key) && got.insert(key.clone()) {
                     items.push(Item::Versioned {
                         external_id: key,
                         text: o.data,

@@ -4,6 +4,7 @@
 //! CalDAV through an in-process server on the same database (no scheduler: nothing
 //! runs behind a test's back).
 
+mod served;
 mod two_way;
 
 use super::binary::Dir;
@@ -24,7 +25,13 @@ struct World {
 
 impl World {
     async fn new(name: &str) -> World {
-        let dir = Dir::new(&format!("remote-{name}"), "warn", PULL);
+        World::with_config(name, PULL).await
+    }
+
+    /// [`World::new`] with more config sections (`extra` must keep `[pull]`'s
+    /// allow_private_networks).
+    async fn with_config(name: &str, extra: &str) -> World {
+        let dir = Dir::new(&format!("remote-{name}"), "warn", extra);
         let store = Store::open(&StoreSettings::new(dir.0.join("t.db"))).unwrap();
         let local = TestServer::with_store(Default::default(), store).await;
         let remote = TestServer::start().await;

@@ -44,6 +44,7 @@ mod shape;
 mod simple_rule;
 mod span;
 pub mod split;
+pub mod text;
 mod time;
 pub mod tz;
 mod walk;

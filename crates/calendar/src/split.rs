@@ -19,7 +19,7 @@ mod merge;
 mod objects;
 
 pub use lines::push_lines;
-pub use merge::{escape_text, fold, Merger};
+pub use merge::Merger;
 pub use objects::{ObjectText, Objects, Skipped};
 
 use lines::{ContentLine, Reader};

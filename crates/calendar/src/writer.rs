@@ -8,11 +8,9 @@
 //! or `,` are quoted (§3.2).
 
 use crate::scan::{Node, Prop};
+use crate::text::{escape_into as escape_text_into, push_line};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::borrow::Cow;
-
-/// Longest line, in octets, excluding CRLF.
-const MAX_LINE: usize = 75;
 
 /// The text of a whole component tree (usually a VCALENDAR).
 pub(crate) fn component_text(node: &Node) -> String {
@@ -122,67 +120,6 @@ fn param_value(value: &str) -> Cow<'_, str> {
     }
 }
 
-/// RFC 5545 §3.3.11 escaping (backslash, semicolon, comma and newline) of `value`,
-/// appended to `out`.
-fn escape_text_into(value: &str, out: &mut String) {
-    if !value.contains(['\\', ';', ',', '\n', '\r']) {
-        out.push_str(value);
-        return;
-    }
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-}
-
-/// Appends `line` folded at [`MAX_LINE`] octets, each piece ending in CRLF and each
-/// continuation starting with one space (which counts toward the 75).
-///
-/// Control characters other than HTAB are dropped: RFC 5545 §3.1 excludes them from
-/// content lines, and a stray CR or VT would let the written text parse differently
-/// from what was meant (found by the ical_parse_index fuzzer).
-pub(crate) fn push_line(line: &str, out: &mut String) {
-    // The common case, printable ASCII: whole pieces at a time.
-    if line
-        .bytes()
-        .all(|b| (b' '..0x7f).contains(&b) || b == b'\t')
-    {
-        let mut rest = line;
-        let mut room = MAX_LINE;
-        while rest.len() > room {
-            out.push_str(&rest[..room]);
-            out.push_str("\r\n ");
-            rest = &rest[room..];
-            room = MAX_LINE - 1;
-        }
-        out.push_str(rest);
-        out.push_str("\r\n");
-        return;
-    }
-    push_line_chars(line, out);
-}
-
-/// [`push_line`] a character at a time.
-fn push_line_chars(line: &str, out: &mut String) {
-    let mut used = 0usize;
-    for c in line.chars().filter(|&c| c == '\t' || !c.is_control()) {
-        let width = c.len_utf8();
-        if used + width > MAX_LINE {
-            out.push_str("\r\n ");
-            used = 1;
-        }
-        out.push(c);
-        used += width;
-    }
-    out.push_str("\r\n");
-}
-
 /// A UTC DATE-TIME value (`20060104T150000Z`); `None` outside chrono's range.
 pub(crate) fn utc_text(epoch: i64) -> Option<String> {
     use chrono::{Datelike, Timelike};
@@ -242,19 +179,5 @@ mod tests {
         }
         assert_eq!(utc_text(1_136_073_600).unwrap(), "20060101T000000Z");
         assert_eq!(utc_text(i64::MAX), None);
-    }
-
-    #[test]
-    fn folding_printable_ascii_in_pieces_matches_folding_by_character() {
-        for len in [0, 1, 74, 75, 76, 149, 150, 151, 300] {
-            for fill in ["a", "\t", "ab\tc"] {
-                let line: String = fill.repeat(len).chars().take(len).collect();
-                let (mut fast, mut slow) = (String::new(), String::new());
-                push_line(&line, &mut fast);
-                push_line_chars(&line, &mut slow);
-                assert_eq!(fast, slow, "length {len}");
-                assert!(fast.split("\r\n").all(|piece| piece.len() <= MAX_LINE));
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! Merging stored objects into one VCALENDAR, as `tributary export` writes it.
 
 use super::{parse, push_lines, SyntaxError};
+use crate::text;
 use std::collections::BTreeMap;
 
 /// Builds one VCALENDAR from many stored objects: VTIMEZONEs once per TZID (the first
@@ -58,44 +59,11 @@ impl Merger {
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tributary//Export//EN\r\nCALSCALE:GREGORIAN\r\n",
         );
         if let Some(name) = name {
-            out.push_str(&fold(&format!("X-WR-CALNAME:{}", escape_text(name))));
-            out.push_str("\r\n");
+            text::push_line(&format!("X-WR-CALNAME:{}", text::escape(name)), &mut out);
         }
         self.zones.values().for_each(|lines| out.push_str(lines));
         out.push_str(&self.body);
         out.push_str("END:VCALENDAR\r\n");
         out
     }
-}
-
-/// TEXT escaping (RFC 5545 §3.3.11).
-pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' | ';' | ',' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
-/// Fold a content line at 75 octets without splitting a character (RFC 5545 §3.1).
-pub fn fold(line: &str) -> String {
-    let mut out = String::with_capacity(line.len() + line.len() / 74 * 3);
-    let mut width = 0;
-    for ch in line.chars() {
-        if width + ch.len_utf8() > 75 {
-            out.push_str("\r\n ");
-            width = 1;
-        }
-        out.push(ch);
-        width += ch.len_utf8();
-    }
-    out
 }

@@ -1,4 +1,3 @@
-use super::merge::fold;
 use super::*;
 
 /// The object texts and skipped components of `text`.
@@ -266,14 +265,4 @@ fn merger_writes_each_timezone_once() {
     assert_eq!(text.matches("BEGIN:VTIMEZONE").count(), 1);
     assert!(text.contains("X-WR-CALNAME:Work\\, home\\; etc\r\n"));
     assert!(text.find("BEGIN:VTIMEZONE") < text.find("BEGIN:VEVENT"));
-}
-
-#[test]
-fn fold_splits_at_75_octets_on_character_boundaries() {
-    let line = format!("X-WR-CALNAME:{}", "é".repeat(60));
-    let folded = fold(&line);
-    for part in folded.split("\r\n") {
-        assert!(part.len() <= 75, "{}", part.len());
-    }
-    assert_eq!(folded.replace("\r\n ", ""), line);
 }

@@ -13,6 +13,7 @@ pub use crate::keys::{object_key, resource_name};
 use crate::when::When;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use sha2::{Digest, Sha256};
+use tributary_calendar::text;
 use tributary_store::Privacy;
 
 /// PRODID of ingested objects.
@@ -193,22 +194,19 @@ fn utc(secs: i64) -> String {
     }
 }
 
-/// TEXT escaping (RFC 5545 §3.3.11): backslash, semicolon, comma and newline escaped;
-/// carriage returns dropped and other control characters turned into spaces.
+/// TEXT escaping (RFC 5545 §3.3.11, the calendar crate's escaper), after carriage
+/// returns are dropped and other control characters but LF turned into spaces (a
+/// Graph body may hold them; RFC 5545 §3.1 does not allow them in content lines).
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
+    let visible = |c: char| c == '\n' || c == '\r' || !c.is_control();
+    if s.chars().all(visible) {
+        return text::escape(s);
     }
-    out
+    let cleaned: String = s
+        .chars()
+        .map(|c| if visible(c) { c } else { ' ' })
+        .collect();
+    text::escape(&cleaned)
 }
 
 /// Content lines, CRLF-terminated and folded at 75 octets (RFC 5545 §3.1) without
@@ -224,16 +222,6 @@ impl Lines {
     }
 
     fn line(&mut self, line: &str) {
-        let mut width = 0;
-        for c in line.chars() {
-            let n = c.len_utf8();
-            if width + n > 75 {
-                self.text.push_str("\r\n ");
-                width = 1;
-            }
-            self.text.push(c);
-            width += n;
-        }
-        self.text.push_str("\r\n");
+        text::push_line(line, &mut self.text);
     }
 }

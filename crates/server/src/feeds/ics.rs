@@ -22,7 +22,7 @@ use tokio::sync::mpsc::Sender;
 use tokio::sync::OwnedSemaphorePermit;
 use tributary_calendar::filter::{CompFilter, TimeRange};
 use tributary_calendar::query::parse_stored;
-use tributary_calendar::{redact, split, Limits};
+use tributary_calendar::{redact, text, Limits};
 use tributary_store::{Feed, Store};
 
 /// Send the body to the client whenever this much is buffered.
@@ -69,12 +69,12 @@ fn write_feed(
     out: &mut Out,
 ) -> Result<(), StreamError> {
     out.push(HEAD)?;
-    let name = split::fold(&format!(
-        "X-WR-CALNAME:{}",
-        split::escape_text(&calendar_name(feed))
-    ));
+    let mut name = String::new();
+    text::push_line(
+        &format!("X-WR-CALNAME:{}", text::escape(&calendar_name(feed))),
+        &mut name,
+    );
     out.push(&name)?;
-    out.push("\r\n")?;
     out.push(REFRESH)?;
     let mut zones = HashSet::new();
     // The same event in two calendars (an invitation kept in both) would be two
@@ -258,7 +258,7 @@ mod tests {
         assert_eq!(calendar_name(&feed(Some("avail"))), "avail");
         assert_eq!(calendar_name(&feed(None)), "Work; team, home");
         assert_eq!(
-            split::escape_text(&calendar_name(&feed(None))),
+            text::escape(&calendar_name(&feed(None))),
             "Work\\; team\\, home"
         );
     }

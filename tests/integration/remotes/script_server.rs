@@ -251,6 +251,8 @@ struct CalendarState {
     removed: BTreeMap<String, u64>,
     /// Every listing comes back empty (a remote gone wrong).
     lists_nothing: bool,
+    /// Names calendar-multiget leaves out of its answer.
+    withheld: std::collections::BTreeSet<String>,
 }
 
 /// A calendar collection on a scripted host: sync-collection (RFC 6578) with
@@ -308,6 +310,17 @@ impl Calendar {
         let mut s = self.0.lock().unwrap();
         s.version += 1;
         s.lists_nothing = true;
+    }
+
+    /// calendar-multiget leaves `uid` out of its answers (`false`: no longer).
+    pub fn withhold(&self, uid: &str, withhold: bool) {
+        let mut s = self.0.lock().unwrap();
+        let name = format!("{uid}.ics");
+        if withhold {
+            s.withheld.insert(name);
+        } else {
+            s.withheld.remove(&name);
+        }
     }
 
     /// The sync token of the current version.
@@ -444,6 +457,9 @@ impl Calendar {
         let mut responses = String::new();
         for href in seen.hrefs() {
             let name = href.strip_prefix(&s.path).unwrap_or_default();
+            if s.withheld.contains(name) {
+                continue;
+            }
             responses.push_str(&match s.objects.get(name) {
                 Some(o) => format!(
                     r#"<response xmlns="DAV:"><href>{href}</href><propstat><prop><getetag xmlns="DAV:">{}</getetag><calendar-data xmlns="urn:ietf:params:xml:ns:caldav">{}</calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat></response>"#,

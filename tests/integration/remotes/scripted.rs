@@ -461,3 +461,65 @@ async fn without_sync_collection_the_ctag_decides() {
     assert_eq!(after["ev-2"].href, before["ev-2"].href);
     assert_eq!(summary(&after["ev-2"]), "Event 2 changed");
 }
+
+/// An object the remote lists but leaves out of its calendar-multiget answer is
+/// not lost: the run does not move its sync token (or ctag) past it, so the next
+/// run lists it again and fetches it, with sync-collection and without.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_left_out_of_a_multiget_is_fetched_next_time() {
+    for sync in [true, false] {
+        let here = Here::new(&format!("withheld-{sync}")).await;
+        let calendar = Calendar::new("/cal/work/", "Work", sync);
+        calendar.put("ev-1", "Event 1");
+        let host = ScriptServer::start(plain(calendar.clone())).await;
+        here.add("acct", &host.url("/cal/work/"), &[]);
+        here.sync_ok("acct");
+        let token = calendar.token();
+
+        // A new event and a changed one, the new one withheld.
+        calendar.put("ev-1", "Event 1 changed");
+        calendar.put("ev-2", "Event 2");
+        calendar.withhold("ev-2", true);
+        let out = here.sync_ok("acct");
+        assert_eq!(counts(&out), (0, 1, 0), "{sync}: {out}");
+        assert_eq!(
+            here.mirror("acct")
+                .await
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>(),
+            ["ev-1"],
+            "{sync}"
+        );
+        host.take();
+
+        // Returned again: the next run fetches it (and only it).
+        calendar.withhold("ev-2", false);
+        let out = here.sync_ok("acct");
+        assert_eq!(counts(&out), (1, 0, 0), "{sync}: {out}");
+        let mine = here.mirror("acct").await;
+        assert_eq!(summary(&mine["ev-2"]), "Event 2", "{sync}");
+        assert_eq!(summary(&mine["ev-1"]), "Event 1 changed", "{sync}");
+        let kinds = host.take_kinds();
+        let listing = if sync {
+            format!("SYNC {token} /cal/work/")
+        } else {
+            "PROPFIND 1 /cal/work/".to_string()
+        };
+        assert!(kinds.contains(&listing), "{sync}: {kinds:?}");
+        assert_eq!(
+            kinds.last().map(String::as_str),
+            Some("MULTIGET ev-2.ics /cal/work/"),
+            "{sync}: {kinds:?}"
+        );
+
+        // And then the run moves on.
+        let out = here.sync_ok("acct");
+        assert_eq!(counts(&out), (0, 0, 0), "{sync}: {out}");
+        let kinds = host.take_kinds();
+        assert!(
+            kinds.iter().all(|k| !k.starts_with("MULTIGET")),
+            "{sync}: {kinds:?}"
+        );
+    }
+}

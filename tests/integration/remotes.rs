@@ -4,6 +4,8 @@
 //! CalDAV through an in-process server on the same database (no scheduler: nothing
 //! runs behind a test's back).
 
+mod script_server;
+mod scripted;
 mod served;
 mod two_way;
 

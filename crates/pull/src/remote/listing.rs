@@ -24,6 +24,10 @@ struct Listing {
     scope: Scope,
     /// The remote state this listing reflects.
     progress: RemoteProgress,
+    /// The state to keep instead when a listed object could not be fetched: where
+    /// this listing started (the stored sync token of a delta), or nothing, so that
+    /// the next run lists that object again rather than moving past its change.
+    restart: RemoteProgress,
     /// How it was read, for the history.
     how: &'static str,
 }
@@ -72,6 +76,12 @@ impl Session<'_, '_> {
             }
         }
         let fetched = self.fetch(calendar, &wanted, &mut items).await?;
+        let mut listing = listing;
+        if wanted.iter().any(|h| !fetched.contains(&normalize_href(h))) {
+            // A new token (or ctag) would say the skipped object is up to date here:
+            // its change would never be listed again.
+            listing.progress = std::mem::take(&mut listing.restart);
+        }
         if let Some(s) = settled {
             items.extend(
                 s.items
@@ -118,6 +128,7 @@ impl Session<'_, '_> {
                     removed: HashSet::new(),
                 },
                 progress,
+                restart: RemoteProgress::default(),
                 how: "getctag",
             });
         }
@@ -125,12 +136,17 @@ impl Session<'_, '_> {
             members: self.remote.list(calendar).await?,
             scope: Scope::Whole,
             progress,
+            restart: RemoteProgress::default(),
             how: "getetag",
         })
     }
 
     /// RFC 6578 sync-collection, every page of a truncated answer (§3.6).
     async fn sync_pages(&self, calendar: &Url, token: Option<String>) -> Result<Listing, Stop> {
+        let restart = RemoteProgress {
+            sync_token: token.clone(),
+            ctag: None,
+        };
         let whole = token.is_none();
         let mut token = token;
         let mut changed: HashMap<String, Member> = HashMap::new();
@@ -167,13 +183,15 @@ impl Session<'_, '_> {
                 sync_token: token,
                 ctag: None,
             },
+            restart,
             how: "sync-collection",
         })
     }
 
     /// calendar-multiget of `wanted` in batches; returns the hrefs (normalised) that
-    /// came back. One listed but not returned keeps its stored version; an answer for
-    /// an href that was not asked for is ignored.
+    /// came back. One listed but not returned keeps its stored version (and the run
+    /// keeps the listing's starting point, see [`Listing::restart`]); an answer for an
+    /// href that was not asked for is ignored.
     async fn fetch(
         &self,
         calendar: &Url,

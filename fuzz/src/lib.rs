@@ -148,7 +148,7 @@ pub fn vcalendar(inner: Vec<CompFilter>) -> CompFilter {
 }
 
 /// Whether the store's SQL prefilter hands this object to the exact matcher for a
-/// query on `range`. Mirrors `for_each_candidate` in `crates/store/src/reports.rs`:
+/// query on `range`. Mirrors `for_each_candidate` in `crates/store/src/candidates.rs`:
 /// `(end IS NULL OR first_start IS NULL OR first_start <= end) AND
 ///  (start IS NULL OR last_end IS NULL OR last_end >= start)`. Keep the two in step.
 pub fn prefilter_keeps(index: &ObjectIndex, range: &TimeRange) -> bool {

@@ -18,6 +18,7 @@
 
 pub mod backup;
 mod batch;
+mod candidates;
 mod changes;
 mod check;
 mod collections;
@@ -37,13 +38,14 @@ mod pulls;
 mod quota;
 mod read_only;
 mod remotes;
-mod reports;
 mod resources;
 mod source_keys;
 mod sources;
 mod stats;
 mod users;
 
+pub use candidates::{Candidate, CandidateQuery};
+pub use changes::MemberChange;
 pub use check::{CheckReport, IndexMismatch};
 pub use collections::{
     Collection, CollectionKind, CollectionProps, NewCollection, MAX_COLLECTIONS_PER_USER,
@@ -65,7 +67,6 @@ pub use properties::{DeadProperty, DeadPropertyLimits, PropTarget};
 pub use pulls::{PullApplied, PullChange, PullOutcome, PullState, PullWrite, PulledObject};
 pub use quota::{Quota, Usage};
 pub use remotes::{NewRemote, RemoteAccount, RemoteProgress};
-pub use reports::MemberChange;
 pub use resources::{EtagMatch, Preconditions, PutOutcome, ResourceMeta};
 pub use source_keys::{new_source_key, source_key_hash, SourceKey, MAX_KEYS_PER_SOURCE};
 pub use sources::{ConflictPolicy, NewSource, Privacy, Source, SourceKind};

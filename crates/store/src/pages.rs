@@ -264,18 +264,16 @@ mod tests {
         let n = super::PAGE_ROWS + 3;
         let c = members(&s, n, 100);
         let mut candidates = 0;
-        s.for_each_candidate(
-            c,
-            Some("VEVENT"),
-            (None, None),
-            (false, false),
-            |meta, _, body, _| {
-                assert_eq!(s.count_members(c)?, n as u64);
-                assert_eq!(body.map(|b| b.len()), Some(100), "{}", meta.name);
-                candidates += 1;
-                Ok(())
-            },
-        )
+        let query = crate::CandidateQuery {
+            component: Some("VEVENT"),
+            ..Default::default()
+        };
+        s.for_each_candidate(c, &query, |x| {
+            assert_eq!(s.count_members(c)?, n as u64);
+            assert_eq!(x.body.map(|b| b.len()), Some(100), "{}", x.meta.name);
+            candidates += 1;
+            Ok(())
+        })
         .unwrap();
         assert_eq!(candidates, n);
         s.delete_resource(c, "m0001.ics", &Preconditions::default())

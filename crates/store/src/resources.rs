@@ -215,7 +215,7 @@ pub(crate) fn put_resource_tx(
 /// Whether a span is short enough for the bounded stretch of the span index (schema 7).
 pub(crate) fn short_span(first: Option<i64>, last: Option<i64>) -> bool {
     match (first, last) {
-        (Some(first), Some(last)) => last.saturating_sub(first) <= crate::reports::SHORT_SPAN,
+        (Some(first), Some(last)) => last.saturating_sub(first) <= crate::candidates::SHORT_SPAN,
         _ => false,
     }
 }
@@ -331,6 +331,19 @@ impl Store {
             Ok(c.prepare_cached(&sql)?
                 .query_row(params![coll, name], |r| Ok((meta_from_row(r)?, r.get(8)?)))?)
         })
+    }
+
+    /// Metadata of several resources of one collection by name (multiget, sync).
+    pub fn get_resource_by_name(
+        &self,
+        coll: i64,
+        name: &str,
+    ) -> Result<Option<(ResourceMeta, Vec<u8>)>> {
+        match self.get_resource_body(coll, name) {
+            Ok(x) => Ok(Some(x)),
+            Err(crate::Error::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Call `f` for each resource of a collection, by name, without loading bodies and

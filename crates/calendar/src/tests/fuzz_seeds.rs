@@ -17,7 +17,7 @@ const SEED_BUDGET: Duration = Duration::from_secs(5);
 /// Header length of recurrence_time_range inputs.
 const HEADER: usize = 16;
 
-/// The condition of `for_each_candidate` in crates/store/src/reports.rs (as
+/// The condition of `for_each_candidate` in crates/store/src/candidates.rs (as
 /// `prefilter_keeps` in fuzz/src/lib.rs): the store hands the object to the exact
 /// matcher for `range`.
 pub(super) fn prefilter_keeps(index: &ObjectIndex, range: &TimeRange) -> bool {

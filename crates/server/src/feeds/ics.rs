@@ -23,7 +23,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tributary_calendar::filter::{CompFilter, TimeRange};
 use tributary_calendar::query::parse_stored;
 use tributary_calendar::{redact, text, Limits};
-use tributary_store::{Feed, Store};
+use tributary_store::{Candidate, CandidateQuery, Feed, Store};
 
 /// Send the body to the client whenever this much is buffered.
 const CHUNK: usize = 64 * 1024;
@@ -123,12 +123,22 @@ fn walk(
 ) -> Result<(), StreamError> {
     let filter = window_filter(window);
     let mut failure = None;
+    let query = CandidateQuery {
+        component: Some("VEVENT"),
+        start: Some(window.start),
+        end: Some(window.end),
+        decide_exact: true,
+        bodies_when_decided: true,
+    };
     let walked = store.for_each_candidate_lean(
         coll,
-        Some("VEVENT"),
-        (Some(window.start), Some(window.end)),
-        (true, true),
-        |meta, decided, body, _exact| {
+        &query,
+        |Candidate {
+             meta,
+             decided,
+             body,
+             ..
+         }| {
             let Some(body) = body else { return Ok(()) };
             if !decided {
                 let touches = parse_stored(&body, limits)

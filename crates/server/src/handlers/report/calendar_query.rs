@@ -11,6 +11,7 @@ use tributary_calendar::filter::{CompFilter, DataRequest, TimeRange};
 use tributary_calendar::query::parse_stored;
 use tributary_calendar::{ComponentKind, Limits};
 use tributary_dav_proto::request::PropRequest;
+use tributary_store::{Candidate, CandidateQuery};
 
 pub(super) async fn handle(
     ctx: &Context,
@@ -53,12 +54,22 @@ pub(super) async fn handle(
         r.env.read_only_members = cal.read_only;
         let prefix = path::collection_href(&user.name, &cal.path);
         let mut failure = None;
+        let query = CandidateQuery {
+            component,
+            start: range.start,
+            end: range.end,
+            decide_exact: simple,
+            bodies_when_decided: wants_data,
+        };
         let res = store.for_each_candidate(
             cal.id,
-            component,
-            (range.start, range.end),
-            (simple, wants_data),
-            |meta, decided, body, exact| {
+            &query,
+            |Candidate {
+                 meta,
+                 decided,
+                 body,
+                 exact,
+             }| {
                 if only.as_ref().is_some_and(|n| *n != meta.name) {
                     return Ok(());
                 }

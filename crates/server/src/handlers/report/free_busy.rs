@@ -10,6 +10,7 @@ use hyper::{Response, StatusCode};
 use tributary_calendar::filter::TimeRange;
 use tributary_calendar::query::{freebusy_calendar, parse_stored};
 use tributary_calendar::Limits;
+use tributary_store::CandidateQuery;
 
 pub(super) async fn handle(
     ctx: &Context,
@@ -32,18 +33,18 @@ pub(super) async fn handle(
     let text = ctx
         .blocking(move |s| {
             let mut periods = Vec::new();
-            s.for_each_candidate(
-                cal.id,
-                Some("VEVENT"),
-                (Some(start), Some(end)),
-                (false, false),
-                |_, _, body, _| {
-                    if let Ok(p) = parse_stored(&body.unwrap_or_default(), &limits) {
-                        periods.extend(p.busy_periods(range, floating, &limits));
-                    }
-                    Ok(())
-                },
-            )?;
+            let query = CandidateQuery {
+                component: Some("VEVENT"),
+                start: Some(start),
+                end: Some(end),
+                ..Default::default()
+            };
+            s.for_each_candidate(cal.id, &query, |c| {
+                if let Ok(p) = parse_stored(&c.body.unwrap_or_default(), &limits) {
+                    periods.extend(p.busy_periods(range, floating, &limits));
+                }
+                Ok(())
+            })?;
             let now = chrono::Utc::now().timestamp();
             Ok(freebusy_calendar((start, end), &periods, now))
         })

@@ -1,5 +1,6 @@
-//! Reads for the REPORT methods: time-range candidates on the index columns and the
-//! change log since a sync token.
+//! Time-range candidates on the index columns, for calendar-query, free-busy and
+//! published feeds: which objects of a calendar a query must look at, chosen in SQL,
+//! their bodies read a page at a time.
 
 use crate::pages::{Wanted, KEEP_META, PAGE_BYTES};
 use crate::resources::{meta_from_row, ResourceMeta, META_COLUMNS};
@@ -11,27 +12,45 @@ use tributary_calendar::filter::TimeRange;
 /// `short_span` (schema 7): seven days.
 pub(crate) const SHORT_SPAN: i64 = 604_800;
 
+/// Which objects of a calendar a query wants ([`Store::for_each_candidate`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CandidateQuery<'a> {
+    /// Only objects of this component (`VEVENT`, …); `None`: any.
+    pub component: Option<&'a str>,
+    /// The time range's start (Unix seconds); `None`: open.
+    pub start: Option<i64>,
+    /// The time range's end; `None`: open.
+    pub end: Option<i64>,
+    /// Decide objects with an exact span here (RFC 4791 §9.9): only when the query is
+    /// nothing but a time-range on VEVENT.
+    pub decide_exact: bool,
+    /// Read the bodies of objects decided here too.
+    pub bodies_when_decided: bool,
+}
+
+/// One object a candidate walk passes.
+#[derive(Debug)]
+pub struct Candidate {
+    /// Its metadata.
+    pub meta: ResourceMeta,
+    /// The index decided that it matches (no need to read its body for that).
+    pub decided: bool,
+    /// Its body, when wanted.
+    pub body: Option<Vec<u8>>,
+    /// Its exact span, when decided on one.
+    pub exact: Option<(i64, i64)>,
+}
+
 /// What [`Store::for_each_candidate`] decided of one object before reading its body.
-struct Candidate {
+struct Decision {
     decided: bool,
     /// Its span, when decided on an exact span.
     exact: Option<(i64, i64)>,
 }
 
-/// One member change since a token (RFC 6578 §3.5), newest state per member.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberChange {
-    /// Member name (last path segment).
-    pub name: String,
-    /// The change-log sequence of the member's newest change.
-    pub seq: i64,
-    /// True when the newest change is a deletion.
-    pub deleted: bool,
-}
-
 impl Store {
     /// Call `f` for every calendar object in `coll` whose indexed span may overlap
-    /// `[start, end)`, optionally only of one component type. The span is a superset
+    /// the query's `[start, end)`, optionally only of one component type. The span is a superset
     /// (see `tributary_calendar::ObjectIndex`), so the caller decides the exact match;
     /// objects with no dated instance always pass.
     ///
@@ -56,12 +75,10 @@ impl Store {
     pub fn for_each_candidate(
         &self,
         coll: i64,
-        component: Option<&str>,
-        range: (Option<i64>, Option<i64>),
-        flags: (bool, bool),
-        f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>, Option<(i64, i64)>) -> Result<()>,
+        query: &CandidateQuery<'_>,
+        f: impl FnMut(Candidate) -> Result<()>,
     ) -> Result<()> {
-        self.walk_candidates(coll, component, range, flags, KEEP_META, f)
+        self.walk_candidates(coll, query, KEEP_META, f)
     }
 
     /// [`Store::for_each_candidate`] keeping no candidate's metadata while choosing
@@ -71,31 +88,21 @@ impl Store {
     pub fn for_each_candidate_lean(
         &self,
         coll: i64,
-        component: Option<&str>,
-        range: (Option<i64>, Option<i64>),
-        flags: (bool, bool),
-        f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>, Option<(i64, i64)>) -> Result<()>,
+        query: &CandidateQuery<'_>,
+        f: impl FnMut(Candidate) -> Result<()>,
     ) -> Result<()> {
-        self.walk_candidates(coll, component, range, flags, 0, f)
+        self.walk_candidates(coll, query, 0, f)
     }
 
     fn walk_candidates(
         &self,
         coll: i64,
-        component: Option<&str>,
-        range: (Option<i64>, Option<i64>),
-        (decide_exact, bodies_when_decided): (bool, bool),
+        query: &CandidateQuery<'_>,
         keep_meta: usize,
-        mut f: impl FnMut(ResourceMeta, bool, Option<Vec<u8>>, Option<(i64, i64)>) -> Result<()>,
+        mut f: impl FnMut(Candidate) -> Result<()>,
     ) -> Result<()> {
-        let found = self.list_candidates(
-            coll,
-            component,
-            range,
-            (decide_exact, bodies_when_decided),
-            keep_meta,
-        )?;
-        let (chosen, rows): (Vec<Candidate>, Vec<Option<Wanted>>) =
+        let found = self.list_candidates(coll, query, keep_meta)?;
+        let (chosen, rows): (Vec<Decision>, Vec<Option<Wanted>>) =
             found.into_iter().map(|(c, w)| (c, Some(w))).unzip();
         let mut chosen = chosen.into_iter();
         self.for_each_by_id(rows, |row| {
@@ -103,7 +110,12 @@ impl Store {
                 return Ok(false);
             };
             if let Some((meta, body)) = row {
-                f(meta, c.decided, body, c.exact)?;
+                f(Candidate {
+                    meta,
+                    decided: c.decided,
+                    body,
+                    exact: c.exact,
+                })?;
             }
             Ok(true)
         })
@@ -113,11 +125,16 @@ impl Store {
     fn list_candidates(
         &self,
         coll: i64,
-        component: Option<&str>,
-        (start, end): (Option<i64>, Option<i64>),
-        (decide_exact, bodies_when_decided): (bool, bool),
+        query: &CandidateQuery<'_>,
         keep: usize,
-    ) -> Result<Vec<(Candidate, Wanted)>> {
+    ) -> Result<Vec<(Decision, Wanted)>> {
+        let CandidateQuery {
+            component,
+            start,
+            end,
+            decide_exact,
+            bodies_when_decided,
+        } = *query;
         self.with_conn(|c| {
             // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
             // a VTODO due exactly at `end` matches too, hence <=.
@@ -185,150 +202,9 @@ impl Store {
                     body,
                     inline,
                 };
-                found.push((Candidate { decided, exact: span }, wanted));
+                found.push((Decision { decided, exact: span }, wanted));
             }
             Ok(found)
-        })
-    }
-
-    /// Members of `coll` changed after `since` (exclusive), oldest first, at most
-    /// `limit` (one more is fetched so the caller can tell that the list was cut).
-    pub fn list_changes_since(
-        &self,
-        coll: i64,
-        since: i64,
-        limit: u32,
-    ) -> Result<Vec<MemberChange>> {
-        self.with_conn(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT name, MAX(seq) AS s FROM changes WHERE collection_id = ?1 AND seq > ?2
-                 GROUP BY name ORDER BY s LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(params![coll, since, i64::from(limit) + 1], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (name, seq) = row?;
-                let deleted: bool = c
-                    .prepare_cached("SELECT deleted FROM changes WHERE seq = ?1")?
-                    .query_row([seq], |r| r.get(0))?;
-                out.push(MemberChange { name, seq, deleted });
-            }
-            Ok(out)
-        })
-    }
-
-    /// Stream the members of `coll` changed after `since`, oldest change first, each
-    /// with its current row (`None` when deleted) and, if `with_body`, its body: one
-    /// query lists the changes (initial syncs of large calendars), then the rows are
-    /// read a page at a time and `f` is called with no pooled connection held (see
-    /// [`crate::pages`]). Calls `f` for at most `limit + 1` members, so the caller can
-    /// tell that the list was cut; `f` returning `Ok(false)` stops early.
-    pub fn for_each_change_since(
-        &self,
-        coll: i64,
-        since: i64,
-        limit: u32,
-        with_body: bool,
-        mut f: impl FnMut(MemberChange, Option<(ResourceMeta, Option<Vec<u8>>)>) -> Result<bool>,
-    ) -> Result<()> {
-        let changes = self.with_conn(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT latest.name, latest.s, c.deleted, r.id, r.collection_id, r.name, r.etag,
-                        r.content_type, r.size, r.modified_at, r.uid
-                 FROM (SELECT name, MAX(seq) AS s FROM changes WHERE collection_id = ?1 AND seq > ?2
-                       GROUP BY name ORDER BY s LIMIT ?3) AS latest
-                 JOIN changes c ON c.seq = latest.s
-                 LEFT JOIN resources r ON r.collection_id = ?1 AND r.name = latest.name
-                 ORDER BY latest.s",
-            )?;
-            let mut rows = stmt.query(params![coll, since, i64::from(limit) + 1])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                let change = MemberChange {
-                    name: r.get(0)?,
-                    seq: r.get(1)?,
-                    deleted: r.get(2)?,
-                };
-                let wanted = match r.get::<_, Option<i64>>(3)? {
-                    None => None,
-                    Some(id) if out.len() >= KEEP_META => Some(Wanted {
-                        id,
-                        meta: None,
-                        body: with_body,
-                        inline: None,
-                    }),
-                    Some(id) => Some(Wanted {
-                        id,
-                        meta: Some(ResourceMeta {
-                            id,
-                            collection_id: r.get(4)?,
-                            name: r.get(5)?,
-                            etag: r.get(6)?,
-                            content_type: r.get(7)?,
-                            size: r.get(8)?,
-                            modified_at: r.get(9)?,
-                            uid: r.get(10)?,
-                        }),
-                        body: with_body,
-                        inline: None,
-                    }),
-                };
-                out.push((change, wanted));
-            }
-            Ok(out)
-        })?;
-        let (changes, rows): (Vec<MemberChange>, Vec<Option<Wanted>>) = changes.into_iter().unzip();
-        let mut changes = changes.into_iter();
-        self.for_each_by_id(rows, |current| match changes.next() {
-            Some(change) => f(change, current),
-            None => Ok(false),
-        })
-    }
-
-    /// The newest change-log sequence pruned from `coll`: a sync token older than this
-    /// could miss changes.
-    pub fn get_pruned_seq(&self, coll: i64) -> Result<i64> {
-        self.with_conn(|c| {
-            Ok(
-                c.prepare_cached("SELECT pruned_seq FROM collections WHERE id = ?1")?
-                    .query_row([coll], |r| r.get(0))?,
-            )
-        })
-    }
-
-    /// Metadata of several resources of one collection by name (multiget, sync).
-    pub fn get_resource_by_name(
-        &self,
-        coll: i64,
-        name: &str,
-    ) -> Result<Option<(ResourceMeta, Vec<u8>)>> {
-        match self.get_resource_body(coll, name) {
-            Ok(x) => Ok(Some(x)),
-            Err(crate::Error::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Prune the change log: rows older than `before` (Unix seconds) that are either
-    /// superseded by a newer change of the same member or are tombstones of deleted
-    /// members. The newest row of every existing member stays (initial syncs list members
-    /// from the log). Tokens older than what remains become invalid (RFC 6578 §3.2,
-    /// DAV:valid-sync-token). Returns the number of rows removed.
-    pub fn prune_tombstones(&self, before: i64) -> Result<usize> {
-        self.write(|tx| {
-            let doomed = "changed_at < ?1 AND (deleted = 1 OR seq NOT IN
-                   (SELECT MAX(seq) FROM changes GROUP BY collection_id, name))";
-            tx.execute(
-                &format!(
-                    "UPDATE collections SET pruned_seq = max(pruned_seq, (SELECT MAX(seq) FROM changes
-                     WHERE collection_id = collections.id AND {doomed}))
-                     WHERE id IN (SELECT collection_id FROM changes WHERE {doomed})"
-                ),
-                [before],
-            )?;
-            Ok(tx.execute(&format!("DELETE FROM changes WHERE {doomed}"), [before])?)
         })
     }
 }
@@ -337,7 +213,7 @@ impl Store {
 mod tests {
     use crate::test_util::memory_store;
     use crate::Preconditions;
-    use crate::Store;
+    use crate::{CandidateQuery, Store};
     use tributary_calendar::{ComponentKind, ObjectIndex};
 
     fn ix(uid: &str, first: Option<i64>, last: Option<i64>) -> ObjectIndex {
@@ -415,8 +291,14 @@ mod tests {
         range: (Option<i64>, Option<i64>),
     ) -> Vec<String> {
         let mut got = Vec::new();
-        s.for_each_candidate(coll, component, range, (false, false), |m, _, _, _| {
-            got.push(m.name);
+        let query = CandidateQuery {
+            component,
+            start: range.0,
+            end: range.1,
+            ..Default::default()
+        };
+        s.for_each_candidate(coll, &query, |c| {
+            got.push(c.meta.name);
             Ok(())
         })
         .unwrap();
@@ -511,16 +393,17 @@ mod tests {
         )
         .unwrap();
         let mut got = Vec::new();
-        s.for_each_candidate(
-            c,
-            Some("VEVENT"),
-            (Some(50), Some(60)),
-            (true, false),
-            |m, decided, body, span| {
-                got.push((m.name, decided, body.is_some(), span));
-                Ok(())
-            },
-        )
+        let query = CandidateQuery {
+            component: Some("VEVENT"),
+            start: Some(50),
+            end: Some(60),
+            decide_exact: true,
+            bodies_when_decided: false,
+        };
+        s.for_each_candidate(c, &query, |x| {
+            got.push((x.meta.name, x.decided, x.body.is_some(), x.exact));
+            Ok(())
+        })
         .unwrap();
         assert_eq!(
             got,
@@ -529,38 +412,5 @@ mod tests {
                 ("inside".into(), true, false, Some((55, 56)))
             ]
         );
-    }
-
-    #[test]
-    fn changes_since_report_newest_state_per_member() {
-        let s = memory_store();
-        let u = s.put_user("u", "h", false).unwrap();
-        let c = s.get_collection(u.id, "default").unwrap().id;
-        let none = Preconditions::default();
-        s.put_resource(c, "a", b"1", "text/plain", None, &none)
-            .unwrap();
-        let token = s.get_collection(u.id, "default").unwrap().sync_seq;
-        s.put_resource(c, "b", b"1", "text/plain", None, &none)
-            .unwrap();
-        s.put_resource(c, "a", b"2", "text/plain", None, &none)
-            .unwrap();
-        s.delete_resource(c, "b", &none).unwrap();
-        let ch = s.list_changes_since(c, token, 100).unwrap();
-        let names: Vec<_> = ch.iter().map(|x| (x.name.as_str(), x.deleted)).collect();
-        assert_eq!(names, vec![("a", false), ("b", true)]);
-        assert_eq!(
-            s.list_changes_since(c, token, 1).unwrap().len(),
-            2,
-            "one extra row tells the caller it was cut"
-        );
-        // pruning keeps the newest row of every existing member
-        let removed = s.prune_tombstones(i64::MAX).unwrap();
-        assert_eq!(removed, 3, "a's first row, b's creation and b's tombstone");
-        let all = s.list_changes_since(c, 0, 100).unwrap();
-        assert_eq!(
-            all.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
-            vec!["a"]
-        );
-        assert!(s.get_pruned_seq(c).unwrap() > token);
     }
 }

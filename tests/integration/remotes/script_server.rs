@@ -253,6 +253,8 @@ struct CalendarState {
     lists_nothing: bool,
     /// Names calendar-multiget leaves out of its answer.
     withheld: std::collections::BTreeSet<String>,
+    /// The collection was deleted: everything under it answers 404.
+    gone: bool,
 }
 
 /// A calendar collection on a scripted host: sync-collection (RFC 6578) with
@@ -312,6 +314,24 @@ impl Calendar {
         s.lists_nothing = true;
     }
 
+    /// The collection is deleted: 404 for it and its members from now on.
+    pub fn remove(&self) {
+        self.0.lock().unwrap().gone = true;
+    }
+
+    pub fn is_gone(&self) -> bool {
+        self.0.lock().unwrap().gone
+    }
+
+    /// The UIDs (object names without `.ics`) stored now.
+    pub fn uids(&self) -> Vec<String> {
+        let s = self.0.lock().unwrap();
+        s.objects
+            .keys()
+            .map(|n| n.trim_end_matches(".ics").to_string())
+            .collect()
+    }
+
     /// calendar-multiget leaves `uid` out of its answers (`false`: no longer).
     pub fn withhold(&self, uid: &str, withhold: bool) {
         let mut s = self.0.lock().unwrap();
@@ -365,6 +385,9 @@ impl Calendar {
         if let Some(refused) = unauthorized(seen) {
             return Some(refused);
         }
+        if self.is_gone() {
+            return Some(reply(404, ""));
+        }
         let member = &seen.path[path.len()..];
         Some(match (seen.method.as_str(), member) {
             ("PROPFIND", "") if seen.header("depth") == Some("0") => wrap(&self.own_response(), ""),
@@ -377,8 +400,33 @@ impl Calendar {
                     .with("etag", &o.etag),
                 None => reply(404, ""),
             },
+            ("PUT", name) if !name.is_empty() && !name.contains('/') => self.put_member(seen, name),
             _ => reply(404, ""),
         })
+    }
+
+    /// A client's PUT, with `If-None-Match: *` and `If-Match` (RFC 9110 §13.1.1-2).
+    fn put_member(&self, seen: &Seen, name: &str) -> Reply {
+        let mut s = self.0.lock().unwrap();
+        let current = s.objects.get(name).map(|o| o.etag.clone());
+        let refused = match (seen.header("if-none-match"), seen.header("if-match")) {
+            (Some("*"), _) => current.is_some(),
+            (_, Some(etag)) => current.as_deref() != Some(etag),
+            _ => false,
+        };
+        if refused {
+            return reply(412, "");
+        }
+        s.version += 1;
+        let object = Object {
+            etag: format!("\"{}-{}\"", name.trim_end_matches(".ics"), s.version),
+            data: seen.body.clone(),
+            changed: s.version,
+        };
+        let etag = object.etag.clone();
+        s.removed.remove(name);
+        s.objects.insert(name.to_string(), object);
+        reply(if current.is_some() { 204 } else { 201 }, "").with("etag", &etag)
     }
 
     fn member_response(path: &str, name: &str, o: &Object) -> String {
@@ -576,4 +624,37 @@ pub fn icloud_partition(calendar: Calendar) -> impl Fn(&Seen) -> Reply + Send + 
 /// calendar's own URL).
 pub fn plain(calendar: Calendar) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
     move |seen: &Seen| calendar.answer(seen).unwrap_or_else(|| reply(404, ""))
+}
+
+/// A server with discovery and several calendars under one home: `/` names the home
+/// `/cal/` (CALDAV:calendar-home-set), `/.well-known/caldav` redirects to `/`, and
+/// the home lists every calendar not removed.
+pub fn account(calendars: Vec<Calendar>) -> impl Fn(&Seen) -> Reply + Send + Sync + 'static {
+    move |seen: &Seen| {
+        if let Some(answer) = calendars.iter().find_map(|c| c.answer(seen)) {
+            return answer;
+        }
+        if let Some(refused) = unauthorized(seen) {
+            return refused;
+        }
+        match (seen.method.as_str(), seen.path.as_str()) {
+            ("PROPFIND", "/.well-known/caldav") => reply(301, "").with("location", "/"),
+            ("PROPFIND", "/") => wrap(
+                r#"<response xmlns="DAV:"><href>/</href><propstat><prop>
+<calendar-home-set xmlns="urn:ietf:params:xml:ns:caldav"><href xmlns="DAV:">/cal/</href></calendar-home-set>
+</prop><status>HTTP/1.1 200 OK</status></propstat></response>"#,
+                "",
+            ),
+            ("PROPFIND", "/cal/") => {
+                let listed: String = calendars
+                    .iter()
+                    .filter(|c| !c.is_gone())
+                    .map(Calendar::own_response)
+                    .collect();
+                let home = r#"<response xmlns="DAV:"><href>/cal/</href><propstat><prop><resourcetype xmlns="DAV:"><collection/></resourcetype></prop><status>HTTP/1.1 200 OK</status></propstat></response>"#;
+                wrap(&format!("{home}{listed}"), "")
+            }
+            _ => reply(404, ""),
+        }
+    }
 }

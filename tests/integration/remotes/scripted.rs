@@ -5,9 +5,10 @@
 //! (`crates/pull/src/remote/`).
 
 use super::script_server::{
-    icloud_front, icloud_partition, plain, reply, Calendar, ScriptServer, DSID, PASSWORD, USER,
+    account, icloud_front, icloud_partition, plain, reply, Calendar, ScriptServer, DSID, PASSWORD,
+    USER,
 };
-use super::{cal, counts, objects, summary, Stored, PULL};
+use super::{cal, counts, objects, put, summary, Stored, PULL};
 use crate::integration::binary::Dir;
 use crate::integration::support::{TestServer, ALICE};
 use std::collections::BTreeMap;
@@ -522,4 +523,52 @@ async fn an_object_left_out_of_a_multiget_is_fetched_next_time() {
             "{sync}: {kinds:?}"
         );
     }
+}
+
+/// A calendar mirrored two-way by its own URL is deleted on the remote, whose
+/// account still has another event calendar: the run finds the account again, but
+/// does not take that other calendar for the mirrored one (a queued local event
+/// would otherwise be pushed into it); it fails saying the calendar is gone, and
+/// the local events and the queue stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_calendar_is_not_replaced_by_another_of_the_account() {
+    let here = Here::new("deleted-calendar").await;
+    let work = Calendar::new("/cal/work/", "Work", true);
+    work.put("ev-1", "Event 1");
+    work.put("ev-2", "Event 2");
+    let other = Calendar::new("/cal/other/", "Other", true);
+    other.put("o-1", "Other 1");
+    let host = ScriptServer::start(account(vec![work.clone(), other.clone()])).await;
+    here.add("acct", &host.url("/cal/work/"), &["--direction", "both"]);
+    let out = here.sync_ok("acct");
+    assert_eq!(counts(&out), (2, 0, 0), "{out}");
+
+    put(&here.local, &cal("acct"), "l-1", "Local 1").await;
+    assert_eq!(here.local.store.outbox("acct").unwrap().len(), 1);
+    work.remove();
+    host.take();
+    // The next run too: the stored place stays until it is found again.
+    for run in 1..=2 {
+        let out = here.sync_fails("acct");
+        assert!(
+            out.contains("/cal/work/") && out.contains("no longer"),
+            "run {run}: the run says the calendar is gone: {out}"
+        );
+        let seen = host.take_kinds();
+        assert!(
+            seen.iter().all(|k| !k.contains("/cal/other/")),
+            "run {run}: nothing asked of or pushed to the other calendar: {seen:?}"
+        );
+        assert_eq!(
+            seen.first().map(String::as_str),
+            Some("PUT /cal/work/l-1.ics")
+        );
+    }
+    assert_eq!(other.uids(), ["o-1"]);
+    let mine = here.mirror("acct").await;
+    assert_eq!(
+        mine.keys().cloned().collect::<Vec<_>>(),
+        ["ev-1", "ev-2", "l-1"]
+    );
+    assert_eq!(here.local.store.outbox("acct").unwrap().len(), 1);
 }

@@ -14,8 +14,29 @@ impl Session<'_, '_> {
             }
         }
         let found = self.discover().await?;
-        let calendar = choose(&found.calendars, self.account.remote_calendar.as_deref())
-            .map_err(Stop::Source)?;
+        let calendar = match (&self.moved_from, &self.account.remote_calendar) {
+            // Discovered again after the calendar moved or went (3xx, 404): through the
+            // account, only the same calendar will do. Its path stays when iCloud moves
+            // an account to another partition host; the account's only other event
+            // calendar is not the one mirrored, and taking it would push local writes
+            // into it and delete the mirror's events. A start URL that leads to one
+            // calendar by itself (no home) is still followed.
+            (Some(path), None) if found.home.is_some() => found
+                .calendars
+                .iter()
+                .find(|c| {
+                    super::normalize_href(&c.href).trim_end_matches('/')
+                        == path.trim_end_matches('/')
+                })
+                .ok_or_else(|| {
+                    Stop::Source(format!(
+                        "the mirrored calendar {path} is no longer in the remote account; \
+                         choose another with --remote-calendar (see `source remote-calendars`)"
+                    ))
+                })?,
+            _ => choose(&found.calendars, self.account.remote_calendar.as_deref())
+                .map_err(Stop::Source)?,
+        };
         let url = calendar.url.clone();
         let home = found.home.as_ref().map(|h| h.to_string());
         let id = self.account.source_id.clone();

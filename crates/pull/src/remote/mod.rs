@@ -67,6 +67,9 @@ pub(crate) struct Session<'r, 'a> {
     pub(crate) run: &'r Run<'a>,
     pub(crate) remote: Remote,
     pub(crate) account: RemoteAccount,
+    /// The path of the calendar this run found moved or gone, while it is discovered
+    /// again: the account's other calendars do not stand in for it.
+    pub(crate) moved_from: Option<String>,
 }
 
 impl Run<'_> {
@@ -86,6 +89,7 @@ impl Run<'_> {
             run: &self,
             remote,
             account,
+            moved_from: None,
         };
         let result = session.go().await;
         drop(session);
@@ -204,7 +208,7 @@ impl Session<'_, '_> {
                 match self.push(&calendar).await {
                     Ok(p) => pushed = Some(p),
                     Err(Stop::Remote(RemoteError::Gone { .. })) if attempt == 0 => {
-                        self.forget_location().await?;
+                        self.forget_location();
                         continue;
                     }
                     Err(e) => return Err(e),
@@ -226,7 +230,7 @@ impl Session<'_, '_> {
                     return Ok(report);
                 }
                 Err(Stop::Remote(RemoteError::Gone { .. })) if attempt == 0 => {
-                    self.forget_location().await?;
+                    self.forget_location();
                 }
                 Err(e) => return Err(e),
             }
@@ -236,18 +240,21 @@ impl Session<'_, '_> {
         ))
     }
 
-    /// Forget where discovery led: the next [`Session::locate`] discovers again.
-    async fn forget_location(&mut self) -> Result<(), Stop> {
-        let id = self.account.source_id.clone();
-        let now = self.run.now;
-        self.run
-            .puller
-            .blocking(move |s| s.set_remote_location(&id, None, None, now))
-            .await?;
+    /// Forget where discovery led, for this run: the next [`Session::locate`]
+    /// discovers again, and stores the new place only once it is found. The stored
+    /// URL stays until then, so a run that cannot find the calendar again leaves the
+    /// next one to meet the same 3xx/404 and the same rule (not the account's other
+    /// calendars: see `locate`).
+    fn forget_location(&mut self) {
+        self.moved_from = self
+            .account
+            .calendar_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| normalize_href(u.path()));
         self.account.calendar_url = None;
         self.account.home_url = None;
         self.account.sync_token = None;
         self.account.ctag = None;
-        Ok(())
     }
 }

@@ -14,6 +14,9 @@ use super::support::{event, propfind, TestServer, ALICE};
 use std::collections::BTreeMap;
 use tributary_store::{Store, StoreSettings};
 
+/// The management API key of the local in-process server.
+const ADMIN_KEY: &str = "admin-key-0123456789abcdef";
+
 /// Remotes on loopback are refused unless this is set.
 const PULL: &str = "[pull]\nallow_private_networks = true\ntimeout_secs = 5\n";
 
@@ -35,7 +38,11 @@ impl World {
     async fn with_config(name: &str, extra: &str) -> World {
         let dir = Dir::new(&format!("remote-{name}"), "warn", extra);
         let store = Store::open(&StoreSettings::new(dir.0.join("t.db"))).unwrap();
-        let local = TestServer::with_store(Default::default(), store).await;
+        let settings = tributary_server::ServerSettings {
+            admin_api_key: Some(ADMIN_KEY.into()),
+            ..Default::default()
+        };
+        let local = TestServer::with_store(settings, store).await;
         let remote = TestServer::start().await;
         remote
             .alice("MKCALENDAR", &cal("work"))

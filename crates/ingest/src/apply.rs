@@ -16,6 +16,7 @@ use crate::normalize::normalize;
 use crate::plan::{MappingView, MatchedBy};
 use std::time::Instant;
 use tributary_calendar::{parse_object, Limits};
+use tributary_store::ConflictKind;
 use tributary_store::{
     Error as StoreError, IngestApplied, IngestStatus, NewHistoryEntry, Replacement, Source,
     SourceMapping, Store,
@@ -114,6 +115,9 @@ pub fn resolve_conflict(
     limits: &Limits,
 ) -> Result<()> {
     let c = store.get_conflict(id)?;
+    if c.conflict.kind == ConflictKind::RemoteEdit {
+        return resolve_remote_edit(store, id, &c.conflict.ours, winner, now, limits);
+    }
     let theirs = c.conflict.theirs.as_bytes();
     match winner {
         Winner::Existing => store.resolve_conflict(id, "ours: manual", Replacement::Keep, now)?,
@@ -125,6 +129,33 @@ pub fn resolve_conflict(
                 .map_err(|e| invalid(format!("the stored version cannot be written: {e}")))?;
             let put = Replacement::Put(theirs, &index);
             store.resolve_conflict(id, "theirs: manual", put, now)?
+        }
+    }
+    Ok(())
+}
+
+/// Settles a two-way remote's conflict. The push that met it already put the
+/// remote's version (`theirs`) here, so "incoming" keeps the calendar as it is, and
+/// "existing" writes back the version this side had (`ours`; empty: it had deleted
+/// the object), which the store queues for the remote like any client write.
+fn resolve_remote_edit(
+    store: &Store,
+    id: i64,
+    ours: &str,
+    winner: Winner,
+    now: i64,
+    limits: &Limits,
+) -> Result<()> {
+    match winner {
+        Winner::Incoming => store.resolve_conflict(id, "theirs: manual", Replacement::Keep, now)?,
+        Winner::Existing if ours.is_empty() => {
+            store.resolve_conflict(id, "ours: manual", Replacement::Delete, now)?
+        }
+        Winner::Existing => {
+            let index = parse_object(ours.as_bytes(), limits)
+                .map_err(|e| invalid(format!("our version cannot be written: {e}")))?;
+            let put = Replacement::Put(ours.as_bytes(), &index);
+            store.resolve_conflict(id, "ours: manual", put, now)?
         }
     }
     Ok(())

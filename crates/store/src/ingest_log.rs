@@ -347,11 +347,15 @@ impl Store {
                 row.conflict.collection_id,
                 row.conflict.resource_name.as_str(),
             );
+            let writes = !matches!(replacement, Replacement::Keep);
             within_quota_tx(tx, coll, self.quota, || {
                 replace_tx(tx, coll, name, replacement, now)
             })?;
-            // A settlement is a write like a client's: a two-way remote gets it too.
-            crate::outbox::queue_tx(tx, coll, name)?;
+            // A settlement that writes is a write like a client's: a two-way remote
+            // gets it too.
+            if writes {
+                crate::outbox::queue_tx(tx, coll, name)?;
+            }
             tx.execute(
                 "UPDATE ingest_conflicts SET resolved_at = ?2, resolution = ?3 WHERE id = ?1",
                 params![id, now, resolution],

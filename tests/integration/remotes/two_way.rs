@@ -2,7 +2,7 @@
 //! pushed with If-Match / If-None-Match: *; conflicts follow the rules of
 //! `crates/pull/src/remote/push.rs`.
 
-use super::{cal, counts, objects, put, summary, World};
+use super::{cal, counts, objects, put, summary, World, ADMIN_KEY};
 use crate::integration::support::{event, ALICE};
 
 async fn two_way(name: &str) -> World {
@@ -142,6 +142,49 @@ async fn both_changed_the_remote_wins_and_a_conflict_is_kept() {
     assert!(w.local.store.outbox("acct").unwrap().is_empty());
     let out = w.sync_ok("acct");
     assert_eq!(counts(&out), (0, 0, 0), "{out}");
+}
+
+/// With the manual policy the conflict stays open; resolving it for "existing"
+/// writes our version back here and pushes it to the remote.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manual_conflict_resolved_for_ours_goes_back_to_the_remote() {
+    let w = World::new("manual").await;
+    put(&w.remote, &cal("work"), "r-1", "Remote 1").await;
+    w.add(
+        "acct",
+        ALICE.1,
+        &["--direction", "both", "--policy", "manual"],
+    );
+    w.sync_ok("acct");
+    let here = cal("acct");
+    let r1 = objects(&w.local, &here).await["r-1"].clone();
+    w.local
+        .alice("PUT", &r1.href)
+        .ical(&r1.body.replace("SUMMARY:Remote 1", "SUMMARY:Ours"))
+        .send()
+        .await
+        .status(204);
+    put(&w.remote, &cal("work"), "r-1", "Theirs").await;
+    w.sync_ok("acct");
+    let open = w.local.store.list_conflicts(true, 10).unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    let r = w
+        .local
+        .req("POST", &format!("/api/conflicts/{}/resolve", open[0].id))
+        .header("X-API-Key", ADMIN_KEY)
+        .header("Content-Type", "application/json")
+        .body(r#"{"winner": "existing"}"#)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(summary(&objects(&w.local, &here).await["r-1"]), "Ours");
+    let out = w.sync_ok("acct");
+    assert!(out.contains("updated 1"), "{out}");
+    assert_eq!(
+        summary(&objects(&w.remote, &cal("work")).await["r-1"]),
+        "Ours"
+    );
+    assert!(w.local.store.list_conflicts(true, 10).unwrap().is_empty());
 }
 
 /// A write acknowledged here while the remote is unreachable stays queued (a

@@ -271,82 +271,111 @@ impl Snapshot<'_> {
             .into_iter()
             .map(|m| (m.external_id.clone(), m))
             .collect();
-        // Ids the source still holds (so not deleted), and ids already planned.
-        let mut present: HashSet<String> = HashSet::new();
-        let mut planned: HashSet<String> = HashSet::new();
-        let mut changes = Vec::new();
-        let mut report = Report::default();
         let calendar = store
             .get_collection(self.source.owner_id, &self.source.collection_path)
             .map_err(Error::from)?;
         let allowed = calendar.props.components.as_deref();
+        let mut pass = Pass::default();
         for item in items {
-            let (id, text, version) = match item {
-                Item::Object { external_id, text } => (external_id, text, None),
-                Item::Versioned {
-                    external_id,
-                    text,
-                    version,
-                } => (external_id, text, version),
-                Item::Unchanged { external_id } => {
-                    if stored.contains_key(&external_id) {
-                        report.unchanged += 1;
-                    }
-                    present.insert(external_id);
-                    continue;
-                }
-                Item::Skipped {
-                    external_id,
-                    reason,
-                } => {
-                    present.extend(external_id.clone());
-                    report.skipped.push(Skip {
-                        uid: external_id,
-                        reason,
-                    });
-                    continue;
-                }
-            };
-            present.insert(id.clone());
-            if !planned.insert(id.clone()) {
-                report.skipped.push(Skip {
-                    uid: Some(id),
-                    reason: "the UID appears twice".into(),
-                });
-                continue;
-            }
-            let found = stored.get(&id);
-            // A client's write waits to be pushed: the push settles it (and meets
-            // this version with If-Match then), not the pull.
-            if let Some(m) = found.filter(|m| m.pending_push) {
-                if self.settles.get(&id) != Some(&m.etag) {
-                    report.unchanged += 1;
-                    continue;
-                }
-            }
-            let version = Version(version);
-            if let Some(change) =
-                self.one(store, &id, text, version, found, allowed, &mut report)?
-            {
-                changes.push(change);
-            }
+            self.take(store, item, &stored, allowed, &mut pass)?;
         }
-        let gone: Vec<&PulledObject> = stored
-            .values()
-            .filter(|m| match &self.scope {
-                Scope::Whole => !present.contains(&m.external_id),
-                Scope::Delta { removed } => {
-                    removed.contains(&m.external_id) && !present.contains(&m.external_id)
-                }
-            })
-            // Deleted on the remote, changed here: the change wins (it is pushed as
-            // a new object).
-            .filter(|m| !m.pending_push)
-            .collect();
-        let live = stored.len();
+        let gone = self.gone(&stored, &pass.present);
         // Events deleted because they turned private (skip-private) count too: a feed
         // that marks everything private empties the calendar like an emptied feed.
-        let deleting = gone.len() + report.deleted;
+        self.guard_shrink(gone.len() + pass.report.deleted, stored.len())?;
+        for m in gone {
+            pass.report.deleted += 1;
+            pass.changes.push(delete(m));
+        }
+        Ok((pass.changes, pass.report))
+    }
+
+    /// Plan one item of the snapshot.
+    fn take(
+        &self,
+        store: &Store,
+        item: Item,
+        stored: &HashMap<String, PulledObject>,
+        allowed: Option<&[ComponentKind]>,
+        pass: &mut Pass,
+    ) -> Result<()> {
+        let (id, text, version) = match item {
+            Item::Object { external_id, text } => (external_id, text, None),
+            Item::Versioned {
+                external_id,
+                text,
+                version,
+            } => (external_id, text, version),
+            Item::Unchanged { external_id } => {
+                if stored.contains_key(&external_id) {
+                    pass.report.unchanged += 1;
+                }
+                pass.present.insert(external_id);
+                return Ok(());
+            }
+            Item::Skipped {
+                external_id,
+                reason,
+            } => {
+                pass.present.extend(external_id.clone());
+                pass.report.skipped.push(Skip {
+                    uid: external_id,
+                    reason,
+                });
+                return Ok(());
+            }
+        };
+        pass.present.insert(id.clone());
+        if !pass.planned.insert(id.clone()) {
+            pass.report.skipped.push(Skip {
+                uid: Some(id),
+                reason: "the UID appears twice".into(),
+            });
+            return Ok(());
+        }
+        let found = stored.get(&id);
+        if self.waits_for_push(&id, found) {
+            pass.report.unchanged += 1;
+            return Ok(());
+        }
+        let version = Version(version);
+        if let Some(change) =
+            self.one(store, &id, text, version, found, allowed, &mut pass.report)?
+        {
+            pass.changes.push(change);
+        }
+        Ok(())
+    }
+
+    /// A client's write of the object waits to be pushed: the push settles it (and
+    /// meets this version with If-Match then), not the pull; unless this snapshot
+    /// carries what that push settled, and no client wrote the object since.
+    fn waits_for_push(&self, id: &str, found: Option<&PulledObject>) -> bool {
+        found.is_some_and(|m| m.pending_push && self.settles.get(id) != Some(&m.etag))
+    }
+
+    /// The stored objects the source no longer holds: every one not present (a whole
+    /// snapshot) or the ones it says it removed (a delta). One a client changed and
+    /// whose push waits stays: deleted there and changed here, the change wins (it is
+    /// pushed as a new object).
+    fn gone<'s>(
+        &self,
+        stored: &'s HashMap<String, PulledObject>,
+        present: &HashSet<String>,
+    ) -> Vec<&'s PulledObject> {
+        stored
+            .values()
+            .filter(|m| !present.contains(&m.external_id) && !m.pending_push)
+            .filter(|m| match &self.scope {
+                Scope::Whole => true,
+                Scope::Delta { removed } => removed.contains(&m.external_id),
+            })
+            .collect()
+    }
+
+    /// Refuse to delete more than half of `live` stored objects (beyond
+    /// [`SHRINK_FLOOR`]), or all of them, unless the admin accepted it.
+    fn guard_shrink(&self, deleting: usize, live: usize) -> std::result::Result<(), SnapshotError> {
         let shrink =
             deleting > 0 && (deleting == live || (deleting > SHRINK_FLOOR && deleting * 2 > live));
         if shrink && !self.accept_shrink {
@@ -355,11 +384,7 @@ impl Snapshot<'_> {
                 stored: live,
             });
         }
-        for m in gone {
-            report.deleted += 1;
-            changes.push(delete(m));
-        }
-        Ok((changes, report))
+        Ok(())
     }
 
     /// The change for one object, if any. `allowed` is the calendar's
@@ -448,6 +473,17 @@ impl Snapshot<'_> {
             remote_etag: version.0,
         }))
     }
+}
+
+/// What planning the items has found so far.
+#[derive(Default)]
+struct Pass {
+    /// Ids the source still holds (so not deleted).
+    present: HashSet<String>,
+    /// Ids already planned (a second one is skipped).
+    planned: HashSet<String>,
+    changes: Vec<PullChange>,
+    report: Report,
 }
 
 /// The source's version tag of an item (`None` for feeds).

@@ -18,6 +18,7 @@ mod ics;
 mod publish;
 mod pull;
 mod queries;
+mod remote;
 mod report;
 mod tz;
 mod webhook;
@@ -98,6 +99,24 @@ struct Cli {
     /// POST /api/sources/NAME/sync and the published-feed workloads (POST /api/feeds).
     #[arg(long)]
     admin_key: Option<String>,
+    /// A second CalDAV server (plain HTTP) for the remote CalDAV workloads, which run
+    /// only with --remote-user, --remote-source and --admin-key; the bench makes and
+    /// fills the sources' calendars there.
+    #[arg(long)]
+    remote_url: Option<String>,
+    /// The account on the remote.
+    #[arg(long)]
+    remote_user: Option<String>,
+    /// Its password [default: the BENCH_REMOTE_PASSWORD environment variable].
+    #[arg(long)]
+    remote_password: Option<String>,
+    /// The server's pull-only remote CalDAV source of that account, added with
+    /// `--remote-calendar` set to its own id and a long `--refresh` (1d), never synced.
+    #[arg(long)]
+    remote_source: Option<String>,
+    /// The same for a two-way source (`--direction both`): remote_push_roundtrip.
+    #[arg(long)]
+    remote_push_source: Option<String>,
     /// Server process id, to read its RSS from /proc/PID/status.
     #[arg(long)]
     pid: Option<u32>,
@@ -223,6 +242,10 @@ async fn run(cli: Cli) -> BenchResult<bool> {
     if ctx.settings.pull.is_some() {
         resources.push(report::sample("pull_end", cli.pid, db));
     }
+    results.extend(remote::run(&ctx, &home.home).await);
+    if ctx.settings.remote.is_some() {
+        resources.push(report::sample("remote_end", cli.pid, db));
+    }
     cleanup(&mut conn, &calendars, cli.keep).await;
 
     let ok = results.iter().all(|w| w.status != Status::Failed);
@@ -306,6 +329,7 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         }),
         None => None,
     };
+    let remote = remote_target(cli)?;
     Ok(Settings {
         seed: cli.seed,
         concurrency: cli.concurrency,
@@ -318,11 +342,59 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         webhook,
         pull,
         publish,
+        remote,
         webhooks: cli
             .webhooks
             .unwrap_or(if quick { 30 } else { 500 })
             .min(1_000_000),
     })
+}
+
+/// The remote workloads' server and sources, when `--remote-url` was given.
+fn remote_target(cli: &Cli) -> BenchResult<Option<remote::RemoteTarget>> {
+    let Some(url) = &cli.remote_url else {
+        if cli.remote_source.is_some() || cli.remote_push_source.is_some() {
+            return Err("--remote-source and --remote-push-source need --remote-url".to_string());
+        }
+        return Ok(None);
+    };
+    let (Some(user), Some(source), Some(key)) =
+        (&cli.remote_user, &cli.remote_source, &cli.admin_key)
+    else {
+        return Err(
+            "--remote-url needs --remote-user, --remote-source and --admin-key".to_string(),
+        );
+    };
+    let password = match &cli.remote_password {
+        Some(p) => p.clone(),
+        None => std::env::var("BENCH_REMOTE_PASSWORD")
+            .map_err(|_| "give --remote-password or set BENCH_REMOTE_PASSWORD".to_string())?,
+    };
+    // Each is a calendar's path segment on both servers and a path segment of the API.
+    for s in std::iter::once(source).chain(&cli.remote_push_source) {
+        if s.is_empty()
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(
+                "--remote-source and --remote-push-source take letters, digits, '-', '_' and '.'"
+                    .to_string(),
+            );
+        }
+    }
+    if cli.remote_push_source.as_ref() == Some(source) {
+        return Err("--remote-source and --remote-push-source must differ".to_string());
+    }
+    Ok(Some(remote::RemoteTarget {
+        url: url.clone(),
+        user: user.clone(),
+        password,
+        allow_remote: cli.allow_remote,
+        source: source.clone(),
+        push_source: cli.remote_push_source.clone(),
+        key: header_value(key, "--admin-key")?,
+    }))
 }
 
 fn header_value(value: &str, option: &str) -> BenchResult<HeaderValue> {

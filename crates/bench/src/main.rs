@@ -439,3 +439,63 @@ async fn cleanup(conn: &mut Conn, calendars: &[Calendar], keep: bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(more: &[&str]) -> Cli {
+        let mut args = vec![
+            "tributary-bench",
+            "--url",
+            "http://127.0.0.1:1/",
+            "--user",
+            "u",
+        ];
+        args.extend_from_slice(more);
+        Cli::parse_from(args)
+    }
+
+    const REMOTE: [&str; 8] = [
+        "--remote-url",
+        "http://127.0.0.1:2/",
+        "--remote-user",
+        "r",
+        "--remote-password",
+        "p",
+        "--remote-source",
+        "bench-remote",
+    ];
+
+    #[test]
+    fn the_remote_options_go_together() {
+        assert!(remote_target(&cli(&[])).unwrap().is_none());
+        // Without the management key there is no way to sync.
+        assert!(remote_target(&cli(&REMOTE))
+            .unwrap_err()
+            .contains("--admin-key"));
+        let mut args = REMOTE.to_vec();
+        args.extend(["--admin-key", "k", "--remote-push-source", "two-way"]);
+        let t = remote_target(&cli(&args)).unwrap().unwrap();
+        assert_eq!(
+            (t.source.as_str(), t.push_source.as_deref()),
+            ("bench-remote", Some("two-way"))
+        );
+        assert!(remote_target(&cli(&["--remote-source", "x"])).is_err());
+    }
+
+    #[test]
+    fn remote_source_names_are_path_segments_and_differ() {
+        let mut args = REMOTE.to_vec();
+        args.extend(["--admin-key", "k", "--remote-push-source", "bench-remote"]);
+        assert!(remote_target(&cli(&args))
+            .unwrap_err()
+            .contains("must differ"));
+        let mut args = REMOTE.to_vec();
+        args[7] = "../x";
+        args.extend(["--admin-key", "k"]);
+        assert!(remote_target(&cli(&args))
+            .unwrap_err()
+            .contains("take letters"));
+    }
+}

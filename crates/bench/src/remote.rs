@@ -26,6 +26,7 @@
 
 mod answer;
 mod mirror;
+mod push;
 mod scheduler;
 
 use crate::client::{BenchResult, Conn, Target};
@@ -109,7 +110,7 @@ pub async fn run(ctx: &Ctx, home: &str) -> Vec<WorkloadResult> {
         }
     }
     rows.push(match &t.push_source {
-        Some(source) => push_roundtrip(&servers, source, events, seed, k).await,
+        Some(source) => push::roundtrip(&servers, source, events, seed, k).await,
         None => WorkloadResult::skipped(NAMES[4], "needs --remote-push-source"),
     });
     rows
@@ -297,67 +298,6 @@ async fn unchanged(mirror: &mut Mirror, k: usize) -> WorkloadResult {
     let text = format!(
         "nothing changed: one sync-collection, nothing written; the remote's own sync-collection p50 {own_p50:.1} ms (new connection); server time p50 {:.0} ms",
         p50_p95(server_ms).0
-    );
-    note(row, text)
-}
-
-async fn push_roundtrip(
-    servers: &Servers,
-    source: &str,
-    events: Vec<Event>,
-    seed: u64,
-    k: usize,
-) -> WorkloadResult {
-    let name = NAMES[4];
-    progress(name);
-    let mut mirror = match Mirror::create(servers, source, "both", events, seed).await {
-        Ok(m) => m,
-        Err(e) => return failed(name, e),
-    };
-    let mut setup = Samples::default();
-    let first_ms = first_sync(&mut mirror, &mut setup, Some(Pushed::default())).await;
-    if let Some(problem) = setup.first_problem {
-        return failed(
-            name,
-            format!("the first sync of the two-way source: {problem}"),
-        );
-    }
-    let n = mirror.events.len();
-    let mut samples = Samples::default();
-    let mut server_ms = Vec::new();
-    let expect = Expect {
-        outcome: "updated",
-        created: 0,
-        updated: 0,
-        pushed: Some(Pushed {
-            updated: 1,
-            ..Pushed::default()
-        }),
-    };
-    for s in 0..k {
-        let i = spread(s, k, n);
-        let rev = match mirror.edit_local(i).await {
-            Ok(r) => r,
-            Err(e) => {
-                samples.error(e);
-                continue;
-            }
-        };
-        if let Some(ms) = timed_sync(&mut mirror, &mut samples, &expect).await {
-            server_ms.push(ms as f64);
-        }
-        match mirror.remote_text(i).await {
-            Ok(text) => check_text(&mut samples, &mirror, i, rev, &text, "the remote"),
-            Err(e) => samples.error(e),
-        }
-    }
-    let row = samples.finish(name, 1, None);
-    let text = format!(
-        "a client's edit pushed a sync, {k} samples: p50 {:.1} / p95 {:.1} ms; server time p50 {:.0} ms; the remote has the new text; the two-way mirror's first sync ({n} objects) took {first_ms} ms of server time{}",
-        row.p50_ms,
-        row.p95_ms,
-        p50_p95(server_ms).0,
-        waited(mirror.waited_secs)
     );
     note(row, text)
 }

@@ -2,8 +2,9 @@
 //!
 //! It discovers the calendar home like a client, makes two calendars, fills them with a
 //! seeded dataset and runs standard CalDAV workloads (PUT, PROPFIND, calendar-query,
-//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks and ICS feed
-//! pulls (Tributary's sources: the bench serves the feed), reporting
+//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks, ICS feed
+//! pulls (Tributary's sources: the bench serves the feed) and remote CalDAV syncs (a
+//! second server as the remote, whose calendars the bench fills), reporting
 //! ops/s and p50/p99 latency per workload. Answers are checked against the dataset's
 //! own truth, so a fast wrong answer fails the run. It speaks only standard CalDAV over
 //! plain HTTP and depends on no other tributary crate, so it measures Radicale or any

@@ -178,7 +178,8 @@ impl WorkloadResult {
 /// The server's memory and database size at one moment.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceSample {
-    /// When: `start`, `after_put`, `end`, and around the pulls `pull_start`, `pull_end`.
+    /// When: `start`, `after_put`, `end`, around the pulls `pull_start`, `pull_end`,
+    /// and after the remote workloads `remote_end`.
     pub stage: String,
     /// VmRSS of `--pid`, KiB.
     pub rss_kib: Option<u64>,

@@ -86,8 +86,9 @@ printf '%s\n' "$KEY" | "$BIN_DIR/tributary" --config config.toml source add m365
     --ics "http://127.0.0.1:$FEED_PORT/feed.ics" --refresh 1d >/dev/null
 # The remote sources: each mirrors the remote calendar named like itself, which the
 # bench makes and fills when its remote workloads start. Until then the scheduler's
-# pulls find no such calendar and back off; the bench waits out a retry that would
-# fall into its setup (crates/bench/src/remote/scheduler.rs). `source add` stores the
+# pulls find no such calendar and back off; a retry that would fall into the bench's
+# setup is pushed away by a sync the bench asks for first, which fails the same way
+# (crates/bench/src/remote/scheduler.rs). `source add` stores the
 # password sealed with secrets.key beside the database, which the server reads.
 add_remote() {
     printf 'remote-password\n' | "$BIN_DIR/tributary" --config config.toml source add "$1" --user bench \

@@ -339,7 +339,7 @@ fn p50_p95(mut ms: Vec<f64>) -> (f64, f64) {
 
 fn waited(secs: f64) -> String {
     if secs >= 1.0 {
-        format!("; waited {secs:.0} s for the server's scheduler first")
+        format!("; {secs:.0} s spent first keeping the server's scheduler away")
     } else {
         String::new()
     }

@@ -59,7 +59,8 @@ pub struct Mirror {
     remote: Arc<Target>,
     sync_path: String,
     key: HeaderValue,
-    /// Seconds waited for the server's scheduler before the remote calendar was made.
+    /// Seconds spent keeping the server's scheduler away before the remote calendar
+    /// was made.
     pub waited_secs: f64,
     /// Seconds the fill of the remote calendar took.
     pub fill_secs: f64,
@@ -68,7 +69,7 @@ pub struct Mirror {
 impl Mirror {
     /// Makes the source's calendar on the remote (it must not exist) and fills it with
     /// `events` (`UID.ics`, UIDs `SOURCE-SEED-NNNN`), once the server's scheduler is not
-    /// about to pull the source; `direction` is what the source must be (`pull` or
+    /// about to pull the source ([`scheduler::keep_away`]); `direction` is what the source must be (`pull` or
     /// `both`).
     pub async fn create(
         servers: &Servers,

@@ -2,8 +2,9 @@
 //!
 //! It discovers the calendar home like a client, makes two calendars, fills them with a
 //! seeded dataset and runs standard CalDAV workloads (PUT, PROPFIND, calendar-query,
-//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks and ICS feed
-//! pulls (Tributary's sources: the bench serves the feed), reporting
+//! multiget, sync-collection, GET) plus optional PowerAutomate webhooks, ICS feed
+//! pulls (Tributary's sources: the bench serves the feed) and remote CalDAV syncs (a
+//! second server as the remote, whose calendars the bench fills), reporting
 //! ops/s and p50/p99 latency per workload. Answers are checked against the dataset's
 //! own truth, so a fast wrong answer fails the run. It speaks only standard CalDAV over
 //! plain HTTP and depends on no other tributary crate, so it measures Radicale or any
@@ -18,6 +19,7 @@ mod ics;
 mod publish;
 mod pull;
 mod queries;
+mod remote;
 mod report;
 mod tz;
 mod webhook;
@@ -98,6 +100,24 @@ struct Cli {
     /// POST /api/sources/NAME/sync and the published-feed workloads (POST /api/feeds).
     #[arg(long)]
     admin_key: Option<String>,
+    /// A second CalDAV server (plain HTTP) for the remote CalDAV workloads, which run
+    /// only with --remote-user, --remote-source and --admin-key; the bench makes and
+    /// fills the sources' calendars there.
+    #[arg(long)]
+    remote_url: Option<String>,
+    /// The account on the remote.
+    #[arg(long)]
+    remote_user: Option<String>,
+    /// Its password [default: the BENCH_REMOTE_PASSWORD environment variable].
+    #[arg(long)]
+    remote_password: Option<String>,
+    /// The server's pull-only remote CalDAV source of that account, added with
+    /// `--remote-calendar` set to its own id and a long `--refresh` (1d), never synced.
+    #[arg(long)]
+    remote_source: Option<String>,
+    /// The same for a two-way source (`--direction both`): remote_push_roundtrip.
+    #[arg(long)]
+    remote_push_source: Option<String>,
     /// Server process id, to read its RSS from /proc/PID/status.
     #[arg(long)]
     pid: Option<u32>,
@@ -223,6 +243,10 @@ async fn run(cli: Cli) -> BenchResult<bool> {
     if ctx.settings.pull.is_some() {
         resources.push(report::sample("pull_end", cli.pid, db));
     }
+    results.extend(remote::run(&ctx, &home.home).await);
+    if ctx.settings.remote.is_some() {
+        resources.push(report::sample("remote_end", cli.pid, db));
+    }
     cleanup(&mut conn, &calendars, cli.keep).await;
 
     let ok = results.iter().all(|w| w.status != Status::Failed);
@@ -306,6 +330,7 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         }),
         None => None,
     };
+    let remote = remote_target(cli)?;
     Ok(Settings {
         seed: cli.seed,
         concurrency: cli.concurrency,
@@ -318,11 +343,59 @@ fn settings(cli: &Cli) -> BenchResult<Settings> {
         webhook,
         pull,
         publish,
+        remote,
         webhooks: cli
             .webhooks
             .unwrap_or(if quick { 30 } else { 500 })
             .min(1_000_000),
     })
+}
+
+/// The remote workloads' server and sources, when `--remote-url` was given.
+fn remote_target(cli: &Cli) -> BenchResult<Option<remote::RemoteTarget>> {
+    let Some(url) = &cli.remote_url else {
+        if cli.remote_source.is_some() || cli.remote_push_source.is_some() {
+            return Err("--remote-source and --remote-push-source need --remote-url".to_string());
+        }
+        return Ok(None);
+    };
+    let (Some(user), Some(source), Some(key)) =
+        (&cli.remote_user, &cli.remote_source, &cli.admin_key)
+    else {
+        return Err(
+            "--remote-url needs --remote-user, --remote-source and --admin-key".to_string(),
+        );
+    };
+    let password = match &cli.remote_password {
+        Some(p) => p.clone(),
+        None => std::env::var("BENCH_REMOTE_PASSWORD")
+            .map_err(|_| "give --remote-password or set BENCH_REMOTE_PASSWORD".to_string())?,
+    };
+    // Each is a calendar's path segment on both servers and a path segment of the API.
+    for s in std::iter::once(source).chain(&cli.remote_push_source) {
+        if s.is_empty()
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(
+                "--remote-source and --remote-push-source take letters, digits, '-', '_' and '.'"
+                    .to_string(),
+            );
+        }
+    }
+    if cli.remote_push_source.as_ref() == Some(source) {
+        return Err("--remote-source and --remote-push-source must differ".to_string());
+    }
+    Ok(Some(remote::RemoteTarget {
+        url: url.clone(),
+        user: user.clone(),
+        password,
+        allow_remote: cli.allow_remote,
+        source: source.clone(),
+        push_source: cli.remote_push_source.clone(),
+        key: header_value(key, "--admin-key")?,
+    }))
 }
 
 fn header_value(value: &str, option: &str) -> BenchResult<HeaderValue> {
@@ -365,5 +438,65 @@ async fn cleanup(conn: &mut Conn, calendars: &[Calendar], keep: bool) {
         if let Err(e) = discover::delete(conn, &cal.path).await {
             eprintln!("tributary-bench: could not delete {}: {e}", cal.path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(more: &[&str]) -> Cli {
+        let mut args = vec![
+            "tributary-bench",
+            "--url",
+            "http://127.0.0.1:1/",
+            "--user",
+            "u",
+        ];
+        args.extend_from_slice(more);
+        Cli::parse_from(args)
+    }
+
+    const REMOTE: [&str; 8] = [
+        "--remote-url",
+        "http://127.0.0.1:2/",
+        "--remote-user",
+        "r",
+        "--remote-password",
+        "p",
+        "--remote-source",
+        "bench-remote",
+    ];
+
+    #[test]
+    fn the_remote_options_go_together() {
+        assert!(remote_target(&cli(&[])).unwrap().is_none());
+        // Without the management key there is no way to sync.
+        assert!(remote_target(&cli(&REMOTE))
+            .unwrap_err()
+            .contains("--admin-key"));
+        let mut args = REMOTE.to_vec();
+        args.extend(["--admin-key", "k", "--remote-push-source", "two-way"]);
+        let t = remote_target(&cli(&args)).unwrap().unwrap();
+        assert_eq!(
+            (t.source.as_str(), t.push_source.as_deref()),
+            ("bench-remote", Some("two-way"))
+        );
+        assert!(remote_target(&cli(&["--remote-source", "x"])).is_err());
+    }
+
+    #[test]
+    fn remote_source_names_are_path_segments_and_differ() {
+        let mut args = REMOTE.to_vec();
+        args.extend(["--admin-key", "k", "--remote-push-source", "bench-remote"]);
+        assert!(remote_target(&cli(&args))
+            .unwrap_err()
+            .contains("must differ"));
+        let mut args = REMOTE.to_vec();
+        args[7] = "../x";
+        args.extend(["--admin-key", "k"]);
+        assert!(remote_target(&cli(&args))
+            .unwrap_err()
+            .contains("take letters"));
     }
 }

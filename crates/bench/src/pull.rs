@@ -452,7 +452,7 @@ impl Run {
 
 /// The UID and the master's SUMMARY of an object's text (unfolded; the master is the
 /// VEVENT without RECURRENCE-ID).
-fn uid_and_summary(text: &str) -> (String, String) {
+pub(crate) fn uid_and_summary(text: &str) -> (String, String) {
     let unfolded = text.replace("\r\n ", "").replace("\n ", "");
     let (mut uid, mut summary) = (String::new(), String::new());
     let (mut in_event, mut is_override, mut event_summary) = (false, false, None);

@@ -1,6 +1,7 @@
 //! Results: latency samples, one row per workload, server resources, the table and JSON.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What one workload gathered: latencies of successful requests, errors, checks.
@@ -83,11 +84,13 @@ impl Samples {
                 0.0
             },
             p50_ms: percentile(&self.latencies, 50.0),
+            p95_ms: percentile(&self.latencies, 95.0),
             p99_ms: percentile(&self.latencies, 99.0),
             max_ms: self.latencies.last().copied().unwrap_or(0.0),
             checks: self.checks,
             check_failures: self.check_failures,
             detail: self.first_problem,
+            extra: BTreeMap::new(),
         }
     }
 }
@@ -132,6 +135,8 @@ pub struct WorkloadResult {
     pub ops_per_sec: f64,
     /// Median latency, ms.
     pub p50_ms: f64,
+    /// 95th percentile latency, ms.
+    pub p95_ms: f64,
     /// 99th percentile latency, ms.
     pub p99_ms: f64,
     /// Slowest request, ms.
@@ -142,6 +147,9 @@ pub struct WorkloadResult {
     pub check_failures: usize,
     /// The first problem, or why the workload was skipped.
     pub detail: Option<String>,
+    /// Further figures of the workload, by name (e.g. the remote's own time).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, f64>,
 }
 
 impl WorkloadResult {
@@ -156,11 +164,13 @@ impl WorkloadResult {
             seconds: 0.0,
             ops_per_sec: 0.0,
             p50_ms: 0.0,
+            p95_ms: 0.0,
             p99_ms: 0.0,
             max_ms: 0.0,
             checks: 0,
             check_failures: 0,
             detail: Some(why.to_string()),
+            extra: BTreeMap::new(),
         }
     }
 }
@@ -168,7 +178,8 @@ impl WorkloadResult {
 /// The server's memory and database size at one moment.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceSample {
-    /// When: `start`, `after_put`, `end`, and around the pulls `pull_start`, `pull_end`.
+    /// When: `start`, `after_put`, `end`, around the pulls `pull_start`, `pull_end`,
+    /// and after the remote workloads `remote_end`.
     pub stage: String,
     /// VmRSS of `--pid`, KiB.
     pub rss_kib: Option<u64>,

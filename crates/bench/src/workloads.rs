@@ -88,6 +88,8 @@ pub struct Settings {
     pub pull: Option<crate::pull::PullTarget>,
     /// The management API key and user of the published-feed workloads, when given.
     pub publish: Option<crate::publish::PublishTarget>,
+    /// The remote CalDAV server and sources of the remote workloads, when given.
+    pub remote: Option<crate::remote::RemoteTarget>,
 }
 
 /// Everything the workloads need.

@@ -326,12 +326,7 @@ pub(crate) fn sync_token(c: &Collection) -> String {
     format!("urn:tributary:sync:{}:{}", c.id, c.sync_seq)
 }
 
-/// An IMF-fixdate (RFC 9110 §5.6.7).
-pub(crate) fn http_date(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
-        .unwrap_or_default()
-}
+pub(crate) use tributary_dav_proto::response::http_date;
 
 /// True for properties a client may never set (RFC 4918 §15, RFC 4791 §5.2).
 pub(crate) fn is_protected(name: &PropName) -> bool {
@@ -367,86 +362,20 @@ pub(crate) fn is_protected(name: &PropName) -> bool {
     )
 }
 
-/// A resource property the fast renderer writes without building values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FastProp {
-    Etag,
-    ContentType,
-    ContentLength,
-    LastModified,
-    ResourceType,
-    CalendarData,
-}
-
-/// When a request names only properties every calendar object has (what clients ask
-/// for in listings: getetag, getcontenttype, …, calendar-data), the list of them; else
-/// `None` and the general path (dead properties, 404s) is used.
-pub(crate) fn fast_plan(query: &tributary_dav_proto::request::Propfind) -> Option<Vec<FastProp>> {
-    let tributary_dav_proto::request::Propfind::Prop(names) = query else {
-        return None;
-    };
-    names
-        .iter()
-        .map(|n| match (&n.ns, n.local.as_str()) {
-            (Namespace::Dav, "getetag") => Some(FastProp::Etag),
-            (Namespace::Dav, "getcontenttype") => Some(FastProp::ContentType),
-            (Namespace::Dav, "getcontentlength") => Some(FastProp::ContentLength),
-            (Namespace::Dav, "getlastmodified") => Some(FastProp::LastModified),
-            (Namespace::Dav, "resourcetype") => Some(FastProp::ResourceType),
-            (Namespace::CalDav, "calendar-data") => Some(FastProp::CalendarData),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Render one resource's `DAV:response` with the properties of a fast plan straight
-/// into `out`. `href` must already be percent-encoded; `data` is the calendar-data text.
-pub(crate) fn write_fast(
-    out: &mut String,
-    href: &str,
-    meta: &ResourceMeta,
-    plan: &[FastProp],
-    data: Option<&str>,
-) {
-    use tributary_dav_proto::response::escape_into;
-    out.push_str("<D:response><D:href>");
-    escape_into(out, href);
-    out.push_str("</D:href><D:propstat><D:prop>");
-    for p in plan {
-        match p {
-            FastProp::Etag => {
-                out.push_str("<D:getetag>");
-                escape_into(out, &meta.etag);
-                out.push_str("</D:getetag>");
-            }
-            FastProp::ContentType => {
-                out.push_str("<D:getcontenttype>");
-                escape_into(out, &meta.content_type);
-                out.push_str("</D:getcontenttype>");
-            }
-            FastProp::ContentLength => {
-                use std::fmt::Write;
-                let _ = write!(
-                    out,
-                    "<D:getcontentlength>{}</D:getcontentlength>",
-                    meta.size
-                );
-            }
-            FastProp::LastModified => {
-                use std::fmt::Write;
-                let _ = write!(
-                    out,
-                    "<D:getlastmodified>{}</D:getlastmodified>",
-                    http_date(meta.modified_at)
-                );
-            }
-            FastProp::ResourceType => out.push_str("<D:resourcetype/>"),
-            FastProp::CalendarData => {
-                out.push_str("<C:calendar-data>");
-                escape_into(out, data.unwrap_or_default());
-                out.push_str("</C:calendar-data>");
-            }
-        }
+/// `meta`'s values for the multistatus writer's fast path
+/// ([`tributary_dav_proto::response::MultistatusWriter::member`]); `href` must already
+/// be percent-encoded, `data` is the calendar-data text.
+pub(crate) fn member<'a>(
+    href: &'a str,
+    meta: &'a ResourceMeta,
+    data: Option<&'a str>,
+) -> tributary_dav_proto::response::Member<'a> {
+    tributary_dav_proto::response::Member {
+        href,
+        etag: &meta.etag,
+        content_type: &meta.content_type,
+        content_length: meta.size,
+        modified_at: meta.modified_at,
+        calendar_data: data,
     }
-    out.push_str("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>\n");
 }

@@ -1,10 +1,13 @@
 //! Response bodies: multistatus (RFC 4918 §13, §14.16) and DAV:error (RFC 4918 §16).
 //!
 //! The multistatus writer appends one `response` at a time to a buffer the caller drains,
-//! so a handler can stream a large listing without holding it whole.
+//! so a handler can stream a large listing without holding it whole. Listings of many
+//! members go through its fast path, [`MultistatusWriter::member`].
 
+mod member;
 mod multistatus;
 
+pub use member::{http_date, http_date_into, Member, MemberProp};
 pub use multistatus::{MultistatusWriter, PropContent, PropEntry, Propstat, Response};
 
 use crate::names::{Namespace, PropName};

@@ -129,13 +129,7 @@ impl MultistatusWriter {
         out.push_str("</D:response>\n");
     }
 
-    /// Append a pre-rendered `DAV:response` element (the caller escapes what it writes;
-    /// used by fast paths that render common property sets without building values).
-    pub fn raw(&mut self, xml: &str) {
-        self.buf.push_str(xml);
-    }
-
-    /// The buffer, for fast paths that render straight into it.
+    /// The buffer, for streaming text (calendar-data) into an open element.
     pub fn buffer(&mut self) -> &mut String {
         &mut self.buf
     }

@@ -7,14 +7,16 @@ use super::{resolve, Request, Resolved};
 use crate::body::Body;
 use crate::error::DavError;
 use crate::props::{
-    is_quota_prop, live_names, live_value, quota_value, PropEnv, QuotaInfo, Subject,
+    is_quota_prop, live_names, live_value, member, quota_value, PropEnv, QuotaInfo, Subject,
 };
 use crate::{path, Context};
 use hyper::{Response, StatusCode};
 use std::collections::{HashMap, HashSet};
 use tributary_dav_proto::headers::Depth;
 use tributary_dav_proto::request::Propfind;
-use tributary_dav_proto::response::{PropContent, PropEntry, Propstat, Response as DavResponse};
+use tributary_dav_proto::response::{
+    MemberProp, PropContent, PropEntry, Propstat, Response as DavResponse,
+};
 use tributary_dav_proto::{Namespace, PropName};
 use tributary_store::{DeadProperty, PropTarget, Store, User};
 
@@ -158,8 +160,7 @@ impl Job<'_> {
             }
             return Ok(());
         }
-        let fast = crate::props::fast_plan(self.query)
-            .filter(|p| !p.contains(&crate::props::FastProp::CalendarData));
+        let fast = MemberProp::plan(self.query).filter(|p| !p.contains(&MemberProp::CalendarData));
         let prefix = path::collection_href(&name, &c.path);
         let mut href = String::with_capacity(prefix.len() + 64);
         let mut failure = None;
@@ -170,7 +171,7 @@ impl Job<'_> {
                     href.push_str(&prefix);
                     path::encode_into(&m.name, &mut href);
                     self.sink
-                        .push_with(|out| crate::props::write_fast(out, &href, m, plan, None))
+                        .push_with(|w| w.member(plan, &member(&href, m, None)))
                 }
                 None => self.entry(
                     &Subject::Resource(m),

@@ -89,13 +89,14 @@ impl std::fmt::Display for StreamError {
 }
 
 impl Sink {
-    /// Append a response rendered straight into the buffer by `render`.
+    /// Append what `render` writes (a member's response through
+    /// [`MultistatusWriter::member`]).
     pub(crate) fn push_with(
         &mut self,
-        render: impl FnOnce(&mut String),
+        render: impl FnOnce(&mut MultistatusWriter),
     ) -> Result<(), StreamError> {
         self.check_room()?;
-        render(self.out.buffer());
+        render(&mut self.out);
         self.flush_if_full()
     }
 

@@ -10,7 +10,7 @@ use crate::body::Body;
 use crate::error::DavError;
 use crate::handlers::propfind::build_propstats;
 use crate::handlers::stream::{Sink, StreamError, DATA_MARK};
-use crate::props::{PropEnv, Subject};
+use crate::props::{member, PropEnv, Subject};
 use crate::Context;
 use hyper::{Response, StatusCode};
 use tributary_calendar::filter::DataRequest;
@@ -18,7 +18,7 @@ use tributary_calendar::query::ParsedObject;
 use tributary_calendar::DataSink;
 use tributary_calendar::Limits;
 use tributary_dav_proto::request::{PropRequest, Report};
-use tributary_dav_proto::response::{PropContent, PropEntry, Response as DavResponse};
+use tributary_dav_proto::response::{MemberProp, PropContent, PropEntry, Response as DavResponse};
 use tributary_dav_proto::{Namespace, PropName};
 use tributary_store::{Collection, CollectionKind, ResourceMeta};
 
@@ -106,7 +106,7 @@ impl<'a> RenderEnv<'a> {
         limits: Limits,
     ) -> Self {
         RenderEnv {
-            fast: crate::props::fast_plan(&props.props),
+            fast: MemberProp::plan(&props.props),
             props,
             env: PropEnv {
                 user,
@@ -123,7 +123,7 @@ impl<'a> RenderEnv<'a> {
 pub(crate) struct RenderEnv<'a> {
     pub props: &'a PropRequest,
     /// The fast rendering plan when only common properties were asked for.
-    pub fast: Option<Vec<crate::props::FastProp>>,
+    pub fast: Option<Vec<MemberProp>>,
     pub env: PropEnv<'a>,
     pub floating: Option<chrono_tz::Tz>,
     pub limits: Limits,
@@ -154,12 +154,9 @@ pub(crate) fn push_rendered(
 ) -> Result<(), StreamError> {
     if let Some(plan) = &r.fast {
         let mark = plan
-            .contains(&crate::props::FastProp::CalendarData)
+            .contains(&MemberProp::CalendarData)
             .then_some(DATA_MARK);
-        return sink.push_with_data(
-            |out| crate::props::write_fast(out.buffer(), &href, meta, plan, mark),
-            data,
-        );
+        return sink.push_with_data(|w| w.member(plan, &member(&href, meta, mark)), data);
     }
     let response = object_response(href, meta, r);
     sink.push_with_data(|out| out.response(&response), data)

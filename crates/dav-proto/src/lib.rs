@@ -2,7 +2,8 @@
 //!
 //! This crate owns turning request headers and XML bodies into typed requests
 //! ([`request::Propfind`], [`request::Proppatch`], [`request::Mkcol`]) and writing
-//! response values ([`response::Multistatus`], DAV:error bodies) as XML.
+//! response values ([`response::MultistatusWriter`], DAV:error bodies naming a
+//! [`Precondition`]) as XML.
 //!
 //! It does no I/O, knows nothing of HTTP libraries or the store, and never panics on
 //! client input: every parse returns [`Error`] with a one-line reason, and the XML
@@ -11,11 +12,13 @@
 pub mod headers;
 pub mod href;
 pub mod names;
+pub mod precondition;
 pub mod request;
 pub mod response;
 pub mod xml;
 
 pub use names::{Namespace, PropName};
+pub use precondition::Precondition;
 
 /// Errors from parsing client input.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

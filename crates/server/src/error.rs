@@ -3,7 +3,7 @@
 use crate::body::Body;
 use hyper::{Response, StatusCode};
 use tributary_dav_proto::response::{condition_body, ConditionContent, NeededPrivilege};
-use tributary_dav_proto::{Namespace, PropName};
+use tributary_dav_proto::Precondition;
 
 /// A failed request.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub enum DavError {
         /// 403, 409, 412, 507…
         status: StatusCode,
         /// The condition element.
-        condition: PropName,
+        condition: Precondition,
         /// Hrefs inside the condition element.
         hrefs: Vec<String>,
         /// Human-readable detail.
@@ -51,21 +51,25 @@ pub enum DavError {
 }
 
 impl DavError {
-    /// A DAV:-namespace condition.
-    pub fn dav(status: StatusCode, local: &str) -> Self {
+    /// A failed condition.
+    pub fn condition(status: StatusCode, condition: Precondition) -> Self {
         Self::Condition {
             status,
-            condition: PropName::dav(local),
+            condition,
             hrefs: vec![],
             detail: None,
         }
     }
 
-    /// A CALDAV:-namespace condition with a detail message.
-    pub fn caldav(status: StatusCode, local: &str, detail: impl Into<String>) -> Self {
+    /// A failed condition with a detail message.
+    pub fn condition_with(
+        status: StatusCode,
+        condition: Precondition,
+        detail: impl Into<String>,
+    ) -> Self {
         Self::Condition {
             status,
-            condition: PropName::new(Namespace::CalDav, local),
+            condition,
             hrefs: vec![],
             detail: Some(detail.into()),
         }
@@ -136,7 +140,7 @@ impl DavError {
                 detail,
             } => {
                 let xml = condition_body(
-                    &condition,
+                    condition,
                     ConditionContent::Hrefs(&hrefs),
                     detail.as_deref(),
                 );
@@ -148,7 +152,7 @@ impl DavError {
             }
             DavError::NeedPrivileges { resources, detail } => {
                 let xml = condition_body(
-                    &PropName::dav("need-privileges"),
+                    Precondition::NeedPrivileges,
                     ConditionContent::Privileges(&resources),
                     detail.as_deref(),
                 );
@@ -209,7 +213,7 @@ impl From<tributary_store::Error> for DavError {
             E::PreconditionFailed => DavError::Status(StatusCode::PRECONDITION_FAILED),
             E::UidConflict(name) => DavError::Condition {
                 status: StatusCode::CONFLICT,
-                condition: PropName::caldav("no-uid-conflict"),
+                condition: Precondition::NoUidConflict,
                 hrefs: vec![],
                 detail: Some(format!("UID already used by {name}")),
             },
@@ -218,7 +222,7 @@ impl From<tributary_store::Error> for DavError {
             // DAV:quota-not-exceeded precondition.
             E::QuotaExceeded(msg) => DavError::Condition {
                 status: StatusCode::INSUFFICIENT_STORAGE,
-                condition: PropName::dav("quota-not-exceeded"),
+                condition: Precondition::QuotaNotExceeded,
                 hrefs: vec![],
                 detail: Some(msg),
             },
@@ -226,7 +230,7 @@ impl From<tributary_store::Error> for DavError {
             // RFC 4331 §6: DAV:quota-not-exceeded goes with 507.
             E::TooManyProperties(msg) => DavError::Condition {
                 status: StatusCode::INSUFFICIENT_STORAGE,
-                condition: PropName::dav("quota-not-exceeded"),
+                condition: Precondition::QuotaNotExceeded,
                 hrefs: vec![],
                 detail: Some(msg),
             },

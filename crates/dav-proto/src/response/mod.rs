@@ -11,6 +11,7 @@ pub use member::{http_date, http_date_into, Member, MemberProp};
 pub use multistatus::{MultistatusWriter, PropContent, PropEntry, Propstat, Response};
 
 use crate::names::{Namespace, PropName};
+use crate::precondition::Precondition;
 
 /// The namespace declarations every response root carries.
 pub const ROOT_NAMESPACES: &str = r#" xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/" xmlns:A="http://apple.com/ns/ical/""#;
@@ -117,14 +118,14 @@ pub enum ConditionContent<'a> {
 /// A DAV:error body naming one precondition or postcondition element (RFC 4918 §16,
 /// RFC 4791 §1.3), with optional `DAV:href` children (e.g. the resource that holds a
 /// conflicting UID for CALDAV:no-uid-conflict).
-pub fn error_body(condition: &PropName, hrefs: &[String], detail: Option<&str>) -> String {
+pub fn error_body(condition: Precondition, hrefs: &[String], detail: Option<&str>) -> String {
     condition_body(condition, ConditionContent::Hrefs(hrefs), detail)
 }
 
 /// A DAV:error body naming one condition element with its content: every DAV:error
 /// this crate writes comes from here.
 pub fn condition_body(
-    condition: &PropName,
+    condition: Precondition,
     content: ConditionContent<'_>,
     detail: Option<&str>,
 ) -> String {
@@ -133,19 +134,19 @@ pub fn condition_body(
     out.push('>');
     match content {
         ConditionContent::Hrefs([]) | ConditionContent::Privileges([]) => {
-            open_tag(&mut out, condition, true);
+            condition.open(&mut out, true);
         }
         ConditionContent::Hrefs(hrefs) => {
-            let close = open_tag(&mut out, condition, false);
+            condition.open(&mut out, false);
             for h in hrefs {
                 out.push_str("<D:href>");
                 out.push_str(&escape(h));
                 out.push_str("</D:href>");
             }
-            out.push_str(&close);
+            condition.close(&mut out);
         }
         ConditionContent::Privileges(resources) => {
-            let close = open_tag(&mut out, condition, false);
+            condition.open(&mut out, false);
             for r in resources {
                 out.push_str("<D:resource><D:href>");
                 out.push_str(&escape(&r.href));
@@ -153,7 +154,7 @@ pub fn condition_body(
                 out.push_str(r.privilege);
                 out.push_str("/></D:privilege></D:resource>");
             }
-            out.push_str(&close);
+            condition.close(&mut out);
         }
     }
     if let Some(d) = detail {
@@ -171,11 +172,7 @@ mod tests {
 
     #[test]
     fn error_body_names_condition_and_href() {
-        let body = error_body(
-            &PropName::caldav("no-uid-conflict"),
-            &["/a/b.ics".into()],
-            None,
-        );
+        let body = error_body(Precondition::NoUidConflict, &["/a/b.ics".into()], None);
         assert!(body.contains("<C:no-uid-conflict><D:href>/a/b.ics</D:href></C:no-uid-conflict>"));
         assert!(crate::xml::parse(body.as_bytes()).is_ok());
     }
@@ -188,7 +185,7 @@ mod tests {
             privilege: "write-content",
         }];
         let body = condition_body(
-            &PropName::dav("need-privileges"),
+            Precondition::NeedPrivileges,
             ConditionContent::Privileges(&needed),
             Some("written by source feed"),
         );

@@ -2,6 +2,7 @@
 
 use super::{escape, escape_into, open_tag, status_line, ROOT_NAMESPACES};
 use crate::names::PropName;
+use crate::precondition::Precondition;
 
 /// The value of one property in a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub struct Propstat {
     /// The precondition the properties failed, written as the propstat's `DAV:error`
     /// (RFC 4918 §14.22, §16), e.g. CALDAV:valid-calendar-data for a PROPPATCH of a
     /// calendar-timezone that is not one.
-    pub error: Option<PropName>,
+    pub error: Option<Precondition>,
 }
 
 impl Propstat {
@@ -76,6 +77,10 @@ pub enum Response {
         href: String,
         /// HTTP status code.
         status: u16,
+        /// The condition that explains the status, written as the response's
+        /// `DAV:error` (RFC 4918 §14.24), e.g. DAV:number-of-matches-within-limits on
+        /// the 507 that ends a truncated answer (RFC 6578 §3.6).
+        error: Option<Precondition>,
     },
 }
 
@@ -111,19 +116,20 @@ impl MultistatusWriter {
                     out.push_str("</D:prop><D:status>");
                     out.push_str(&status_line(ps.status));
                     out.push_str("</D:status>");
-                    if let Some(condition) = &ps.error {
-                        out.push_str("<D:error>");
-                        open_tag(out, condition, true);
-                        out.push_str("</D:error>");
-                    }
+                    write_error(out, ps.error);
                     out.push_str("</D:propstat>");
                 }
             }
-            Response::Status { href, status } => {
+            Response::Status {
+                href,
+                status,
+                error,
+            } => {
                 escape_into(out, href);
                 out.push_str("</D:href><D:status>");
                 out.push_str(&status_line(*status));
                 out.push_str("</D:status>");
+                write_error(out, *error);
             }
         }
         out.push_str("</D:response>\n");
@@ -161,6 +167,14 @@ impl MultistatusWriter {
         }
         self.buf.push_str("</D:multistatus>\n");
         self.buf
+    }
+}
+
+fn write_error(out: &mut String, error: Option<Precondition>) {
+    if let Some(condition) = error {
+        out.push_str("<D:error>");
+        condition.open(out, true);
+        out.push_str("</D:error>");
     }
 }
 
@@ -215,22 +229,31 @@ mod tests {
                 Propstat {
                     status: 409,
                     props: vec![PropEntry::empty(PropName::caldav("calendar-timezone"))],
-                    error: Some(PropName::caldav("valid-calendar-data")),
+                    error: Some(Precondition::ValidCalendarData),
                 },
             ],
         });
         w.response(&Response::Status {
             href: "/gone.ics".into(),
             status: 404,
+            error: None,
+        });
+        w.response(&Response::Status {
+            href: "/dav/calendars/u/c/".into(),
+            status: 507,
+            error: Some(Precondition::NumberOfMatchesWithinLimits),
         });
         let body = w.finish(Some("urn:x:1"));
         let root = crate::xml::parse(body.as_bytes()).unwrap();
-        assert_eq!(root.elements().count(), 3);
+        assert_eq!(root.elements().count(), 4);
         assert!(body.contains("A &amp; B"));
         assert!(body.contains("<foo xmlns=\"urn:x\"><x:v xmlns:x=\"urn:v\"/></foo>"));
         assert!(!body.contains("403"));
         assert!(body.contains(
             "<D:status>HTTP/1.1 409 Conflict</D:status><D:error><C:valid-calendar-data/></D:error></D:propstat>"
+        ));
+        assert!(body.contains(
+            "<D:response><D:href>/dav/calendars/u/c/</D:href><D:status>HTTP/1.1 507 Insufficient Storage</D:status><D:error><D:number-of-matches-within-limits/></D:error></D:response>\n"
         ));
     }
 }

@@ -9,6 +9,7 @@ use hyper::{Response, StatusCode};
 use tributary_calendar::ComponentKind;
 use tributary_dav_proto::request::{Mkcol, MkcolKind, PropUpdate, PropValue};
 use tributary_dav_proto::Namespace;
+use tributary_dav_proto::Precondition;
 use tributary_store::{CollectionKind, CollectionProps, NewCollection};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
@@ -36,9 +37,9 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
             return Err(DavError::Status(StatusCode::CONFLICT))
         }
         Resolved::Collection(_) | Resolved::Resource(..) if is_mkcalendar => {
-            return Err(DavError::dav(
+            return Err(DavError::condition(
                 StatusCode::FORBIDDEN,
-                "resource-must-be-null",
+                Precondition::ResourceMustBeNull,
             ))
         }
         _ => return Err(DavError::Status(StatusCode::METHOD_NOT_ALLOWED)),
@@ -47,9 +48,9 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
     if parent.kind == CollectionKind::Calendar {
         // RFC 4791 §4.2: no collections at any depth inside a calendar collection.
         return Err(if calendar {
-            DavError::caldav(
+            DavError::condition_with(
                 StatusCode::FORBIDDEN,
-                "calendar-collection-location-ok",
+                Precondition::CalendarCollectionLocationOk,
                 "calendars cannot be nested",
             )
         } else {
@@ -117,18 +118,18 @@ fn parse_components(set: &PropValue) -> Result<Vec<ComponentKind>, DavError> {
             Some(k) if !out.contains(&k) => out.push(k),
             Some(_) => {}
             None => {
-                return Err(DavError::caldav(
+                return Err(DavError::condition_with(
                     StatusCode::FORBIDDEN,
-                    "supported-calendar-component",
+                    Precondition::SupportedCalendarComponent,
                     format!("unsupported component {name:?}"),
                 ))
             }
         }
     }
     if out.is_empty() {
-        return Err(DavError::caldav(
+        return Err(DavError::condition_with(
             StatusCode::FORBIDDEN,
-            "supported-calendar-component",
+            Precondition::SupportedCalendarComponent,
             "empty component set",
         ));
     }

@@ -17,16 +17,16 @@ use tributary_dav_proto::request::Propfind;
 use tributary_dav_proto::response::{
     MemberProp, PropContent, PropEntry, Propstat, Response as DavResponse,
 };
-use tributary_dav_proto::{Namespace, PropName};
+use tributary_dav_proto::{Namespace, Precondition, PropName};
 use tributary_store::{DeadProperty, PropTarget, Store, User};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
     let depth = Depth::parse(req.header("depth"), Depth::Infinity)?;
     if depth == Depth::Infinity {
         // RFC 4918 §9.1: servers may refuse Depth: infinity with this precondition.
-        return Err(DavError::dav(
+        return Err(DavError::condition(
             StatusCode::FORBIDDEN,
-            "propfind-finite-depth",
+            Precondition::PropfindFiniteDepth,
         ));
     }
     let query = Propfind::parse(&req.body)?;

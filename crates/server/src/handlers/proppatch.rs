@@ -12,6 +12,7 @@ use tributary_dav_proto::request::Proppatch;
 use tributary_dav_proto::response::{
     MultistatusWriter, PropEntry, Propstat, Response as DavResponse,
 };
+use tributary_dav_proto::Precondition;
 use tributary_store::{
     CollectionKind, CollectionProps, DeadPropertyLimits, Error as StoreError, PropTarget, Store,
 };
@@ -58,9 +59,9 @@ fn apply(
         ),
         Resolved::Missing { .. } => return Err(DavError::Status(StatusCode::NOT_FOUND)),
         Resolved::Container(_) | Resolved::Principal => {
-            return Err(DavError::dav(
+            return Err(DavError::condition(
                 StatusCode::FORBIDDEN,
-                "cannot-modify-protected-property",
+                Precondition::CannotModifyProtectedProperty,
             ))
         }
     };

@@ -10,7 +10,7 @@ use crate::ServerSettings;
 use hyper::StatusCode;
 use std::collections::hash_map::{Entry, HashMap};
 use tributary_dav_proto::request::{PropUpdate, PropValue};
-use tributary_dav_proto::{Namespace, PropName};
+use tributary_dav_proto::{Namespace, Precondition, PropName};
 use tributary_store::{CollectionProps, DeadProperty, DeadPropertyLimits};
 
 /// Longest DAV:displayname kept, in bytes.
@@ -50,11 +50,11 @@ impl Refusal {
     }
 
     /// The precondition element of the propstat's DAV:error.
-    pub(crate) fn condition(self) -> PropName {
+    pub(crate) fn condition(self) -> Precondition {
         match self {
-            Refusal::Protected => PropName::dav("cannot-modify-protected-property"),
-            Refusal::TooLarge => PropName::dav("quota-not-exceeded"),
-            Refusal::InvalidTimezone => PropName::caldav("valid-calendar-data"),
+            Refusal::Protected => Precondition::CannotModifyProtectedProperty,
+            Refusal::TooLarge => Precondition::QuotaNotExceeded,
+            Refusal::InvalidTimezone => Precondition::ValidCalendarData,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::path::Target;
 use crate::{path, Context};
 use hyper::{Response, StatusCode};
 use tributary_calendar::{Limits, ObjectIndex};
+use tributary_dav_proto::Precondition;
 use tributary_store::{Collection, CollectionKind, Error as StoreError};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
@@ -97,7 +98,7 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
 pub(super) fn uid_conflict(user: &str, coll_path: &str, other: &str) -> DavError {
     DavError::Condition {
         status: StatusCode::CONFLICT,
-        condition: tributary_dav_proto::PropName::caldav("no-uid-conflict"),
+        condition: Precondition::NoUidConflict,
         hrefs: vec![path::resource_href(user, coll_path, other)],
         detail: None,
     }
@@ -113,16 +114,16 @@ pub(super) fn check_calendar_object(
 ) -> Result<ObjectIndex, DavError> {
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("text/calendar") {
-        return Err(DavError::caldav(
+        return Err(DavError::condition_with(
             StatusCode::FORBIDDEN,
-            "supported-calendar-data",
+            Precondition::SupportedCalendarData,
             "calendar objects must be text/calendar",
         ));
     }
     if body.len() > ctx.settings.max_resource_bytes {
-        return Err(DavError::caldav(
+        return Err(DavError::condition_with(
             StatusCode::FORBIDDEN,
-            "max-resource-size",
+            Precondition::MaxResourceSize,
             format!("larger than {} bytes", ctx.settings.max_resource_bytes),
         ));
     }
@@ -132,17 +133,19 @@ pub(super) fn check_calendar_object(
     };
     let index = tributary_calendar::parse_object(body, &limits).map_err(|e| match e {
         tributary_calendar::Error::InvalidData(m) => {
-            DavError::caldav(StatusCode::FORBIDDEN, "valid-calendar-data", m)
+            DavError::condition_with(StatusCode::FORBIDDEN, Precondition::ValidCalendarData, m)
         }
-        tributary_calendar::Error::InvalidObject(m) => {
-            DavError::caldav(StatusCode::FORBIDDEN, "valid-calendar-object-resource", m)
-        }
+        tributary_calendar::Error::InvalidObject(m) => DavError::condition_with(
+            StatusCode::FORBIDDEN,
+            Precondition::ValidCalendarObjectResource,
+            m,
+        ),
     })?;
     let allowed = cal.props.components.as_deref().unwrap_or(&[]);
     if !allowed.contains(&index.component) {
-        return Err(DavError::caldav(
+        return Err(DavError::condition_with(
             StatusCode::FORBIDDEN,
-            "supported-calendar-component",
+            Precondition::SupportedCalendarComponent,
             format!("this calendar does not accept {}", index.component.as_str()),
         ));
     }

@@ -25,9 +25,8 @@ use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
 use tokio::sync::mpsc::Sender;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tributary_calendar::DataSink;
-use tributary_dav_proto::response::{
-    escape_into, status_line, MultistatusWriter, Response as DavResponse,
-};
+use tributary_dav_proto::response::{escape_into, MultistatusWriter, Response as DavResponse};
+use tributary_dav_proto::Precondition;
 use tributary_store::User;
 
 /// Flush the body to the client whenever this much is buffered. Each chunk wakes the
@@ -140,14 +139,11 @@ impl Sink {
     /// the byte bound.
     pub(crate) fn push_truncated(&mut self, href: &str) -> Result<(), StreamError> {
         self.truncated = true;
-        let out = self.out.buffer();
-        out.push_str("<D:response><D:href>");
-        escape_into(out, href);
-        out.push_str("</D:href><D:status>");
-        out.push_str(&status_line(507));
-        out.push_str(
-            "</D:status><D:error><D:number-of-matches-within-limits/></D:error></D:response>\n",
-        );
+        self.out.response(&DavResponse::Status {
+            href: href.to_string(),
+            status: 507,
+            error: Some(Precondition::NumberOfMatchesWithinLimits),
+        });
         self.flush_if_full()
     }
 

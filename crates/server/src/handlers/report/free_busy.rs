@@ -10,6 +10,7 @@ use hyper::{Response, StatusCode};
 use tributary_calendar::filter::TimeRange;
 use tributary_calendar::query::{freebusy_calendar, parse_stored};
 use tributary_calendar::Limits;
+use tributary_dav_proto::Precondition;
 use tributary_store::CandidateQuery;
 
 pub(super) async fn handle(
@@ -19,9 +20,9 @@ pub(super) async fn handle(
 ) -> Result<Response<Body>, DavError> {
     let cal = calendar_of(&resolved)?.clone();
     let (Some(start), Some(end)) = (range.start, range.end) else {
-        return Err(DavError::caldav(
+        return Err(DavError::condition_with(
             StatusCode::FORBIDDEN,
-            "valid-filter",
+            Precondition::ValidFilter,
             "free-busy-query needs start and end",
         ));
     };

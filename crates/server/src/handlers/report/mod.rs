@@ -19,6 +19,7 @@ use tributary_calendar::DataSink;
 use tributary_calendar::Limits;
 use tributary_dav_proto::request::{PropRequest, Report};
 use tributary_dav_proto::response::{MemberProp, PropContent, PropEntry, Response as DavResponse};
+use tributary_dav_proto::Precondition;
 use tributary_dav_proto::{Namespace, PropName};
 use tributary_store::{Collection, CollectionKind, ResourceMeta};
 
@@ -46,19 +47,21 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
 
 /// RFC 3253 §3.6: the resource does not support this report.
 pub(crate) fn unsupported() -> DavError {
-    DavError::dav(StatusCode::FORBIDDEN, "supported-report")
+    DavError::condition(StatusCode::FORBIDDEN, Precondition::SupportedReport)
 }
 
 /// Parse errors with their RFC 4791 preconditions.
 fn report_error(e: tributary_dav_proto::Error) -> DavError {
     use tributary_dav_proto::Error as E;
     match e {
-        E::UnsupportedCollation(c) => DavError::caldav(
+        E::UnsupportedCollation(c) => DavError::condition_with(
             StatusCode::FORBIDDEN,
-            "supported-collation",
+            Precondition::SupportedCollation,
             format!("unsupported collation {c}"),
         ),
-        E::InvalidFilter(m) => DavError::caldav(StatusCode::FORBIDDEN, "valid-filter", m),
+        E::InvalidFilter(m) => {
+            DavError::condition_with(StatusCode::FORBIDDEN, Precondition::ValidFilter, m)
+        }
         other => other.into(),
     }
 }

@@ -45,7 +45,11 @@ pub(super) async fn handle(
             };
             match current {
                 Some((meta, body)) => push_object(sink, href, &meta, &body, None, &r)?,
-                None => sink.push(&DavResponse::Status { href, status: 404 })?,
+                None => sink.push(&DavResponse::Status {
+                    href,
+                    status: 404,
+                    error: None,
+                })?,
             }
         }
         Ok(None)

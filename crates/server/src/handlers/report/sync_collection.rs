@@ -19,6 +19,7 @@ use hyper::{Response, StatusCode};
 use tributary_calendar::Limits;
 use tributary_dav_proto::request::PropRequest;
 use tributary_dav_proto::response::Response as DavResponse;
+use tributary_dav_proto::Precondition;
 use tributary_store::{Collection, CollectionKind, Error as StoreError, MemberChange, Store, User};
 
 /// Members reported in one answer when the client sets no limit.
@@ -158,7 +159,11 @@ fn calendar_changes(
                 r,
             ),
             None if initial => Ok(()),
-            None => sink.push(&DavResponse::Status { href, status: 404 }),
+            None => sink.push(&DavResponse::Status {
+                href,
+                status: 404,
+                error: None,
+            }),
         };
         match pushed {
             Ok(()) => {
@@ -213,7 +218,7 @@ fn home_members(
 /// too-old tokens get the DAV:valid-sync-token precondition (RFC 6578 §3.2), so the
 /// client falls back to a full sync.
 async fn check_token(ctx: &Context, coll: &Collection, token: &str) -> Result<i64, DavError> {
-    let invalid = || DavError::dav(StatusCode::FORBIDDEN, "valid-sync-token");
+    let invalid = || DavError::condition(StatusCode::FORBIDDEN, Precondition::ValidSyncToken);
     let rest = token
         .strip_prefix("urn:tributary:sync:")
         .ok_or_else(invalid)?;
@@ -255,6 +260,7 @@ fn home_member_response(
         Err(StoreError::NotFound) => Ok(Some(DavResponse::Status {
             href: path::collection_href(&user.name, &ch.name),
             status: 404,
+            error: None,
         })),
         Err(e) => Err(e.to_string()),
     }

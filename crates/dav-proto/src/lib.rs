@@ -13,12 +13,14 @@ pub mod headers;
 pub mod href;
 pub mod names;
 pub mod precondition;
+pub mod property;
 pub mod request;
 pub mod response;
 pub mod xml;
 
 pub use names::{Namespace, PropName};
 pub use precondition::Precondition;
+pub use property::LiveProp;
 
 /// Errors from parsing client input.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

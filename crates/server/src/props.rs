@@ -4,7 +4,7 @@
 
 use crate::path;
 use tributary_dav_proto::response::PropContent;
-use tributary_dav_proto::{Namespace, PropName};
+use tributary_dav_proto::{LiveProp, PropName};
 use tributary_store::{Collection, CollectionKind, Quota, ResourceMeta, Usage, User};
 
 /// What a property is being computed for.
@@ -29,73 +29,65 @@ pub(crate) struct PropEnv<'a> {
     pub read_only_members: bool,
 }
 
-fn n(ns: Namespace, local: &str) -> PropName {
-    PropName::new(ns, local)
-}
-
-/// The names of the live properties of a subject (for `propname` and `allprop`).
-/// `allprop` excludes the expensive or CalDAV-only ones, as RFC 4791 §5.2 asks.
-pub(crate) fn live_names(subject: &Subject<'_>, allprop: bool) -> Vec<PropName> {
-    use Namespace::*;
-    let mut v = vec![n(Dav, "resourcetype")];
+/// The live properties of a subject (for `propname` and `allprop`, and to tell live
+/// names from dead ones). `allprop` excludes the expensive or CalDAV-only ones, as
+/// RFC 4791 §5.2 asks.
+pub(crate) fn live_names(subject: &Subject<'_>, allprop: bool) -> Vec<LiveProp> {
+    use LiveProp::*;
+    let mut v = vec![ResourceType];
     match subject {
         Subject::Container => {}
         Subject::Principal => {
             v.extend([
-                n(Dav, "displayname"),
-                n(Dav, "principal-URL"),
-                n(CalDav, "calendar-home-set"),
-                n(CalDav, "calendar-user-address-set"),
+                DisplayName,
+                PrincipalUrl,
+                CalendarHomeSet,
+                CalendarUserAddressSet,
             ]);
         }
         Subject::Collection(c) => {
-            v.push(n(Dav, "getlastmodified"));
+            v.push(GetLastModified);
             // RFC 4331 §3, §4: not returned by allprop.
             if !allprop {
-                v.extend([n(Dav, "quota-available-bytes"), n(Dav, "quota-used-bytes")]);
+                v.extend([QuotaAvailableBytes, QuotaUsedBytes]);
             }
             if c.kind == CollectionKind::Home && !allprop {
-                v.extend([n(CalendarServer, "getctag"), n(Dav, "sync-token")]);
+                v.extend([GetCtag, SyncToken]);
             }
             if c.kind == CollectionKind::Calendar {
                 v.extend([
-                    n(Dav, "displayname"),
-                    n(CalDav, "calendar-description"),
-                    n(AppleIcal, "calendar-color"),
-                    n(AppleIcal, "calendar-order"),
-                    n(CalDav, "calendar-timezone"),
+                    DisplayName,
+                    CalendarDescription,
+                    CalendarColor,
+                    CalendarOrder,
+                    CalendarTimezone,
                 ]);
                 if !allprop {
                     v.extend([
-                        n(CalDav, "supported-calendar-component-set"),
-                        n(CalDav, "supported-calendar-data"),
-                        n(CalDav, "max-resource-size"),
-                        n(CalendarServer, "getctag"),
-                        n(Dav, "sync-token"),
+                        SupportedCalendarComponentSet,
+                        SupportedCalendarData,
+                        MaxResourceSize,
+                        GetCtag,
+                        SyncToken,
                     ]);
                 }
             }
         }
         Subject::Resource(_) => {
-            v.extend([
-                n(Dav, "getetag"),
-                n(Dav, "getcontenttype"),
-                n(Dav, "getcontentlength"),
-                n(Dav, "getlastmodified"),
-            ]);
+            v.extend([GetEtag, GetContentType, GetContentLength, GetLastModified]);
         }
     }
     // current-user-principal even in allprop: the python caldav client discovers with an
     // empty PROPFIND after following the well-known redirect.
-    v.push(n(Dav, "current-user-principal"));
+    v.push(CurrentUserPrincipal);
     if !allprop {
         v.extend([
-            n(Dav, "current-user-privilege-set"),
-            n(Dav, "supported-report-set"),
-            n(Dav, "principal-collection-set"),
+            CurrentUserPrivilegeSet,
+            SupportedReportSet,
+            PrincipalCollectionSet,
         ]);
         if !matches!(subject, Subject::Container) {
-            v.push(n(Dav, "owner"));
+            v.push(Owner);
         }
     }
     v
@@ -109,24 +101,25 @@ pub(crate) fn live_value(
     env: &PropEnv<'_>,
 ) -> Option<PropContent> {
     let user = &env.user.name;
-    match (&name.ns, name.local.as_str()) {
-        (Namespace::Dav, "resourcetype") => Some(resourcetype(subject)),
-        (Namespace::Dav, "current-user-principal") => {
+    let prop = LiveProp::from_name(name)?;
+    match prop {
+        LiveProp::ResourceType => Some(resourcetype(subject)),
+        LiveProp::CurrentUserPrincipal => {
             Some(PropContent::Hrefs(vec![path::principal_href(user)]))
         }
-        (Namespace::Dav, "principal-collection-set") => {
+        LiveProp::PrincipalCollectionSet => {
             Some(PropContent::Hrefs(vec![path::PRINCIPALS.to_string()]))
         }
-        (Namespace::Dav, "current-user-privilege-set") => Some(privileges(subject, env)),
-        (Namespace::Dav, "supported-report-set") => Some(report_set(subject)),
-        (Namespace::Dav, "owner") if !matches!(subject, Subject::Container) => {
+        LiveProp::CurrentUserPrivilegeSet => Some(privileges(subject, env)),
+        LiveProp::SupportedReportSet => Some(report_set(subject)),
+        LiveProp::Owner if !matches!(subject, Subject::Container) => {
             Some(PropContent::Hrefs(vec![path::principal_href(user)]))
         }
         _ => match subject {
             Subject::Container => None,
-            Subject::Principal => principal_value(name, user),
-            Subject::Collection(c) => collection_value(c, name, env),
-            Subject::Resource(r) => resource_value(r, name),
+            Subject::Principal => principal_value(prop, user),
+            Subject::Collection(c) => collection_value(c, prop, env),
+            Subject::Resource(r) => resource_value(r, prop),
         },
     }
 }
@@ -140,8 +133,7 @@ pub(crate) struct QuotaInfo {
 
 /// Whether a property is one of RFC 4331's (computed only when a request names one).
 pub(crate) fn is_quota_prop(name: &PropName) -> bool {
-    name.is(&Namespace::Dav, "quota-available-bytes")
-        || name.is(&Namespace::Dav, "quota-used-bytes")
+    LiveProp::QuotaAvailableBytes.is(name) || LiveProp::QuotaUsedBytes.is(name)
 }
 
 /// RFC 4331 §3 and §4 on a collection of the home. The quota is per user, so any
@@ -156,11 +148,9 @@ pub(crate) fn quota_value(
     if !matches!(subject, Subject::Collection(_)) {
         return None;
     }
-    match (&name.ns, name.local.as_str()) {
-        (Namespace::Dav, "quota-used-bytes") => {
-            Some(PropContent::Text(info.usage.bytes.to_string()))
-        }
-        (Namespace::Dav, "quota-available-bytes") => info
+    match LiveProp::from_name(name)? {
+        LiveProp::QuotaUsedBytes => Some(PropContent::Text(info.usage.bytes.to_string())),
+        LiveProp::QuotaAvailableBytes => info
             .quota
             .available_bytes(info.usage)
             .map(|b| PropContent::Text(b.to_string())),
@@ -240,17 +230,13 @@ fn privileges(subject: &Subject<'_>, env: &PropEnv<'_>) -> PropContent {
     PropContent::Xml(x)
 }
 
-fn principal_value(name: &PropName, user: &str) -> Option<PropContent> {
-    match (&name.ns, name.local.as_str()) {
-        (Namespace::Dav, "displayname") => Some(PropContent::Text(user.to_string())),
-        (Namespace::Dav, "principal-URL") => {
-            Some(PropContent::Hrefs(vec![path::principal_href(user)]))
-        }
+fn principal_value(prop: LiveProp, user: &str) -> Option<PropContent> {
+    match prop {
+        LiveProp::DisplayName => Some(PropContent::Text(user.to_string())),
+        LiveProp::PrincipalUrl => Some(PropContent::Hrefs(vec![path::principal_href(user)])),
         // Apple clients use only the first calendar-home-set href: there is exactly one.
-        (Namespace::CalDav, "calendar-home-set") => {
-            Some(PropContent::Hrefs(vec![path::home_href(user)]))
-        }
-        (Namespace::CalDav, "calendar-user-address-set") => {
+        LiveProp::CalendarHomeSet => Some(PropContent::Hrefs(vec![path::home_href(user)])),
+        LiveProp::CalendarUserAddressSet => {
             let mut hrefs = Vec::new();
             if user.contains('@') {
                 hrefs.push(format!("mailto:{user}"));
@@ -266,14 +252,14 @@ fn text_opt(v: &Option<String>) -> Option<PropContent> {
     v.as_ref().map(|s| PropContent::Text(s.clone()))
 }
 
-fn collection_value(c: &Collection, name: &PropName, env: &PropEnv<'_>) -> Option<PropContent> {
-    if name.is(&Namespace::Dav, "getlastmodified") {
+fn collection_value(c: &Collection, prop: LiveProp, env: &PropEnv<'_>) -> Option<PropContent> {
+    if prop == LiveProp::GetLastModified {
         return Some(PropContent::Text(http_date(c.modified_at)));
     }
     if c.kind == CollectionKind::Home {
-        return match (&name.ns, name.local.as_str()) {
-            (Namespace::CalendarServer, "getctag") => Some(PropContent::Text(ctag(c))),
-            (Namespace::Dav, "sync-token") => Some(PropContent::Text(sync_token(c))),
+        return match prop {
+            LiveProp::GetCtag => Some(PropContent::Text(ctag(c))),
+            LiveProp::SyncToken => Some(PropContent::Text(sync_token(c))),
             _ => None,
         };
     }
@@ -281,37 +267,35 @@ fn collection_value(c: &Collection, name: &PropName, env: &PropEnv<'_>) -> Optio
         return None;
     }
     let p = &c.props;
-    match (&name.ns, name.local.as_str()) {
-        (Namespace::Dav, "displayname") => text_opt(&p.displayname),
-        (Namespace::CalDav, "calendar-description") => text_opt(&p.description),
-        (Namespace::AppleIcal, "calendar-color") => text_opt(&p.color),
-        (Namespace::AppleIcal, "calendar-order") => text_opt(&p.order),
-        (Namespace::CalDav, "calendar-timezone") => text_opt(&p.timezone),
-        (Namespace::CalDav, "supported-calendar-component-set") => {
+    match prop {
+        LiveProp::DisplayName => text_opt(&p.displayname),
+        LiveProp::CalendarDescription => text_opt(&p.description),
+        LiveProp::CalendarColor => text_opt(&p.color),
+        LiveProp::CalendarOrder => text_opt(&p.order),
+        LiveProp::CalendarTimezone => text_opt(&p.timezone),
+        LiveProp::SupportedCalendarComponentSet => {
             let mut x = String::new();
             for k in p.components.iter().flatten() {
                 x.push_str(&format!("<C:comp name=\"{}\"/>", k.as_str()));
             }
             Some(PropContent::Xml(x))
         }
-        (Namespace::CalDav, "supported-calendar-data") => Some(PropContent::Xml(
+        LiveProp::SupportedCalendarData => Some(PropContent::Xml(
             "<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>".into(),
         )),
-        (Namespace::CalDav, "max-resource-size") => {
-            Some(PropContent::Text(env.max_resource_bytes.to_string()))
-        }
-        (Namespace::CalendarServer, "getctag") => Some(PropContent::Text(ctag(c))),
-        (Namespace::Dav, "sync-token") => Some(PropContent::Text(sync_token(c))),
+        LiveProp::MaxResourceSize => Some(PropContent::Text(env.max_resource_bytes.to_string())),
+        LiveProp::GetCtag => Some(PropContent::Text(ctag(c))),
+        LiveProp::SyncToken => Some(PropContent::Text(sync_token(c))),
         _ => None,
     }
 }
 
-fn resource_value(r: &ResourceMeta, name: &PropName) -> Option<PropContent> {
-    match (&name.ns, name.local.as_str()) {
-        (Namespace::Dav, "getetag") => Some(PropContent::Text(r.etag.clone())),
-        (Namespace::Dav, "getcontenttype") => Some(PropContent::Text(r.content_type.clone())),
-        (Namespace::Dav, "getcontentlength") => Some(PropContent::Text(r.size.to_string())),
-        (Namespace::Dav, "getlastmodified") => Some(PropContent::Text(http_date(r.modified_at))),
+fn resource_value(r: &ResourceMeta, prop: LiveProp) -> Option<PropContent> {
+    match prop {
+        LiveProp::GetEtag => Some(PropContent::Text(r.etag.clone())),
+        LiveProp::GetContentType => Some(PropContent::Text(r.content_type.clone())),
+        LiveProp::GetContentLength => Some(PropContent::Text(r.size.to_string())),
+        LiveProp::GetLastModified => Some(PropContent::Text(http_date(r.modified_at))),
         _ => None,
     }
 }
@@ -330,36 +314,34 @@ pub(crate) use tributary_dav_proto::response::http_date;
 
 /// True for properties a client may never set (RFC 4918 §15, RFC 4791 §5.2).
 pub(crate) fn is_protected(name: &PropName) -> bool {
-    use Namespace::*;
-    matches!(
-        (&name.ns, name.local.as_str()),
-        (
-            Dav,
-            "resourcetype"
-                | "getetag"
-                | "getcontentlength"
-                | "getlastmodified"
-                | "lockdiscovery"
-                | "supportedlock"
-                | "creationdate"
-                | "current-user-principal"
-                | "current-user-privilege-set"
-                | "supported-report-set"
-                | "owner"
-                | "sync-token"
-                | "principal-URL"
-                | "principal-collection-set"
-                | "quota-available-bytes"
-                | "quota-used-bytes"
-        ) | (
-            CalDav,
-            "supported-calendar-component-set"
-                | "supported-calendar-data"
-                | "max-resource-size"
-                | "calendar-home-set"
-                | "calendar-user-address-set"
-        ) | (CalendarServer, "getctag")
-    )
+    use LiveProp::*;
+    LiveProp::from_name(name).is_some_and(|p| {
+        matches!(
+            p,
+            ResourceType
+                | GetEtag
+                | GetContentLength
+                | GetLastModified
+                | LockDiscovery
+                | SupportedLock
+                | CreationDate
+                | CurrentUserPrincipal
+                | CurrentUserPrivilegeSet
+                | SupportedReportSet
+                | Owner
+                | SyncToken
+                | PrincipalUrl
+                | PrincipalCollectionSet
+                | QuotaAvailableBytes
+                | QuotaUsedBytes
+                | SupportedCalendarComponentSet
+                | SupportedCalendarData
+                | MaxResourceSize
+                | CalendarHomeSet
+                | CalendarUserAddressSet
+                | GetCtag
+        )
+    })
 }
 
 /// `meta`'s values for the multistatus writer's fast path

@@ -2,6 +2,7 @@
 
 use super::PropValue;
 use crate::names::Namespace;
+use crate::property::LiveProp;
 use crate::request::Proppatch;
 use crate::xml::{self, Element};
 use crate::{Error, Result};
@@ -62,7 +63,7 @@ impl Mkcol {
             )));
         }
         let is_calendar = Proppatch::sets_of(&root).iter().any(|p| {
-            p.name.is(&Namespace::Dav, "resourcetype")
+            LiveProp::ResourceType.is(&p.name)
                 && p.element.child(&Namespace::CalDav, "calendar").is_some()
         });
         let kind = if is_calendar {
@@ -80,7 +81,7 @@ impl Mkcol {
 fn without_resourcetype(root: &Element) -> Vec<PropValue> {
     Proppatch::sets_of(root)
         .into_iter()
-        .filter(|p| !p.name.is(&Namespace::Dav, "resourcetype"))
+        .filter(|p| !LiveProp::ResourceType.is(&p.name))
         .collect()
 }
 

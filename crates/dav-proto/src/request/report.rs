@@ -2,6 +2,7 @@
 //! free-busy-query (§7.10) and sync-collection (RFC 6578 §3.2).
 
 use crate::names::{Namespace, PropName};
+use crate::property::LiveProp;
 use crate::request::Propfind;
 use crate::xml::{self, Element};
 use crate::{Error, Result};
@@ -151,14 +152,14 @@ fn prop_request(root: &Element) -> Result<PropRequest> {
     }
     let Some(prop) = root.child(&Namespace::Dav, "prop") else {
         return Ok(PropRequest {
-            props: Propfind::Prop(vec![PropName::dav("getetag")]),
+            props: Propfind::Prop(vec![LiveProp::GetEtag.name()]),
             data: None,
         });
     };
     let mut names = Vec::new();
     let mut data = None;
     for p in prop.elements() {
-        if p.name.is(&Namespace::CalDav, "calendar-data") {
+        if LiveProp::CalendarData.is(&p.name) {
             data = Some(data_request(p)?);
         }
         names.push(p.name.clone());

@@ -8,7 +8,8 @@
 //! buffer's growth.
 
 use super::{escape_into, MultistatusWriter};
-use crate::names::{Namespace, PropName};
+use crate::names::PropName;
+use crate::property::LiveProp;
 use crate::request::Propfind;
 use std::fmt::Write;
 
@@ -32,13 +33,13 @@ pub enum MemberProp {
 impl MemberProp {
     /// The member property `name` is, if it is one.
     pub fn from_name(name: &PropName) -> Option<Self> {
-        match (&name.ns, name.local.as_str()) {
-            (Namespace::Dav, "getetag") => Some(Self::Etag),
-            (Namespace::Dav, "getcontenttype") => Some(Self::ContentType),
-            (Namespace::Dav, "getcontentlength") => Some(Self::ContentLength),
-            (Namespace::Dav, "getlastmodified") => Some(Self::LastModified),
-            (Namespace::Dav, "resourcetype") => Some(Self::ResourceType),
-            (Namespace::CalDav, "calendar-data") => Some(Self::CalendarData),
+        match LiveProp::from_name(name)? {
+            LiveProp::GetEtag => Some(Self::Etag),
+            LiveProp::GetContentType => Some(Self::ContentType),
+            LiveProp::GetContentLength => Some(Self::ContentLength),
+            LiveProp::GetLastModified => Some(Self::LastModified),
+            LiveProp::ResourceType => Some(Self::ResourceType),
+            LiveProp::CalendarData => Some(Self::CalendarData),
             _ => None,
         }
     }

@@ -9,7 +9,7 @@ use hyper::{Response, StatusCode};
 use tributary_calendar::ComponentKind;
 use tributary_dav_proto::request::{Mkcol, MkcolKind, PropUpdate, PropValue};
 use tributary_dav_proto::Namespace;
-use tributary_dav_proto::Precondition;
+use tributary_dav_proto::{LiveProp, Precondition};
 use tributary_store::{CollectionKind, CollectionProps, NewCollection};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
@@ -57,11 +57,10 @@ pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>
             DavError::Status(StatusCode::METHOD_NOT_ALLOWED)
         });
     }
-    let (components, others): (Vec<PropValue>, Vec<PropValue>) =
-        request.props.into_iter().partition(|p| {
-            p.name
-                .is(&Namespace::CalDav, "supported-calendar-component-set")
-        });
+    let (components, others): (Vec<PropValue>, Vec<PropValue>) = request
+        .props
+        .into_iter()
+        .partition(|p| LiveProp::SupportedCalendarComponentSet.is(&p.name));
     let mut start = CollectionProps::default();
     if let Some(set) = components.first() {
         start.components = Some(parse_components(set)?);

@@ -17,7 +17,7 @@ use tributary_dav_proto::request::Propfind;
 use tributary_dav_proto::response::{
     MemberProp, PropContent, PropEntry, Propstat, Response as DavResponse,
 };
-use tributary_dav_proto::{Namespace, Precondition, PropName};
+use tributary_dav_proto::{LiveProp, Namespace, Precondition, PropName};
 use tributary_store::{DeadProperty, PropTarget, Store, User};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
@@ -198,7 +198,9 @@ impl Job<'_> {
             Propfind::AllProp(_) | Propfind::PropName => true,
             Propfind::Prop(names) => {
                 let live = live_names(subject, false);
-                names.iter().any(|n| !live.contains(n))
+                names
+                    .iter()
+                    .any(|n| LiveProp::from_name(n).is_none_or(|p| !live.contains(&p)))
             }
         }
     }
@@ -262,15 +264,18 @@ fn build_propstats_quota(
     let mut missing = Vec::new();
     match query {
         Propfind::PropName => {
-            for name in live_names(subject, false) {
-                found.push(PropEntry::empty(name));
+            for prop in live_names(subject, false) {
+                found.push(PropEntry::empty(prop.name()));
             }
             for d in dead {
                 found.push(PropEntry::empty(dead_name(d)));
             }
         }
         Propfind::AllProp(include) => {
-            let mut names = live_names(subject, true);
+            let mut names: Vec<PropName> = live_names(subject, true)
+                .into_iter()
+                .map(LiveProp::name)
+                .collect();
             names.extend(include.iter().cloned());
             // Looked up in a set, not in `found`: a scan per dead property made a
             // Depth 1 allprop of resources with 100,000 of them take 95 s.

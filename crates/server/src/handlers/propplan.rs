@@ -10,7 +10,7 @@ use crate::ServerSettings;
 use hyper::StatusCode;
 use std::collections::hash_map::{Entry, HashMap};
 use tributary_dav_proto::request::{PropUpdate, PropValue};
-use tributary_dav_proto::{Namespace, Precondition, PropName};
+use tributary_dav_proto::{LiveProp, Namespace, Precondition, PropName};
 use tributary_store::{CollectionProps, DeadProperty, DeadPropertyLimits};
 
 /// Longest DAV:displayname kept, in bytes.
@@ -204,10 +204,10 @@ fn exceeds(dead: &[DeadProperty], limits: &DeadPropertyLimits) -> bool {
 /// Whether a live property may take `text`: these values are loaded with the calendar
 /// on every request that touches it, so they are kept short.
 fn check_live(name: &PropName, text: &str) -> Result<(), Refusal> {
-    let timezone = name.is(&Namespace::CalDav, "calendar-timezone");
+    let timezone = LiveProp::CalendarTimezone.is(name);
     let max = if timezone {
         MAX_TIMEZONE_BYTES
-    } else if name.is(&Namespace::Dav, "displayname") {
+    } else if LiveProp::DisplayName.is(name) {
         MAX_DISPLAYNAME_BYTES
     } else {
         MAX_TEXT_PROPERTY_BYTES
@@ -225,12 +225,12 @@ fn live_slot<'a>(
     props: &'a mut CollectionProps,
     name: &PropName,
 ) -> Option<&'a mut Option<String>> {
-    match (&name.ns, name.local.as_str()) {
-        (Namespace::Dav, "displayname") => Some(&mut props.displayname),
-        (Namespace::CalDav, "calendar-description") => Some(&mut props.description),
-        (Namespace::AppleIcal, "calendar-color") => Some(&mut props.color),
-        (Namespace::AppleIcal, "calendar-order") => Some(&mut props.order),
-        (Namespace::CalDav, "calendar-timezone") => Some(&mut props.timezone),
+    match LiveProp::from_name(name)? {
+        LiveProp::DisplayName => Some(&mut props.displayname),
+        LiveProp::CalendarDescription => Some(&mut props.description),
+        LiveProp::CalendarColor => Some(&mut props.color),
+        LiveProp::CalendarOrder => Some(&mut props.order),
+        LiveProp::CalendarTimezone => Some(&mut props.timezone),
         _ => None,
     }
 }

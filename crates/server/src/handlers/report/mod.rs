@@ -19,8 +19,8 @@ use tributary_calendar::DataSink;
 use tributary_calendar::Limits;
 use tributary_dav_proto::request::{PropRequest, Report};
 use tributary_dav_proto::response::{MemberProp, PropContent, PropEntry, Response as DavResponse};
+use tributary_dav_proto::LiveProp;
 use tributary_dav_proto::Precondition;
-use tributary_dav_proto::{Namespace, PropName};
 use tributary_store::{Collection, CollectionKind, ResourceMeta};
 
 pub(super) async fn handle(ctx: &Context, req: Request) -> Result<Response<Body>, DavError> {
@@ -194,7 +194,7 @@ fn write_data(
 /// [`Sink::push_with_data`] writes the text.
 pub(crate) fn object_response(href: String, meta: &ResourceMeta, r: &RenderEnv<'_>) -> DavResponse {
     let mut propstats = build_propstats(&Subject::Resource(meta), &r.props.props, &r.env, &[]);
-    let data_name = PropName::new(Namespace::CalDav, "calendar-data");
+    let data_name = LiveProp::CalendarData.name();
     let wants_data = propstats
         .iter()
         .any(|ps| ps.props.iter().any(|p| p.name == data_name));

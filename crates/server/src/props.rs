@@ -3,7 +3,7 @@
 //! CalendarServer extensions clients expect).
 
 use crate::path;
-use tributary_dav_proto::response::PropContent;
+use tributary_dav_proto::response::{Privilege, PropContent, ReportName, ResourceType};
 use tributary_dav_proto::{LiveProp, PropName};
 use tributary_store::{Collection, CollectionKind, Quota, ResourceMeta, Usage, User};
 
@@ -161,33 +161,26 @@ pub(crate) fn quota_value(
 /// The reports that work on a subject, exactly (RFC 3253 §3.1.5). sync-collection is
 /// listed on the home too: Apple clients only use it when the home advertises it.
 fn report_set(subject: &Subject<'_>) -> PropContent {
-    let names: &[&str] = match subject {
+    use ReportName::*;
+    PropContent::Reports(match subject {
         Subject::Collection(c) if c.kind == CollectionKind::Calendar => &[
-            "C:calendar-query",
-            "C:calendar-multiget",
-            "C:free-busy-query",
-            "D:sync-collection",
+            CalendarQuery,
+            CalendarMultiget,
+            FreeBusyQuery,
+            SyncCollection,
         ],
-        Subject::Collection(c) if c.kind == CollectionKind::Home => &["D:sync-collection"],
+        Subject::Collection(c) if c.kind == CollectionKind::Home => &[SyncCollection],
         _ => &[],
-    };
-    let mut x = String::new();
-    for n in names {
-        x.push_str("<D:supported-report><D:report><");
-        x.push_str(n);
-        x.push_str("/></D:report></D:supported-report>");
-    }
-    PropContent::Xml(x)
+    })
 }
 
 fn resourcetype(subject: &Subject<'_>) -> PropContent {
-    PropContent::Xml(match subject {
-        Subject::Container => "<D:collection/>".into(),
-        Subject::Principal => "<D:collection/><D:principal/>".into(),
-        Subject::Collection(c) if c.kind == CollectionKind::Calendar => {
-            "<D:collection/><C:calendar/>".into()
-        }
-        Subject::Collection(_) => "<D:collection/>".into(),
+    use ResourceType::*;
+    PropContent::ResourceType(match subject {
+        Subject::Container => &[Collection],
+        Subject::Principal => &[Collection, Principal],
+        Subject::Collection(c) if c.kind == CollectionKind::Calendar => &[Collection, Calendar],
+        Subject::Collection(_) => &[Collection],
         Subject::Resource(_) => return PropContent::Empty,
     })
 }
@@ -198,36 +191,28 @@ fn privileges(subject: &Subject<'_>, env: &PropEnv<'_>) -> PropContent {
     // calendar only pulled sources write into; the calendar itself may still be
     // renamed and recoloured (DAV:write-properties), and without DAV:write,
     // DAV:write-content or DAV:bind clients (iOS, Thunderbird) show it read-only.
-    let list: &[&str] = match subject {
-        Subject::Container => &["D:read", "D:read-current-user-privilege-set"],
-        Subject::Resource(_) if env.read_only_members => {
-            &["D:read", "D:read-current-user-privilege-set"]
-        }
+    use Privilege::*;
+    PropContent::Privileges(match subject {
+        Subject::Container => &[Read, ReadCurrentUserPrivilegeSet],
+        Subject::Resource(_) if env.read_only_members => &[Read, ReadCurrentUserPrivilegeSet],
         Subject::Collection(c) if c.read_only => &[
-            "D:read",
-            "D:read-current-user-privilege-set",
-            "D:write-properties",
-            "C:read-free-busy",
+            Read,
+            ReadCurrentUserPrivilegeSet,
+            WriteProperties,
+            ReadFreeBusy,
         ],
         _ => &[
-            "D:all",
-            "D:read",
-            "D:write",
-            "D:write-properties",
-            "D:write-content",
-            "D:bind",
-            "D:unbind",
-            "D:read-current-user-privilege-set",
-            "C:read-free-busy",
+            All,
+            Read,
+            Write,
+            WriteProperties,
+            WriteContent,
+            Bind,
+            Unbind,
+            ReadCurrentUserPrivilegeSet,
+            ReadFreeBusy,
         ],
-    };
-    let mut x = String::new();
-    for p in list {
-        x.push_str("<D:privilege><");
-        x.push_str(p);
-        x.push_str("/></D:privilege>");
-    }
-    PropContent::Xml(x)
+    })
 }
 
 fn principal_value(prop: LiveProp, user: &str) -> Option<PropContent> {
@@ -273,16 +258,10 @@ fn collection_value(c: &Collection, prop: LiveProp, env: &PropEnv<'_>) -> Option
         LiveProp::CalendarColor => text_opt(&p.color),
         LiveProp::CalendarOrder => text_opt(&p.order),
         LiveProp::CalendarTimezone => text_opt(&p.timezone),
-        LiveProp::SupportedCalendarComponentSet => {
-            let mut x = String::new();
-            for k in p.components.iter().flatten() {
-                x.push_str(&format!("<C:comp name=\"{}\"/>", k.as_str()));
-            }
-            Some(PropContent::Xml(x))
-        }
-        LiveProp::SupportedCalendarData => Some(PropContent::Xml(
-            "<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>".into(),
+        LiveProp::SupportedCalendarComponentSet => Some(PropContent::Components(
+            p.components.clone().unwrap_or_default(),
         )),
+        LiveProp::SupportedCalendarData => Some(PropContent::CalendarDataType),
         LiveProp::MaxResourceSize => Some(PropContent::Text(env.max_resource_bytes.to_string())),
         LiveProp::GetCtag => Some(PropContent::Text(ctag(c))),
         LiveProp::SyncToken => Some(PropContent::Text(sync_token(c))),

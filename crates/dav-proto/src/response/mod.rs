@@ -6,9 +6,11 @@
 
 mod member;
 mod multistatus;
+mod values;
 
 pub use member::{http_date, http_date_into, Member, MemberProp};
 pub use multistatus::{MultistatusWriter, PropContent, PropEntry, Propstat, Response};
+pub use values::{Privilege, ReportName, ResourceType};
 
 use crate::names::{Namespace, PropName};
 use crate::precondition::Precondition;

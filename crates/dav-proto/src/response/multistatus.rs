@@ -1,8 +1,10 @@
 //! The multistatus writer.
 
+use super::values::{empty_element, Privilege, ReportName, ResourceType};
 use super::{escape, escape_into, open_tag, status_line, ROOT_NAMESPACES};
 use crate::names::PropName;
 use crate::precondition::Precondition;
+use tributary_calendar::ComponentKind;
 
 /// The value of one property in a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +15,19 @@ pub enum PropContent {
     Text(String),
     /// A list of `DAV:href` children.
     Hrefs(Vec<String>),
+    /// The children of a `DAV:resourcetype` (a non-collection's is [`Self::Empty`]).
+    ResourceType(&'static [ResourceType]),
+    /// The `DAV:privilege` elements of a privilege set (RFC 3744 §5.4).
+    Privileges(&'static [Privilege]),
+    /// The `DAV:supported-report` elements of a supported-report-set (RFC 3253
+    /// §3.1.5).
+    Reports(&'static [ReportName]),
+    /// The `CALDAV:comp` elements of a supported-calendar-component-set (RFC 4791
+    /// §5.2.3).
+    Components(Vec<ComponentKind>),
+    /// The one media type Tributary stores calendar objects in, iCalendar 2.0, as a
+    /// supported-calendar-data (RFC 4791 §5.2.4).
+    CalendarDataType,
     /// A pre-serialized XML fragment, written verbatim. It may use the root prefixes
     /// D, C, CS and A, or declare its own namespaces (dead properties do).
     Xml(String),
@@ -195,6 +210,36 @@ fn write_prop(out: &mut String, p: &PropEntry) {
                 out.push_str("</D:href>");
             }
         }
+        PropContent::ResourceType(kinds) => {
+            for k in *kinds {
+                empty_element(out, "", k.tag(), "");
+            }
+        }
+        PropContent::Privileges(privileges) => {
+            for p in *privileges {
+                empty_element(out, "<D:privilege>", p.tag(), "</D:privilege>");
+            }
+        }
+        PropContent::Reports(reports) => {
+            for r in *reports {
+                empty_element(
+                    out,
+                    "<D:supported-report><D:report>",
+                    r.tag(),
+                    "</D:report></D:supported-report>",
+                );
+            }
+        }
+        PropContent::Components(kinds) => {
+            for k in kinds {
+                out.push_str("<C:comp name=\"");
+                out.push_str(k.as_str());
+                out.push_str("\"/>");
+            }
+        }
+        PropContent::CalendarDataType => {
+            out.push_str("<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>");
+        }
     }
     out.push_str(&close);
 }
@@ -203,6 +248,56 @@ fn write_prop(out: &mut String, p: &PropEntry) {
 mod tests {
     use super::*;
     use crate::names::Namespace;
+
+    fn prop_xml(name: &str, content: PropContent) -> String {
+        let mut out = String::new();
+        write_prop(
+            &mut out,
+            &PropEntry {
+                name: PropName::dav(name),
+                content,
+            },
+        );
+        out
+    }
+
+    /// Structured values write what the server's hand-written fragments did.
+    #[test]
+    fn structured_values_write_their_elements() {
+        assert_eq!(
+            prop_xml(
+                "resourcetype",
+                PropContent::ResourceType(&[ResourceType::Collection, ResourceType::Calendar])
+            ),
+            "<D:resourcetype><D:collection/><C:calendar/></D:resourcetype>"
+        );
+        assert_eq!(
+            prop_xml(
+                "current-user-privilege-set",
+                PropContent::Privileges(&[Privilege::Read, Privilege::ReadFreeBusy])
+            ),
+            "<D:current-user-privilege-set><D:privilege><D:read/></D:privilege><D:privilege><C:read-free-busy/></D:privilege></D:current-user-privilege-set>"
+        );
+        assert_eq!(
+            prop_xml(
+                "supported-report-set",
+                PropContent::Reports(&[ReportName::CalendarQuery, ReportName::SyncCollection])
+            ),
+            "<D:supported-report-set><D:supported-report><D:report><C:calendar-query/></D:report></D:supported-report><D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report></D:supported-report-set>"
+        );
+        assert_eq!(
+            prop_xml(
+                "x",
+                PropContent::Components(vec![ComponentKind::Event, ComponentKind::Todo])
+            ),
+            "<D:x><C:comp name=\"VEVENT\"/><C:comp name=\"VTODO\"/></D:x>"
+        );
+        assert_eq!(
+            prop_xml("x", PropContent::CalendarDataType),
+            "<D:x><C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/></D:x>"
+        );
+        assert_eq!(prop_xml("x", PropContent::Privileges(&[])), "<D:x></D:x>");
+    }
 
     #[test]
     fn writes_parseable_multistatus() {

@@ -19,6 +19,8 @@
 
 mod discovery;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod listing;
 mod multistatus;
 mod objects;

@@ -28,7 +28,8 @@
 //! - a 403 to sync-collection is never a page, and one whose DAV:error names
 //!   DAV:valid-sync-token is `InvalidSyncToken` (RFC 6578 §3.2);
 //! - the DAV:error reader lists at most 100 conditions, each a namespace-keyed name;
-//! - a Retry-After wait is at most 24 h, and delta-seconds give exactly that wait, capped.
+//! - a Retry-After wait is at most 24 h; delta-seconds always give a wait, exactly that
+//!   many seconds, capped (too many digits for a u64 give the cap).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

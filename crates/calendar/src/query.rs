@@ -19,6 +19,7 @@ use crate::data::{self, DataSink};
 use crate::error::{Error, Result};
 use crate::filter::{CompFilter, DataRequest, TimeRange};
 use crate::freebusy;
+pub use crate::freebusy::{BusyKind, BusyPeriod};
 use crate::matching;
 use crate::object;
 use crate::scan::{self, Node};
@@ -36,39 +37,6 @@ pub struct ParsedObject {
     pub(crate) zones: ZoneTable,
     /// The one component type it holds.
     pub(crate) kind: ComponentKind,
-}
-
-/// One busy interval for free-busy answers (RFC 4791 §7.10), UTC seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BusyPeriod {
-    /// Inclusive start.
-    pub start: i64,
-    /// Exclusive end.
-    pub end: i64,
-    /// The FBTYPE it counts as.
-    pub kind: BusyKind,
-}
-
-/// The busy FBTYPE values (RFC 5545 §3.2.9); free time is never reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BusyKind {
-    /// `BUSY`
-    Busy,
-    /// `BUSY-TENTATIVE`
-    BusyTentative,
-    /// `BUSY-UNAVAILABLE`
-    BusyUnavailable,
-}
-
-impl BusyKind {
-    /// The FBTYPE parameter value.
-    pub fn fbtype(self) -> &'static str {
-        match self {
-            BusyKind::Busy => "BUSY",
-            BusyKind::BusyTentative => "BUSY-TENTATIVE",
-            BusyKind::BusyUnavailable => "BUSY-UNAVAILABLE",
-        }
-    }
 }
 
 /// Parses stored object bytes. They were validated when written; anything that no

@@ -22,7 +22,7 @@
 
 use crate::duration::parse_duration;
 use crate::error::{invalid_data, Result};
-use crate::rule::parse_rules;
+use crate::rule::{parse_rules, rule_datetime};
 use crate::scan::Node;
 use crate::time::{date_list, parse_date_value, DateValue, Zone};
 use crate::tz::ZoneTable;
@@ -101,12 +101,6 @@ pub(crate) fn expand(
         .filter(|i| !is_excluded(&exdates, frame, i.wall, i.start))
         .collect();
     Ok(out)
-}
-
-/// A wall-clock time as the `rrule` crate's date-time: on a UTC clock (see the
-/// module text), whatever the frame.
-pub(crate) fn rule_datetime(wall: NaiveDateTime) -> DateTime<RTz> {
-    wall.and_utc().with_timezone(&RTz::UTC)
 }
 
 /// What an instance starting at `wall` is compared with EXDATEs by (RFC 5545

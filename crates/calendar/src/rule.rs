@@ -7,10 +7,9 @@
 //! DTSTART makes a rule with no instances (not an error). `X-` rule parts are dropped.
 
 use crate::error::{invalid_data, Result};
-use crate::recur::rule_datetime;
 use crate::scan::Node;
 use crate::time::{parse_date_value, Zone};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDateTime};
 use rrule::{RRule, RRuleError, Tz as RTz, Unvalidated};
 
 /// Most RRULE properties read on one component (RFC 5545 says SHOULD NOT be more
@@ -204,6 +203,13 @@ fn split_until(value: &str) -> (String, Option<&str>) {
         }
     }
     (kept.join(";"), until)
+}
+
+/// A wall-clock time as the `rrule` crate's date-time: on a UTC clock (see
+/// [`crate::recur`]), whatever the frame. Rules, RDATEs and UNTIL are all handed to the
+/// crate this way, so they line up.
+pub(crate) fn rule_datetime(wall: NaiveDateTime) -> DateTime<RTz> {
+    wall.and_utc().with_timezone(&RTz::UTC)
 }
 
 /// UNTIL as a wall-clock time in `frame` on the `rrule` crate's UTC clock (see

@@ -13,13 +13,13 @@
 //! same. RANGE=THISANDFUTURE is read as a single-instance override.
 
 use crate::filter::TimeRange;
-use crate::frames::{Frames, Start, Window};
-use crate::overlap::Span;
+use crate::recurrence::frames::{Frames, Start, Window};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::{Env, Shape};
+use crate::recurrence::trigger;
+use crate::recurrence::walk::walk_starts;
 use crate::scan::Node;
-use crate::shape::{Env, Shape};
 use crate::time::Zone;
-use crate::trigger;
-use crate::walk::walk_starts;
 use crate::ComponentKind;
 use chrono::NaiveDateTime;
 

@@ -206,14 +206,14 @@ fn split_until(value: &str) -> (String, Option<&str>) {
 }
 
 /// A wall-clock time as the `rrule` crate's date-time: on a UTC clock (see
-/// [`crate::recur`]), whatever the frame. Rules, RDATEs and UNTIL are all handed to the
+/// [`crate::recurrence`]), whatever the frame. Rules, RDATEs and UNTIL are all handed to the
 /// crate this way, so they line up.
 pub(crate) fn rule_datetime(wall: NaiveDateTime) -> DateTime<RTz> {
     wall.and_utc().with_timezone(&RTz::UTC)
 }
 
 /// UNTIL as a wall-clock time in `frame` on the `rrule` crate's UTC clock (see
-/// [`crate::recur`]): a UTC UNTIL beside a zoned DTSTART is converted to that zone's
+/// [`crate::recurrence`]): a UTC UNTIL beside a zoned DTSTART is converted to that zone's
 /// wall clock. UNTIL is inclusive (RFC 5545 §3.3.10), so a DATE covers its whole day.
 pub(crate) fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
     let value = parse_date_value(text, Zone::Floating)?;

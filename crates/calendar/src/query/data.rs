@@ -6,14 +6,14 @@
 
 use crate::duration::{parse_duration, Length};
 use crate::filter::{DataRequest, TimeRange};
-use crate::instance::{instances, At, Instance, Set};
-use crate::limit::{
+use crate::query::limit::{
     keeps_prop, keeps_whole, limit_freebusy, limit_freebusy_of, limit_recurrence, subset,
     subset_child,
 };
-use crate::overlap::Span;
+use crate::recurrence::instance::{instances, At, Instance, Set};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::Env;
 use crate::scan::{Node, Prop};
-use crate::shape::Env;
 use crate::time::prop_zone;
 use crate::writer::{
     begin_end, component_text, date_text, utc_text, write_prop, write_prop_as, write_tree,

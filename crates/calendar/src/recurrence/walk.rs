@@ -1,6 +1,6 @@
 //! The instance starts of one recurring component inside a window (RFC 5545 §3.8.5).
 //!
-//! Unlike [`crate::recur::expand`], which feeds the index, this walks the recurrence
+//! Unlike [`crate::recurrence::expand::expand`], which feeds the index, this walks the recurrence
 //! set in ascending order and stops once the window is passed, so a rule without
 //! COUNT or UNTIL is only expanded up to the end of the queried range. Work is bounded
 //! three ways: at most [`Limits::max_instances`] starts inside the window are handed
@@ -14,11 +14,11 @@
 //! removes it).
 
 use crate::error::Result;
-use crate::frames::{Frames, Start, Window};
-use crate::recur::{collect_exdates, collect_rdates, is_excluded, Expansion};
-use crate::rule::{parse_rules, rule_datetime};
+use crate::recurrence::dates::{collect_exdates, collect_rdates, is_excluded, Expansion};
+use crate::recurrence::frames::{Frames, Start, Window};
+use crate::recurrence::rule::{parse_rules, rule_datetime};
+use crate::recurrence::simple_rule::{self, SimpleRule};
 use crate::scan::Node;
-use crate::simple_rule::{self, SimpleRule};
 use crate::time::DateValue;
 use crate::tz::ZoneTable;
 use crate::Limits;
@@ -142,7 +142,7 @@ fn walk_rules(
         // seen stands, the rest is unknown.
         _ => walker.result.truncated = true,
     }
-    if crate::rule::unreliable(comp) {
+    if crate::recurrence::rule::unreliable(comp) {
         walker.result.truncated = true;
     }
     offer_periods(&extra.periods, frames, &mut walker);

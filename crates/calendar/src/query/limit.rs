@@ -3,10 +3,10 @@
 //! (§9.6.7), and `comp`/`prop` subsetting (§9.6.1).
 
 use crate::filter::{CompSelect, TimeRange};
-use crate::instance::{single, Set};
-use crate::overlap::Span;
+use crate::recurrence::instance::{single, Set};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::{value_span, Env, Shape};
 use crate::scan::{Node, Prop};
-use crate::shape::{value_span, Env, Shape};
 use crate::time::prop_zone;
 use crate::ComponentKind;
 

@@ -4,7 +4,7 @@
 //!
 //! The recurrence walk widens its window by [`margins`] so that an instance whose
 //! alarm reaches into a queried range is seen; whether an alarm fires inside a range
-//! is [`crate::alarm`].
+//! is [`crate::query::alarm`].
 
 use crate::duration::{parse_duration, Length};
 use crate::scan::{Node, Prop};

@@ -14,19 +14,30 @@
 //! limit cuts expansion short, the rest of the set counts as matching every time
 //! range, so a query never misses an object because of the limits (the same
 //! superset rule the index follows).
+//!
+//! The parts: filter evaluation (`matching`, with VALARM triggers in `alarm`),
+//! calendar-data (`data`, narrowed by `limit`) and free-busy time (`freebusy`). The
+//! query types are plain data in [`crate::filter`], outside this module, because
+//! recurrence expansion reads their [`TimeRange`](crate::filter::TimeRange) too.
+//! Instances come from the crate's recurrence module; this module does not compute
+//! index fields.
 
-use crate::data::{self, DataSink};
+mod alarm;
+pub(crate) mod data;
+mod freebusy;
+mod limit;
+mod matching;
+
 use crate::error::{Error, Result};
 use crate::filter::{CompFilter, DataRequest, TimeRange};
-use crate::freebusy;
-pub use crate::freebusy::{BusyKind, BusyPeriod};
-use crate::matching;
 use crate::object;
+use crate::recurrence::shape::Env;
 use crate::scan::{self, Node};
-use crate::shape::Env;
 use crate::tz::ZoneTable;
 use crate::{ComponentKind, Limits};
 use chrono_tz::Tz;
+use data::DataSink;
+pub use freebusy::{BusyKind, BusyPeriod};
 
 /// A calendar object resource parsed once, to be evaluated against queries.
 #[derive(Debug)]

@@ -7,11 +7,11 @@
 //! alarm is evaluated once per instance of its parent.
 
 use crate::filter::TimeRange;
-use crate::instance::Instance;
-use crate::overlap::contains_instant;
+use crate::recurrence::instance::Instance;
+use crate::recurrence::overlap::contains_instant;
+use crate::recurrence::shape::Env;
+use crate::recurrence::trigger::{relative, repeats};
 use crate::scan::Node;
-use crate::shape::Env;
-use crate::trigger::{relative, repeats};
 
 /// Whether `alarm` fires inside `range` for instance `inst` of its parent.
 pub(crate) fn overlaps(

@@ -2,8 +2,8 @@
 //! computed and read in ([`Frames`]), the starts wanted ([`Window`]) and one start
 //! ([`Start`]).
 //!
-//! Both ways of walking a set use these: the `rrule` crate's ([`crate::walk`]) and the
-//! one for the most common rules ([`crate::simple_rule`]), which the walk picks first.
+//! Both ways of walking a set use these: the `rrule` crate's ([`crate::recurrence::walk`]) and the
+//! one for the most common rules ([`crate::recurrence::simple_rule`]), which the walk picks first.
 
 use crate::time::Zone;
 use chrono::{DateTime, NaiveDateTime};
@@ -22,7 +22,7 @@ pub(crate) struct Frames {
 
 impl Frames {
     /// The start the rule produced at `dt` (a wall clock on the `rrule` crate's UTC
-    /// clock, see [`crate::recur`]).
+    /// clock, see [`crate::recurrence`]).
     pub(crate) fn start(&self, dt: &DateTime<RTz>) -> Start {
         let wall = dt.naive_utc();
         Start {

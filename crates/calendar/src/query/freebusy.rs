@@ -6,10 +6,10 @@
 //! FBTYPE (FREE ones are left out). VTODO and VJOURNAL take no time.
 
 use crate::filter::TimeRange;
-use crate::instance::{instances, Instance, Set};
-use crate::overlap::Span;
+use crate::recurrence::instance::{instances, Instance, Set};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::{value_spans, Env};
 use crate::scan::{Node, Prop};
-use crate::shape::{value_spans, Env};
 use crate::writer::{component_text, utc_text};
 use crate::ComponentKind;
 

@@ -16,7 +16,7 @@
 //! superset rule the index follows).
 //!
 //! The parts: filter evaluation (`matching`, with VALARM triggers in `alarm`),
-//! calendar-data (`data`, narrowed by `limit`) and free-busy time (`freebusy`). The
+//! calendar-data (`data`) and free-busy time (`freebusy`). The
 //! query types are plain data in [`crate::filter`], outside this module, because
 //! recurrence expansion reads their [`TimeRange`](crate::filter::TimeRange) too.
 //! Instances come from the crate's recurrence module; this module does not compute
@@ -25,7 +25,6 @@
 mod alarm;
 pub(crate) mod data;
 mod freebusy;
-mod limit;
 mod matching;
 
 use crate::error::{Error, Result};
@@ -135,8 +134,8 @@ impl ParsedObject {
     pub(crate) fn expand_both_ways(&self, range: TimeRange, limits: &Limits) -> (String, String) {
         let env = self.env(None, limits);
         let mut direct = String::new();
-        data::expand_text(&self.root, self.kind, range, env, &mut direct);
-        let tree = data::expand(&self.root, self.kind, range, env);
+        data::expand::expand_text(&self.root, self.kind, range, env, &mut direct);
+        let tree = data::expand::expand(&self.root, self.kind, range, env);
         (direct, crate::writer::component_text(&tree))
     }
 

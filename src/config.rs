@@ -353,6 +353,13 @@ fn server_bounds(raw: &RawServer) -> Result<ServerSettings> {
     if let Some(v) = raw.password_queue {
         s.password_queue = v;
     }
+    held_bounds(raw, &mut s)?;
+    Ok(s)
+}
+
+/// `[server]`'s bounds on what one request may make the server hold: dead
+/// properties, the write timeout, REPORT bodies and open streams.
+fn held_bounds(raw: &RawServer, s: &mut ServerSettings) -> Result<()> {
     set_positive(
         &mut s.max_dead_properties,
         "server.max_dead_properties",
@@ -383,7 +390,7 @@ fn server_bounds(raw: &RawServer) -> Result<ServerSettings> {
         "server.max_feed_streams",
         raw.max_feed_streams,
     )?;
-    Ok(s)
+    Ok(())
 }
 
 /// `[storage] path`: the database, `tributary.db` beside the config by default; a

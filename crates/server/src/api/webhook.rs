@@ -143,60 +143,37 @@ fn unauthorized(ctx: &Context, source: &str) -> DavError {
     )
 }
 
+/// The answer to a delivery, counted by its outcome: 200 with what was done, or a
+/// JSON refusal the flow shows (400: fix the event; 503: retry; 507: make room).
 fn answer(
     ctx: &Context,
     source: &str,
     result: Result<tributary_ingest::Outcome, IngestError>,
 ) -> Response<Body> {
+    let refused = |outcome: &str, status: StatusCode, reason: &str| {
+        ctx.metrics.delivery(source, outcome);
+        json(status, &j!({"status": "error", "reason": reason}))
+    };
     match result {
-        Ok(o) => {
-            ctx.metrics.delivery(source, o.status.as_str());
-            let href = o
-                .resource_name
-                .as_ref()
-                .map(|n| path::resource_href(&o.owner_name, &o.collection_path, n));
-            Response::builder()
-                .status(StatusCode::OK)
-                .header("Content-Type", "application/json")
-                .body(Body::full(o.to_json(href.as_deref())))
-                .unwrap_or_else(|_| Response::new(Body::empty()))
-        }
-        Err(IngestError::Invalid(reason)) => {
-            ctx.metrics.delivery(source, "invalid");
-            json(
-                StatusCode::BAD_REQUEST,
-                &j!({"status": "error", "reason": reason}),
-            )
-        }
+        Ok(o) => accepted(ctx, source, &o),
+        Err(IngestError::Invalid(reason)) => refused("invalid", StatusCode::BAD_REQUEST, &reason),
         Err(IngestError::Contention) => {
-            ctx.metrics.delivery(source, "contention");
-            json(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &j!({"status": "error", "reason": "busy, retry"}),
-            )
+            refused("contention", StatusCode::SERVICE_UNAVAILABLE, "busy, retry")
         }
-        Err(IngestError::Store(tributary_store::Error::Full)) => {
-            ctx.metrics.delivery(source, "storage-full");
-            json(
-                StatusCode::INSUFFICIENT_STORAGE,
-                &j!({"status": "error", "reason": "storage full"}),
-            )
-        }
+        Err(IngestError::Store(tributary_store::Error::Full)) => refused(
+            "storage-full",
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage full",
+        ),
         // The calendar's owner is at their storage quota (RFC 4331): retrying will not
         // help until they make room, so the flow fails visibly.
-        Err(IngestError::Store(tributary_store::Error::QuotaExceeded(reason))) => {
-            ctx.metrics.delivery(source, "over-quota");
-            json(
-                StatusCode::INSUFFICIENT_STORAGE,
-                &j!({"status": "error", "reason": format!("the calendar owner's storage quota is full: {reason}")}),
-            )
-        }
+        Err(IngestError::Store(tributary_store::Error::QuotaExceeded(reason))) => refused(
+            "over-quota",
+            StatusCode::INSUFFICIENT_STORAGE,
+            &format!("the calendar owner's storage quota is full: {reason}"),
+        ),
         Err(IngestError::Store(tributary_store::Error::Busy)) => {
-            ctx.metrics.delivery(source, "busy");
-            json(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &j!({"status": "error", "reason": "busy, retry"}),
-            )
+            refused("busy", StatusCode::SERVICE_UNAVAILABLE, "busy, retry")
         }
         Err(IngestError::Store(e)) => {
             ctx.metrics.delivery(source, "error");
@@ -207,6 +184,20 @@ fn answer(
             )
         }
     }
+}
+
+/// 200 with the outcome, and the href of the event when there is one.
+fn accepted(ctx: &Context, source: &str, o: &tributary_ingest::Outcome) -> Response<Body> {
+    ctx.metrics.delivery(source, o.status.as_str());
+    let href = o
+        .resource_name
+        .as_ref()
+        .map(|n| path::resource_href(&o.owner_name, &o.collection_path, n));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/json")
+        .body(Body::full(o.to_json(href.as_deref())))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ usage() {
     exit 2
 }
 
-targets=(ical_parse_index recurrence_time_range dav_bodies webhook_json request_path ics_feed)
+targets=(ical_parse_index recurrence_time_range dav_bodies webhook_json request_path ics_feed caldav_answers)
 [ $# -eq 2 ] || usage
 target="$1"
 seconds="$2"

@@ -265,139 +265,20 @@ impl Config {
     }
 
     /// Validate raw values; relative paths resolve against `base` (the config's folder).
+    ///
+    /// The steps run in the order of the checks they make, so a file with several
+    /// mistakes always reports the same one first.
     pub fn from_raw(raw: RawConfig, base: &Path) -> Result<Config> {
-        let mut server = ServerSettings::default();
-        if let Some(l) = &raw.server.listen {
-            server.listen = l
-                .parse::<SocketAddr>()
-                .map_err(|_| anyhow::anyhow!("server.listen: {l:?} is not an IP:PORT address"))?;
-        }
-        if let Some(v) = raw.server.max_body_bytes {
-            server.max_body_bytes = positive("server.max_body_bytes", v)?;
-        }
-        if let Some(v) = raw.server.max_resource_bytes {
-            server.max_resource_bytes = positive("server.max_resource_bytes", v)?;
-        }
-        if let Some(v) = raw.server.max_connections {
-            server.max_connections = positive("server.max_connections", v)?;
-        }
-        if let Some(v) = raw.server.header_timeout_secs {
-            server.header_timeout =
-                Duration::from_secs(positive("server.header_timeout_secs", v as usize)? as u64);
-        }
-        if let Some(v) = raw.server.body_timeout_secs {
-            server.body_timeout =
-                Duration::from_secs(positive("server.body_timeout_secs", v as usize)? as u64);
-        }
-        if let Some(v) = raw.server.max_instances {
-            server.max_instances = positive("server.max_instances", v as usize)? as u32;
-        }
-        if let Some(v) = raw.server.max_header_bytes {
-            if !(8192..=1024 * 1024).contains(&v) {
-                bail!("server.max_header_bytes: must be between 8192 and 1048576");
-            }
-            server.max_header_bytes = v;
-        }
-        if let Some(v) = raw.server.max_headers {
-            server.max_headers = positive("server.max_headers", v)?;
-        }
-        if let Some(v) = raw.server.password_checks {
-            server.password_checks = v;
-        }
-        if let Some(v) = raw.server.password_queue {
-            server.password_queue = v;
-        }
-        if let Some(v) = raw.server.max_dead_properties {
-            server.max_dead_properties = positive("server.max_dead_properties", v)?;
-        }
-        if let Some(v) = raw.server.max_dead_property_bytes {
-            server.max_dead_property_bytes = positive("server.max_dead_property_bytes", v)?;
-        }
-        if let Some(v) = raw.server.write_timeout_secs {
-            server.write_timeout =
-                Duration::from_secs(positive("server.write_timeout_secs", v as usize)? as u64);
-        }
-        if let Some(v) = raw.server.max_report_bytes {
-            server.max_report_bytes = positive("server.max_report_bytes", v)?;
-        }
-        if let Some(v) = raw.server.max_streams_per_user {
-            server.max_streams_per_user = positive("server.max_streams_per_user", v)?;
-        }
-        if let Some(v) = raw.server.max_feed_streams {
-            server.max_feed_streams = positive("server.max_feed_streams", v)?;
-        }
-        let db = raw.storage.path.unwrap_or_else(|| "tributary.db".into());
-        if db.is_empty() {
-            bail!("storage.path: must not be empty");
-        }
-        let db_path = if Path::new(&db).is_absolute() || db.starts_with("file:") {
-            PathBuf::from(&db)
-        } else {
-            base.join(&db)
-        };
-        let secrets_key_file = match raw.secrets.key_file.as_deref() {
-            Some("") => bail!("secrets.key_file: must not be empty"),
-            Some(p) => resolve(base, p),
-            None => default_key_file(&db_path, base),
-        };
-        let tls = match (raw.tls.cert.as_deref(), raw.tls.key.as_deref()) {
-            (None, None) => None,
-            (Some(""), _) => bail!("tls.cert: must not be empty"),
-            (_, Some("")) => bail!("tls.key: must not be empty"),
-            (Some(cert), Some(key)) => Some(TlsSettings {
-                cert: resolve(base, cert),
-                key: resolve(base, key),
-            }),
-            _ => bail!("tls: set both tls.cert and tls.key, or neither"),
-        };
-        let log_level = raw.log.level.unwrap_or_else(|| "info".into());
-        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
-            bail!("log.level: {log_level:?} is not one of error, warn, info, debug, trace");
-        }
-        let days = raw.storage.tombstone_retention_days.unwrap_or(90);
-        if days < 7 {
-            bail!("storage.tombstone_retention_days: must be at least 7 (clients that sync weekly would miss deletions)");
-        }
-        let tombstone_retention = Duration::from_secs(u64::from(days) * 86_400);
-        for p in raw.server.trusted_proxies.iter().flatten() {
-            let ip = p.parse::<std::net::IpAddr>().map_err(|_| {
-                anyhow::anyhow!("server.trusted_proxies: {p:?} is not an IP address")
-            })?;
-            server.trusted_proxies.push(ip);
-        }
-        if let Some(v) = raw.ingest.max_body_bytes {
-            server.webhook_max_body_bytes = positive("ingest.max_body_bytes", v)?;
-        }
-        server.admin_api_key = raw.ingest.admin_api_key.filter(|k| !k.is_empty());
-        if server.admin_api_key.as_ref().is_some_and(|k| k.len() < 16) {
-            bail!("ingest.admin_api_key: must be at least 16 characters");
-        }
-        let history_days = raw.ingest.history_retention_days.unwrap_or(90);
-        let history_retention = Duration::from_secs(
-            u64::from(positive("ingest.history_retention_days", history_days as usize)? as u32)
-                * 86_400,
-        );
-        let http_redirect = match &raw.server.http_redirect_listen {
-            None => None,
-            Some(_) if tls.is_none() => {
-                bail!("server.http_redirect_listen: only with [tls] (it redirects to HTTPS)")
-            }
-            Some(l) => Some(l.parse::<SocketAddr>().map_err(|_| {
-                anyhow::anyhow!("server.http_redirect_listen: {l:?} is not an IP:PORT address")
-            })?),
-        };
-        server.quota = tributary_store::Quota {
-            max_bytes: quota_limit(
-                "limits.quota_bytes",
-                raw.limits.quota_bytes.as_ref(),
-                tributary_store::Quota::DEFAULT_BYTES,
-            )?,
-            max_objects: quota_limit(
-                "limits.quota_objects",
-                raw.limits.quota_objects.as_ref(),
-                tributary_store::Quota::DEFAULT_OBJECTS,
-            )?,
-        };
+        let mut server = server_bounds(&raw.server)?;
+        let db_path = storage_path(&raw.storage, base)?;
+        let secrets_key_file = secrets_key_file(&raw.secrets, &db_path, base)?;
+        let tls = tls_settings(&raw.tls, base)?;
+        let log_level = log_level(raw.log.level)?;
+        let tombstone_retention = tombstone_retention(&raw.storage)?;
+        server.trusted_proxies.extend(trusted_proxies(&raw.server)?);
+        let history_retention = ingest_settings(raw.ingest, &mut server)?;
+        let http_redirect = http_redirect(&raw.server, tls.is_some())?;
+        server.quota = quota(&raw.limits)?;
         server.public_url = raw
             .server
             .public_url
@@ -406,32 +287,8 @@ impl Config {
             .transpose()?;
         server.metrics_enabled = raw.metrics.enabled.unwrap_or(true);
         server.metrics_token = raw.metrics.bearer_token.filter(|t| !t.is_empty());
-        let log_format = match raw.log.format.as_deref().unwrap_or("auto") {
-            "json" => LogFormat::Json,
-            "human" => LogFormat::Human,
-            // Under systemd stderr goes to the journal: JSON is easier to query there.
-            "auto" if std::env::var_os("JOURNAL_STREAM").is_some() => LogFormat::Json,
-            "auto" => LogFormat::Human,
-            other => bail!("log.format: {other:?} is not one of auto, human, json"),
-        };
-        for (i, src) in raw.sources.iter().enumerate() {
-            if src.id.is_empty() || src.user.is_empty() {
-                bail!("sources[{i}]: id and user are required");
-            }
-            if src.api_key_sha256.is_empty() && src.api_key_env.is_none() {
-                bail!(
-                    "sources[{i}] ({}): set api_key_sha256 or api_key_env",
-                    src.id
-                );
-            }
-            if let Some(bad) = src
-                .api_key_sha256
-                .iter()
-                .find(|h| h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()))
-            {
-                bail!("sources[{i}].api_key_sha256: {bad:?} is not a SHA-256 hex digest");
-            }
-        }
+        let log_format = log_format(raw.log.format.as_deref())?;
+        check_sources(&raw.sources)?;
         let pull = pull_settings(&raw.pull, server.limits())?;
         Ok(Config {
             pull,
@@ -447,6 +304,263 @@ impl Config {
             log_format,
         })
     }
+}
+
+/// `[server]`'s address, sizes, counts and timeouts, checked in the order of the keys.
+fn server_bounds(raw: &RawServer) -> Result<ServerSettings> {
+    let mut s = ServerSettings::default();
+    if let Some(l) = &raw.listen {
+        s.listen = socket_addr("server.listen", l)?;
+    }
+    set_positive(
+        &mut s.max_body_bytes,
+        "server.max_body_bytes",
+        raw.max_body_bytes,
+    )?;
+    set_positive(
+        &mut s.max_resource_bytes,
+        "server.max_resource_bytes",
+        raw.max_resource_bytes,
+    )?;
+    set_positive(
+        &mut s.max_connections,
+        "server.max_connections",
+        raw.max_connections,
+    )?;
+    set_secs(
+        &mut s.header_timeout,
+        "server.header_timeout_secs",
+        raw.header_timeout_secs,
+    )?;
+    set_secs(
+        &mut s.body_timeout,
+        "server.body_timeout_secs",
+        raw.body_timeout_secs,
+    )?;
+    if let Some(v) = raw.max_instances {
+        s.max_instances = positive("server.max_instances", v as usize)? as u32;
+    }
+    if let Some(v) = raw.max_header_bytes {
+        if !(8192..=1024 * 1024).contains(&v) {
+            bail!("server.max_header_bytes: must be between 8192 and 1048576");
+        }
+        s.max_header_bytes = v;
+    }
+    set_positive(&mut s.max_headers, "server.max_headers", raw.max_headers)?;
+    if let Some(v) = raw.password_checks {
+        s.password_checks = v;
+    }
+    if let Some(v) = raw.password_queue {
+        s.password_queue = v;
+    }
+    held_bounds(raw, &mut s)?;
+    Ok(s)
+}
+
+/// `[server]`'s bounds on what one request may make the server hold: dead
+/// properties, the write timeout, REPORT bodies and open streams.
+fn held_bounds(raw: &RawServer, s: &mut ServerSettings) -> Result<()> {
+    set_positive(
+        &mut s.max_dead_properties,
+        "server.max_dead_properties",
+        raw.max_dead_properties,
+    )?;
+    set_positive(
+        &mut s.max_dead_property_bytes,
+        "server.max_dead_property_bytes",
+        raw.max_dead_property_bytes,
+    )?;
+    set_secs(
+        &mut s.write_timeout,
+        "server.write_timeout_secs",
+        raw.write_timeout_secs,
+    )?;
+    set_positive(
+        &mut s.max_report_bytes,
+        "server.max_report_bytes",
+        raw.max_report_bytes,
+    )?;
+    set_positive(
+        &mut s.max_streams_per_user,
+        "server.max_streams_per_user",
+        raw.max_streams_per_user,
+    )?;
+    set_positive(
+        &mut s.max_feed_streams,
+        "server.max_feed_streams",
+        raw.max_feed_streams,
+    )?;
+    Ok(())
+}
+
+/// `[storage] path`: the database, `tributary.db` beside the config by default; a
+/// `file:` URI is taken as written.
+fn storage_path(raw: &RawStorage, base: &Path) -> Result<PathBuf> {
+    let db = raw.path.as_deref().unwrap_or("tributary.db");
+    if db.is_empty() {
+        bail!("storage.path: must not be empty");
+    }
+    Ok(if Path::new(db).is_absolute() || db.starts_with("file:") {
+        PathBuf::from(db)
+    } else {
+        base.join(db)
+    })
+}
+
+/// `[secrets] key_file`, else `secrets.key` beside the database.
+fn secrets_key_file(raw: &RawSecrets, db_path: &Path, base: &Path) -> Result<PathBuf> {
+    Ok(match raw.key_file.as_deref() {
+        Some("") => bail!("secrets.key_file: must not be empty"),
+        Some(p) => resolve(base, p),
+        None => default_key_file(db_path, base),
+    })
+}
+
+/// `[tls]`: both files or neither (`None` serves plain HTTP).
+fn tls_settings(raw: &RawTls, base: &Path) -> Result<Option<TlsSettings>> {
+    Ok(match (raw.cert.as_deref(), raw.key.as_deref()) {
+        (None, None) => None,
+        (Some(""), _) => bail!("tls.cert: must not be empty"),
+        (_, Some("")) => bail!("tls.key: must not be empty"),
+        (Some(cert), Some(key)) => Some(TlsSettings {
+            cert: resolve(base, cert),
+            key: resolve(base, key),
+        }),
+        _ => bail!("tls: set both tls.cert and tls.key, or neither"),
+    })
+}
+
+/// `[log] level`, `info` by default.
+fn log_level(level: Option<String>) -> Result<String> {
+    let log_level = level.unwrap_or_else(|| "info".into());
+    if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
+        bail!("log.level: {log_level:?} is not one of error, warn, info, debug, trace");
+    }
+    Ok(log_level)
+}
+
+/// `[storage] tombstone_retention_days`: 90 by default, at least a week.
+fn tombstone_retention(raw: &RawStorage) -> Result<Duration> {
+    let days = raw.tombstone_retention_days.unwrap_or(90);
+    if days < 7 {
+        bail!("storage.tombstone_retention_days: must be at least 7 (clients that sync weekly would miss deletions)");
+    }
+    Ok(Duration::from_secs(u64::from(days) * 86_400))
+}
+
+/// `[server] trusted_proxies`: addresses whose forwarding headers are believed.
+fn trusted_proxies(raw: &RawServer) -> Result<Vec<std::net::IpAddr>> {
+    raw.trusted_proxies
+        .iter()
+        .flatten()
+        .map(|p| {
+            p.parse::<std::net::IpAddr>()
+                .map_err(|_| anyhow::anyhow!("server.trusted_proxies: {p:?} is not an IP address"))
+        })
+        .collect()
+}
+
+/// `[ingest]`: the webhook body bound and admin key go into `server`; returns how
+/// long the delivery history is kept.
+fn ingest_settings(raw: RawIngest, server: &mut ServerSettings) -> Result<Duration> {
+    set_positive(
+        &mut server.webhook_max_body_bytes,
+        "ingest.max_body_bytes",
+        raw.max_body_bytes,
+    )?;
+    server.admin_api_key = raw.admin_api_key.filter(|k| !k.is_empty());
+    if server.admin_api_key.as_ref().is_some_and(|k| k.len() < 16) {
+        bail!("ingest.admin_api_key: must be at least 16 characters");
+    }
+    let history_days = raw.history_retention_days.unwrap_or(90);
+    Ok(Duration::from_secs(
+        u64::from(positive("ingest.history_retention_days", history_days as usize)? as u32)
+            * 86_400,
+    ))
+}
+
+/// `[server] http_redirect_listen`: only with TLS, since it redirects to HTTPS.
+fn http_redirect(raw: &RawServer, tls: bool) -> Result<Option<SocketAddr>> {
+    match &raw.http_redirect_listen {
+        None => Ok(None),
+        Some(_) if !tls => {
+            bail!("server.http_redirect_listen: only with [tls] (it redirects to HTTPS)")
+        }
+        Some(l) => socket_addr("server.http_redirect_listen", l).map(Some),
+    }
+}
+
+/// `[limits]`: the per-user quota (RFC 4331).
+fn quota(raw: &RawLimits) -> Result<tributary_store::Quota> {
+    Ok(tributary_store::Quota {
+        max_bytes: quota_limit(
+            "limits.quota_bytes",
+            raw.quota_bytes.as_ref(),
+            tributary_store::Quota::DEFAULT_BYTES,
+        )?,
+        max_objects: quota_limit(
+            "limits.quota_objects",
+            raw.quota_objects.as_ref(),
+            tributary_store::Quota::DEFAULT_OBJECTS,
+        )?,
+    })
+}
+
+/// `[log] format`: `auto` picks JSON under systemd, else human-readable lines.
+fn log_format(format: Option<&str>) -> Result<LogFormat> {
+    Ok(match format.unwrap_or("auto") {
+        "json" => LogFormat::Json,
+        "human" => LogFormat::Human,
+        // Under systemd stderr goes to the journal: JSON is easier to query there.
+        "auto" if std::env::var_os("JOURNAL_STREAM").is_some() => LogFormat::Json,
+        "auto" => LogFormat::Human,
+        other => bail!("log.format: {other:?} is not one of auto, human, json"),
+    })
+}
+
+/// `[[sources]]`: each names an id, a user and a key (a SHA-256 digest or a variable).
+fn check_sources(sources: &[SourceDecl]) -> Result<()> {
+    for (i, src) in sources.iter().enumerate() {
+        if src.id.is_empty() || src.user.is_empty() {
+            bail!("sources[{i}]: id and user are required");
+        }
+        if src.api_key_sha256.is_empty() && src.api_key_env.is_none() {
+            bail!(
+                "sources[{i}] ({}): set api_key_sha256 or api_key_env",
+                src.id
+            );
+        }
+        if let Some(bad) = src
+            .api_key_sha256
+            .iter()
+            .find(|h| h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            bail!("sources[{i}].api_key_sha256: {bad:?} is not a SHA-256 hex digest");
+        }
+    }
+    Ok(())
+}
+
+/// `l` as an `IP:PORT` socket address; the error names `key`.
+fn socket_addr(key: &str, l: &str) -> Result<SocketAddr> {
+    l.parse::<SocketAddr>()
+        .map_err(|_| anyhow::anyhow!("{key}: {l:?} is not an IP:PORT address"))
+}
+
+/// Overwrite `slot` with `v` when it is given and positive.
+fn set_positive(slot: &mut usize, key: &str, v: Option<usize>) -> Result<()> {
+    if let Some(v) = v {
+        *slot = positive(key, v)?;
+    }
+    Ok(())
+}
+
+/// Overwrite `slot` with `v` seconds when it is given and positive.
+fn set_secs(slot: &mut Duration, key: &str, v: Option<u64>) -> Result<()> {
+    if let Some(v) = v {
+        *slot = Duration::from_secs(positive(key, v as usize)? as u64);
+    }
+    Ok(())
 }
 
 /// `[server] public_url`: the address clients and feed readers reach the server at
@@ -713,6 +827,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("listen_addr"), "{err}");
+    }
+
+    #[test]
+    fn several_mistakes_report_the_same_first_one() {
+        let first = |text: &str| {
+            let raw: RawConfig = toml::from_str(text).unwrap();
+            Config::from_raw(raw, Path::new("."))
+                .unwrap_err()
+                .to_string()
+        };
+        let err = first("[server]\nlisten = \"x\"\nmax_headers = 0\n[tls]\ncert = \"c\"\n");
+        assert!(err.starts_with("server.listen:"), "{err}");
+        let err = first("[tls]\ncert = \"c\"\n[log]\nlevel = \"loud\"\n");
+        assert!(err.starts_with("tls:"), "{err}");
+        let err =
+            first("[server]\ntrusted_proxies = [\"x\"]\n[storage]\ntombstone_retention_days = 1\n");
+        assert!(
+            err.starts_with("storage.tombstone_retention_days:"),
+            "{err}"
+        );
+        let err =
+            first("[server]\nhttp_redirect_listen = \"x\"\n[ingest]\nadmin_api_key = \"short\"\n");
+        assert!(err.starts_with("ingest.admin_api_key:"), "{err}");
+        let err = first("[server]\nhttp_redirect_listen = \"x\"\n");
+        assert!(err.contains("only with [tls]"), "{err}");
     }
 
     #[test]

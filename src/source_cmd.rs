@@ -142,48 +142,58 @@ pub fn run(config: &Config, cmd: SourceCommand) -> Result<()> {
         SourceCommand::Sync { id, accept_shrink } => sync(config, store, &id, accept_shrink)?,
         SourceCommand::HashKey => println!("{}", tributary_store::source_key_hash(&read_key()?)),
         SourceCommand::List => list(&store)?,
-        SourceCommand::RotateKey { id } => {
-            store
-                .get_source(&id)
-                .map_err(|_| anyhow::anyhow!("no source named {id}"))?;
-            let key = new_source_key();
-            store.put_source_key(&id, &key).with_context(|| {
-                format!(
-                    "cannot add a key to {id} (at most two; run `source drop-old-keys {id}` first)"
-                )
-            })?;
-            println!("new API key for {id} (shown once; the old key works until `source drop-old-keys {id}`): {key}");
-        }
-        SourceCommand::DropOldKeys { id } => {
-            let mut keys = store.list_source_keys(&id)?;
-            keys.sort_by_key(|k| (k.created_at, k.id));
-            let n = keys.len().saturating_sub(1);
-            for k in keys.iter().take(n) {
-                store.delete_source_key(&id, k.id)?;
-            }
-            println!("removed {n} old key(s) of {id}");
-        }
+        SourceCommand::RotateKey { id } => rotate_key(&store, &id)?,
+        SourceCommand::DropOldKeys { id } => drop_old_keys(&store, &id)?,
         SourceCommand::Remove {
             id,
             keep_events,
             delete_events,
-        } => {
-            if keep_events == delete_events {
-                bail!("say what happens to its events: --keep-events or --delete-events");
-            }
-            let n = store
-                .delete_source(&id, keep_events)
-                .map_err(|_| anyhow::anyhow!("no source named {id}"))?;
-            println!(
-                "removed source {id}{}",
-                if keep_events {
-                    String::new()
-                } else {
-                    format!(" and {n} event(s)")
-                }
-            );
-        }
+        } => remove(&store, &id, keep_events, delete_events)?,
     }
+    Ok(())
+}
+
+/// `source rotate-key`: a second key beside the current one, printed once.
+fn rotate_key(store: &Store, id: &str) -> Result<()> {
+    store
+        .get_source(id)
+        .map_err(|_| anyhow::anyhow!("no source named {id}"))?;
+    let key = new_source_key();
+    store.put_source_key(id, &key).with_context(|| {
+        format!("cannot add a key to {id} (at most two; run `source drop-old-keys {id}` first)")
+    })?;
+    println!("new API key for {id} (shown once; the old key works until `source drop-old-keys {id}`): {key}");
+    Ok(())
+}
+
+/// `source drop-old-keys`: every key but the newest removed.
+fn drop_old_keys(store: &Store, id: &str) -> Result<()> {
+    let mut keys = store.list_source_keys(id)?;
+    keys.sort_by_key(|k| (k.created_at, k.id));
+    let n = keys.len().saturating_sub(1);
+    for k in keys.iter().take(n) {
+        store.delete_source_key(id, k.id)?;
+    }
+    println!("removed {n} old key(s) of {id}");
+    Ok(())
+}
+
+/// `source remove`: the source gone, its events kept or deleted as the flags say.
+fn remove(store: &Store, id: &str, keep_events: bool, delete_events: bool) -> Result<()> {
+    if keep_events == delete_events {
+        bail!("say what happens to its events: --keep-events or --delete-events");
+    }
+    let n = store
+        .delete_source(id, keep_events)
+        .map_err(|_| anyhow::anyhow!("no source named {id}"))?;
+    println!(
+        "removed source {id}{}",
+        if keep_events {
+            String::new()
+        } else {
+            format!(" and {n} event(s)")
+        }
+    );
     Ok(())
 }
 

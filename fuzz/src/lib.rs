@@ -38,7 +38,7 @@ pub const FLOATING_ZONES: [Option<Tz>; 8] = [
 ];
 
 /// Lets panics raised inside the `rrule` crate unwind to the `catch_unwind` that
-/// `tributary-calendar` wraps around it (`recur.rs`, `walk.rs`: "a panic inside the
+/// `tributary-calendar` wraps around it (`recurrence/rule.rs`, `recurrence/expand.rs`, `recurrence/walk.rs`: "a panic inside the
 /// `rrule` crate on odd input ... the rest is unknown"), instead of libfuzzer-sys's
 /// hook aborting the process. Any other panic still aborts, and an `rrule` panic
 /// that nothing catches still reaches libfuzzer-sys and is reported.

@@ -99,14 +99,22 @@ pub(super) fn calendars(config: &Config, store: Store, id: &str) -> Result<()> {
         };
         println!(
             "{mark} {}\t{}\t{components}",
-            c.display_name.as_deref().unwrap_or("(no name)"),
-            c.href
+            printable(c.display_name.as_deref().unwrap_or("(no name)")),
+            printable(&c.href)
         );
     }
     if let Err(why) = chosen {
-        println!("(none chosen: {why})");
+        println!("(none chosen: {})", printable(&why));
     }
     Ok(())
+}
+
+/// What a remote server named, safe for a terminal: control characters (an escape
+/// sequence a hostile server put in a display name) become `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// The account part of a `source list` line.
@@ -126,4 +134,15 @@ pub(super) fn list_fields(store: &Store, id: &str) -> Result<String> {
             show_time(Some(t))
         ))
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn names_from_a_remote_lose_their_control_characters() {
+        assert_eq!(printable("Work\u{1b}[2J\tx"), "Work?[2J?x");
+        assert_eq!(printable("Família"), "Família");
+    }
 }

@@ -184,22 +184,7 @@ async fn run(cli: Cli) -> BenchResult<bool> {
         "tributary-bench: principal {}, calendar home {}",
         home.principal, home.home
     );
-
-    let run_id = run_id();
-    let mut calendars: Vec<Calendar> = Vec::new();
-    for tag in ["a", "b"] {
-        let stem = format!("bench-{}-{run_id}-{tag}", cli.seed);
-        match discover::make_calendar(&mut conn, &home.home, &stem).await {
-            Ok(path) => calendars.push(Calendar {
-                path,
-                prefix: format!("tb-{}-{run_id}-{tag}", cli.seed),
-            }),
-            Err(e) => {
-                cleanup(&mut conn, &calendars, cli.keep).await;
-                return Err(e);
-            }
-        }
-    }
+    let calendars = make_calendars(&mut conn, &home.home, cli.seed, cli.keep).await?;
     let (a, b) = (calendars[0].clone(), calendars[1].clone());
     let dataset = Dataset::generate(cli.seed, events);
     let summary = summarize(&dataset, &a);
@@ -221,32 +206,7 @@ async fn run(cli: Cli) -> BenchResult<bool> {
         b,
         settings,
     };
-
-    let db = cli.db.as_deref();
-    let mut resources = vec![report::sample("start", cli.pid, db)];
-    let mut results = workloads::load(&ctx).await;
-    resources.push(report::sample("after_put", cli.pid, db));
-    results.extend(workloads::read(&ctx).await);
-    resources.push(report::sample("end", cli.pid, db));
-    let (rows, samples) = publish::run(&ctx).await;
-    results.extend(rows);
-    resources.extend(samples);
-    if ctx.settings.pull.is_some() {
-        // The peak from here on is the pulls' own (Linux resets VmHWM on "5" written
-        // to clear_refs: proc(5)); without the reset it is the whole run's.
-        if !report::reset_peak(cli.pid) {
-            eprintln!("tributary-bench: cannot reset the server's peak RSS; pull_end shows the run's peak");
-        }
-        resources.push(report::sample("pull_start", cli.pid, db));
-    }
-    results.extend(pull::run(&ctx, &home.home).await);
-    if ctx.settings.pull.is_some() {
-        resources.push(report::sample("pull_end", cli.pid, db));
-    }
-    results.extend(remote::run(&ctx, &home.home).await);
-    if ctx.settings.remote.is_some() {
-        resources.push(report::sample("remote_end", cli.pid, db));
-    }
+    let (results, resources) = run_workloads(&ctx, &cli, &home.home).await;
     cleanup(&mut conn, &calendars, cli.keep).await;
 
     let ok = results.iter().all(|w| w.status != Status::Failed);
@@ -265,12 +225,76 @@ async fn run(cli: Cli) -> BenchResult<bool> {
     };
     print!("{}", report::table(&run_report));
     if let Some(path) = &cli.json {
-        let text = serde_json::to_string_pretty(&run_report)
-            .map_err(|e| format!("cannot encode the results: {e}"))?;
-        std::fs::write(path, text + "\n")
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_json(path, &run_report)?;
     }
     Ok(ok)
+}
+
+/// The two calendars the run writes into, named after the seed and the run; when
+/// one cannot be made, those already made are removed (unless `keep`).
+async fn make_calendars(
+    conn: &mut Conn,
+    home: &str,
+    seed: u64,
+    keep: bool,
+) -> BenchResult<Vec<Calendar>> {
+    let run_id = run_id();
+    let mut calendars: Vec<Calendar> = Vec::new();
+    for tag in ["a", "b"] {
+        let stem = format!("bench-{seed}-{run_id}-{tag}");
+        match discover::make_calendar(conn, home, &stem).await {
+            Ok(path) => calendars.push(Calendar {
+                path,
+                prefix: format!("tb-{seed}-{run_id}-{tag}"),
+            }),
+            Err(e) => {
+                cleanup(conn, &calendars, keep).await;
+                return Err(e);
+            }
+        }
+    }
+    Ok(calendars)
+}
+
+/// Every workload in turn, with the server's resources sampled between them.
+async fn run_workloads(
+    ctx: &Ctx,
+    cli: &Cli,
+    home: &str,
+) -> (Vec<report::WorkloadResult>, Vec<report::ResourceSample>) {
+    let db = cli.db.as_deref();
+    let mut resources = vec![report::sample("start", cli.pid, db)];
+    let mut results = workloads::load(ctx).await;
+    resources.push(report::sample("after_put", cli.pid, db));
+    results.extend(workloads::read(ctx).await);
+    resources.push(report::sample("end", cli.pid, db));
+    let (rows, samples) = publish::run(ctx).await;
+    results.extend(rows);
+    resources.extend(samples);
+    if ctx.settings.pull.is_some() {
+        // The peak from here on is the pulls' own (Linux resets VmHWM on "5" written
+        // to clear_refs: proc(5)); without the reset it is the whole run's.
+        if !report::reset_peak(cli.pid) {
+            eprintln!("tributary-bench: cannot reset the server's peak RSS; pull_end shows the run's peak");
+        }
+        resources.push(report::sample("pull_start", cli.pid, db));
+    }
+    results.extend(pull::run(ctx, home).await);
+    if ctx.settings.pull.is_some() {
+        resources.push(report::sample("pull_end", cli.pid, db));
+    }
+    results.extend(remote::run(ctx, home).await);
+    if ctx.settings.remote.is_some() {
+        resources.push(report::sample("remote_end", cli.pid, db));
+    }
+    (results, resources)
+}
+
+/// `--json`: the report as pretty JSON.
+fn write_json(path: &std::path::Path, run_report: &RunReport) -> BenchResult<()> {
+    let text = serde_json::to_string_pretty(run_report)
+        .map_err(|e| format!("cannot encode the results: {e}"))?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The workload knobs, from the options and the `--quick` defaults.

@@ -78,6 +78,65 @@ struct Expect {
     unchanged: usize,
 }
 
+impl Expect {
+    /// The sync answer reports what was expected, nothing skipped and no error.
+    fn check_answer(&self, samples: &mut Samples, a: &Answer) {
+        let held = a.outcome == self.outcome
+            && a.http_status == Some(self.http_status)
+            && (a.created, a.updated, a.deleted, a.unchanged)
+                == (self.created, self.updated, 0, self.unchanged)
+            && a.skipped.is_empty()
+            && a.error.is_none();
+        samples.check(held, || {
+            format!(
+                "expected {} (HTTP {}) with created {}, updated {}, deleted 0, unchanged {}; \
+                 the server answered {} (HTTP {:?}) with created {}, updated {}, deleted {}, \
+                 unchanged {}, skipped {}, error {:?}",
+                self.outcome,
+                self.http_status,
+                self.created,
+                self.updated,
+                self.unchanged,
+                a.outcome,
+                a.http_status,
+                a.created,
+                a.updated,
+                a.deleted,
+                a.unchanged,
+                a.skipped.len(),
+                a.error
+            )
+        });
+    }
+
+    /// The feed was fetched exactly once between `before` and `after`: downloaded, or
+    /// answered 304 when that is what the pull expects.
+    fn check_served(&self, samples: &mut Samples, before: Served, after: Served) {
+        let fetched = Served {
+            downloads: after.downloads - before.downloads,
+            not_modified: after.not_modified - before.not_modified,
+        };
+        let wanted = if self.http_status == 304 {
+            Served {
+                downloads: 0,
+                not_modified: 1,
+            }
+        } else {
+            Served {
+                downloads: 1,
+                not_modified: 0,
+            }
+        };
+        samples.check(fetched == wanted, || {
+            format!(
+                "the feed was served {} times and answered 304 {} times during one pull \
+                 (is the server's scheduler pulling it too? add the source with a long --refresh)",
+                fetched.downloads, fetched.not_modified
+            )
+        });
+    }
+}
+
 /// Runs the pull workloads when `--feed-listen` and friends were given; `home` is the
 /// user's calendar home.
 pub async fn run(ctx: &Ctx, home: &str) -> Vec<WorkloadResult> {
@@ -306,58 +365,10 @@ impl Run {
         };
         samples.ok(ms);
         server_ms.push(answer.duration_ms as f64);
-        let a = &answer;
-        let held = a.outcome == expect.outcome
-            && a.http_status == Some(expect.http_status)
-            && (a.created, a.updated, a.deleted, a.unchanged)
-                == (expect.created, expect.updated, 0, expect.unchanged)
-            && a.skipped.is_empty()
-            && a.error.is_none();
-        samples.check(held, || {
-            format!(
-                "expected {} (HTTP {}) with created {}, updated {}, deleted 0, unchanged {}; \
-                 the server answered {} (HTTP {:?}) with created {}, updated {}, deleted {}, \
-                 unchanged {}, skipped {}, error {:?}",
-                expect.outcome,
-                expect.http_status,
-                expect.created,
-                expect.updated,
-                expect.unchanged,
-                a.outcome,
-                a.http_status,
-                a.created,
-                a.updated,
-                a.deleted,
-                a.unchanged,
-                a.skipped.len(),
-                a.error
-            )
-        });
+        expect.check_answer(samples, &answer);
         // A pull nobody here asked for (the server's scheduler) would show as an extra
         // fetch, and would have changed what this one found.
-        let after = self.server.served();
-        let fetched = Served {
-            downloads: after.downloads - before.downloads,
-            not_modified: after.not_modified - before.not_modified,
-        };
-        let wanted = if expect.http_status == 304 {
-            Served {
-                downloads: 0,
-                not_modified: 1,
-            }
-        } else {
-            Served {
-                downloads: 1,
-                not_modified: 0,
-            }
-        };
-        samples.check(fetched == wanted, || {
-            format!(
-                "the feed was served {} times and answered 304 {} times during one pull \
-                 (is the server's scheduler pulling it too? add the source with a long --refresh)",
-                fetched.downloads, fetched.not_modified
-            )
-        });
+        expect.check_served(samples, before, self.server.served());
     }
 
     /// The change log since the last pull lists exactly the events at `changed`, and

@@ -21,42 +21,34 @@
 //! The index span is only a prefilter and errs on the wide side (floating times,
 //! all-day dates and approximated zones are widened by 14 hours on each side); exact
 //! matching is [`query::ParsedObject::matches`].
+//!
+//! Layout: object parsing sits at the top (`scan`, `object`, `time`, `duration`, `tz`,
+//! `writer`, `text`); `recurrence/` turns a component into its instances and their
+//! times; `index/` computes what the store keeps ([`ObjectIndex`]); `query/` evaluates
+//! REPORT queries. `index` and `query` use `recurrence`, never each other.
 
-mod alarm;
-mod data;
-mod digest;
 mod duration;
 mod error;
-mod exact;
 pub mod filter;
-mod freebusy;
-mod instance;
-mod limit;
-mod matching;
+mod index;
 mod object;
-mod overlap;
 pub mod query;
-mod recur;
+mod recurrence;
 pub mod redact;
-mod rule;
 mod scan;
-mod shape;
-mod simple_rule;
-mod span;
 pub mod split;
 pub mod text;
 mod time;
 pub mod tz;
-mod walk;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
-pub use data::DataSink;
-pub use digest::{digest_overlaps, MAX_DIGEST_INSTANCES};
 pub use error::{Error, Result};
-pub use exact::expand_exact;
+pub use index::digest::{digest_overlaps, MAX_DIGEST_INSTANCES};
+pub use index::exact::expand_exact;
+pub use query::data::DataSink;
 #[doc(hidden)]
 pub use scan::{check_plain_reader, unescape_text};
 pub use tz::resolve_tzid;
@@ -148,9 +140,9 @@ pub fn parse_object(data: &[u8], limits: &Limits) -> Result<ObjectIndex> {
     let root = scan::parse_calendar(data, limits)?;
     let object = object::check(&root)?;
     let zones = tz::ZoneTable::from_calendar(&root);
-    let mut bounds = span::Bounds::default();
+    let mut bounds = index::span::Bounds::default();
     for comp in &object.components {
-        let extent = span::component_extent(comp, object.kind, &zones, limits)?;
+        let extent = index::span::component_extent(comp, object.kind, &zones, limits)?;
         bounds.add(extent);
     }
     let has_recurrence = object
@@ -162,12 +154,12 @@ pub fn parse_object(data: &[u8], limits: &Limits) -> Result<ObjectIndex> {
         ([only], Some(start), Some(end))
             if object.kind == ComponentKind::Event && !has_recurrence && end > start =>
         {
-            span::component_exact(only, object.kind, &zones)?
+            index::span::component_exact(only, object.kind, &zones)?
         }
         _ => false,
     };
     let instances = if has_recurrence && last_end.is_some() {
-        digest::digest(&root, object.kind, &zones, limits)
+        index::digest::digest(&root, object.kind, &zones, limits)
     } else {
         None
     };

@@ -3,7 +3,9 @@
 use crate::error::{invalid_data, Result};
 use crate::scan::{Node, Prop};
 use crate::tz::{CustomRef, ZoneTable};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Utc, Weekday,
+};
 use chrono_tz::Tz;
 
 /// Seconds an inexact time is widened by on each side of its span. Local clocks on
@@ -208,4 +210,19 @@ pub(crate) fn prop_date(prop: &Prop, zones: &ZoneTable) -> Result<DateValue> {
 /// The component's first `name` property as a date value, if it has one.
 pub(crate) fn comp_date(comp: &Node, name: &str, zones: &ZoneTable) -> Result<Option<DateValue>> {
     comp.prop(name).map(|p| prop_date(p, zones)).transpose()
+}
+
+/// An RFC 5545 §3.3.10 weekday (`MO` … `SU`, any case), as BYDAY and WKST write
+/// it (read by simple recurrence rules and by VTIMEZONE observance rules).
+pub(crate) fn weekday(text: &str) -> Option<Weekday> {
+    Some(match text.to_ascii_uppercase().as_str() {
+        "MO" => Weekday::Mon,
+        "TU" => Weekday::Tue,
+        "WE" => Weekday::Wed,
+        "TH" => Weekday::Thu,
+        "FR" => Weekday::Fri,
+        "SA" => Weekday::Sat,
+        "SU" => Weekday::Sun,
+        _ => return None,
+    })
 }

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::keys::resource_name;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
-use tributary_calendar::{parse_object, redact, ComponentKind, Limits};
+use tributary_calendar::{parse_object, redact, ComponentKind, Limits, ObjectIndex};
 use tributary_store::{
     Error as StoreError, IngestStatus, NewHistoryEntry, Privacy, PullApplied, PullChange,
     PullOutcome, PullWrite, PulledObject, Source, Store,
@@ -424,39 +424,16 @@ impl Snapshot<'_> {
             report.unchanged += 1;
             return Ok(version.learned(id, m));
         }
-        let skip = |report: &mut Report, reason: String| {
-            report.skipped.push(Skip {
-                uid: Some(id.to_string()),
-                reason,
-            });
-            Ok(None)
+        let (index, name) = match self.checked(store, id, &text, stored, allowed)? {
+            Ok(checked) => checked,
+            Err(reason) => {
+                report.skipped.push(Skip {
+                    uid: Some(id.to_string()),
+                    reason,
+                });
+                return Ok(None);
+            }
         };
-        let index = match parse_object(text.as_bytes(), self.limits) {
-            Ok(ix) => ix,
-            Err(e) => return skip(report, format!("not a valid calendar object: {e}")),
-        };
-        // RFC 4791 §5.3.2.1: the calendar takes only the components of its
-        // supported-calendar-component-set, from a feed as from a client's PUT.
-        if allowed.is_some_and(|a| !a.contains(&index.component)) {
-            let kind = index.component.as_str();
-            return skip(
-                report,
-                format!("the calendar does not take {kind} components"),
-            );
-        }
-        let name = stored.map_or_else(
-            || resource_name(&self.source.id, id),
-            |m| m.resource_name.clone(),
-        );
-        let taken = store
-            .resource_name_by_uid(self.source.collection_id, &index.uid)
-            .map_err(Error::from)?;
-        if let Some(other) = taken.filter(|n| *n != name) {
-            return skip(
-                report,
-                format!("the calendar already has another object with this UID ({other})"),
-            );
-        }
         let expected_etag = stored.and_then(|m| m.etag.clone());
         if expected_etag.is_some() {
             report.updated += 1;
@@ -472,6 +449,41 @@ impl Snapshot<'_> {
             content_hash: key,
             remote_etag: version.0,
         }))
+    }
+
+    /// The object parsed and checked as the calendar takes it, with the resource name
+    /// it goes under; `Err` with the reason it is skipped.
+    fn checked(
+        &self,
+        store: &Store,
+        id: &str,
+        text: &str,
+        stored: Option<&PulledObject>,
+        allowed: Option<&[ComponentKind]>,
+    ) -> Result<std::result::Result<(ObjectIndex, String), String>> {
+        let index = match parse_object(text.as_bytes(), self.limits) {
+            Ok(ix) => ix,
+            Err(e) => return Ok(Err(format!("not a valid calendar object: {e}"))),
+        };
+        // RFC 4791 §5.3.2.1: the calendar takes only the components of its
+        // supported-calendar-component-set, from a feed as from a client's PUT.
+        if allowed.is_some_and(|a| !a.contains(&index.component)) {
+            let kind = index.component.as_str();
+            return Ok(Err(format!("the calendar does not take {kind} components")));
+        }
+        let name = stored.map_or_else(
+            || resource_name(&self.source.id, id),
+            |m| m.resource_name.clone(),
+        );
+        let taken = store
+            .resource_name_by_uid(self.source.collection_id, &index.uid)
+            .map_err(Error::from)?;
+        if let Some(other) = taken.filter(|n| *n != name) {
+            return Ok(Err(format!(
+                "the calendar already has another object with this UID ({other})"
+            )));
+        }
+        Ok(Ok((index, name)))
     }
 }
 

@@ -120,19 +120,27 @@ impl DavError {
             }
             _ => {}
         }
-        let (status, body, ctype) = match self {
+        let (status, body, ctype) = self.parts();
+        if status.is_client_error() {
+            tracing::debug!(%status, "request refused");
+        }
+        respond(status, body, ctype, realm)
+    }
+
+    /// The status, body and Content-Type the error is answered with (an internal
+    /// error is logged here).
+    fn parts(self) -> (StatusCode, Body, Option<&'static str>) {
+        const TEXT: Option<&str> = Some("text/plain; charset=utf-8");
+        const XML: Option<&str> = Some("application/xml; charset=utf-8");
+        match self {
             DavError::BadRequest(reason) => (
                 StatusCode::BAD_REQUEST,
                 Body::full(format!("{reason}\n")),
-                Some("text/plain; charset=utf-8"),
+                TEXT,
             ),
             DavError::Status(s) => (s, Body::empty(), None),
             DavError::Json(s, body) => (s, Body::full(body), Some("application/json")),
-            DavError::Text(s, reason) => (
-                s,
-                Body::full(format!("{reason}\n")),
-                Some("text/plain; charset=utf-8"),
-            ),
+            DavError::Text(s, reason) => (s, Body::full(format!("{reason}\n")), TEXT),
             DavError::Condition {
                 status,
                 condition,
@@ -144,11 +152,7 @@ impl DavError {
                     ConditionContent::Hrefs(&hrefs),
                     detail.as_deref(),
                 );
-                (
-                    status,
-                    Body::full(xml),
-                    Some("application/xml; charset=utf-8"),
-                )
+                (status, Body::full(xml), XML)
             }
             DavError::NeedPrivileges { resources, detail } => {
                 let xml = condition_body(
@@ -156,11 +160,7 @@ impl DavError {
                     ConditionContent::Privileges(&resources),
                     detail.as_deref(),
                 );
-                (
-                    StatusCode::FORBIDDEN,
-                    Body::full(xml),
-                    Some("application/xml; charset=utf-8"),
-                )
+                (StatusCode::FORBIDDEN, Body::full(xml), XML)
             }
             DavError::Unauthorized => (StatusCode::UNAUTHORIZED, Body::empty(), None),
             DavError::Internal(msg) => {
@@ -170,23 +170,30 @@ impl DavError {
             DavError::CloseAfter(_) | DavError::Busy | DavError::Overloaded => {
                 (StatusCode::INTERNAL_SERVER_ERROR, Body::empty(), None)
             }
-        };
-        if status.is_client_error() {
-            tracing::debug!(%status, "request refused");
         }
-        let mut b = Response::builder().status(status);
-        if let Some(ct) = ctype {
-            b = b.header("Content-Type", ct);
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            b = b.header(
-                "WWW-Authenticate",
-                format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
-            );
-        }
-        b.body(body)
-            .unwrap_or_else(|_| Response::new(Body::empty()))
     }
+}
+
+/// The response of [`DavError::into_response`]: `status` with its body, and a Basic
+/// challenge in `realm` on 401 (RFC 7617 §2).
+fn respond(
+    status: StatusCode,
+    body: Body,
+    ctype: Option<&'static str>,
+    realm: &str,
+) -> Response<Body> {
+    let mut b = Response::builder().status(status);
+    if let Some(ct) = ctype {
+        b = b.header("Content-Type", ct);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        b = b.header(
+            "WWW-Authenticate",
+            format!("Basic realm=\"{realm}\", charset=\"UTF-8\""),
+        );
+    }
+    b.body(body)
+        .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
 /// 503 Service Unavailable with `Retry-After` (seconds) and no body.

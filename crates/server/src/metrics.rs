@@ -7,7 +7,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 use std::sync::atomic::Ordering;
 use tributary_store::StoreStats;
 
@@ -50,6 +50,11 @@ pub struct Metrics {
     deliveries: Family<IngestLabels, Counter>,
     feed_fetches: Family<FeedLabels, Counter>,
     auth_saturated: Counter,
+    store: StoreFigures,
+}
+
+/// The store's figures, set from [`StoreStats`] at each scrape.
+struct StoreFigures {
     db_bytes: Gauge,
     objects: Gauge,
     collections: Gauge,
@@ -103,83 +108,40 @@ impl Metrics {
         if let Some(p) = pulls {
             p.register(&mut registry);
         }
-        let requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        let r = &mut registry;
+        let requests = registered(
+            r,
             "http_requests",
             "HTTP requests by method and status",
-            requests.clone(),
+            Family::<RequestLabels, Counter>::default(),
         );
-        let latency = Family::<MethodLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
-        });
-        registry.register(
+        let latency = registered(
+            r,
             "http_request_duration_seconds",
             "Time to the response head, by method",
-            latency.clone(),
+            Family::<MethodLabels, Histogram>::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+            }),
         );
-        let deliveries = Family::<IngestLabels, Counter>::default();
-        registry.register(
+        let deliveries = registered(
+            r,
             "ingest_deliveries",
             "Webhook deliveries by source and outcome",
-            deliveries.clone(),
+            Family::<IngestLabels, Counter>::default(),
         );
-        let feed_fetches = Family::<FeedLabels, Counter>::default();
-        registry.register(
+        let feed_fetches = registered(
+            r,
             "feed_fetches",
             "Published feed fetches by feed id and status (200, or 304 when unchanged)",
-            feed_fetches.clone(),
+            Family::<FeedLabels, Counter>::default(),
         );
-        let auth_saturated = Counter::default();
-        registry.register(
+        let auth_saturated = registered(
+            r,
             "auth_saturated",
             "Password checks refused with 503 because the verifier queue was full",
-            auth_saturated.clone(),
+            Counter::default(),
         );
-        let gauge = |registry: &mut Registry, name: &str, help: &str| {
-            let g = Gauge::default();
-            registry.register(name, help, g.clone());
-            g
-        };
-        let db_bytes = gauge(
-            &mut registry,
-            "database_bytes",
-            "Size of the SQLite database (pages in use)",
-        );
-        let objects = gauge(
-            &mut registry,
-            "resources",
-            "Stored resources (calendar objects and others)",
-        );
-        let collections = gauge(
-            &mut registry,
-            "collections",
-            "Collections, calendar homes included",
-        );
-        let users = gauge(&mut registry, "users", "User accounts");
-        let change_rows = gauge(
-            &mut registry,
-            "change_log_rows",
-            "Rows in the sync change log",
-        );
-        let tombstones = gauge(
-            &mut registry,
-            "tombstones",
-            "Change-log rows of deleted members",
-        );
-        // Counters, not gauges: they only grow, so rate() applies
-        // (https://prometheus.io/docs/practices/naming/, `_total` for counters).
-        let writes = Counter::default();
-        registry.register(
-            "store_writes",
-            "Writes since start (each one atomic and durable when acknowledged)",
-            writes.clone(),
-        );
-        let commits = Counter::default();
-        registry.register(
-            "store_commits",
-            "Commits since start: concurrent writes share one",
-            commits.clone(),
-        );
+        let store = StoreFigures::register(r);
         Self {
             registry,
             requests,
@@ -187,14 +149,7 @@ impl Metrics {
             deliveries,
             feed_fetches,
             auth_saturated,
-            db_bytes,
-            objects,
-            collections,
-            users,
-            change_rows,
-            tombstones,
-            writes,
-            commits,
+            store,
         }
     }
 
@@ -240,6 +195,62 @@ impl Metrics {
 
     /// The OpenMetrics text, with the store figures refreshed from `stats`.
     pub fn render(&self, stats: &StoreStats) -> String {
+        self.store.set(stats);
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl StoreFigures {
+    /// Register the store's gauges and counters, in the order they are rendered.
+    fn register(r: &mut Registry) -> Self {
+        let gauge =
+            |r: &mut Registry, name: &str, help: &str| registered(r, name, help, Gauge::default());
+        let db_bytes = gauge(
+            r,
+            "database_bytes",
+            "Size of the SQLite database (pages in use)",
+        );
+        let objects = gauge(
+            r,
+            "resources",
+            "Stored resources (calendar objects and others)",
+        );
+        let collections = gauge(r, "collections", "Collections, calendar homes included");
+        let users = gauge(r, "users", "User accounts");
+        let change_rows = gauge(r, "change_log_rows", "Rows in the sync change log");
+        let tombstones = gauge(r, "tombstones", "Change-log rows of deleted members");
+        // Counters, not gauges: they only grow, so rate() applies
+        // (https://prometheus.io/docs/practices/naming/, `_total` for counters).
+        let writes = registered(
+            r,
+            "store_writes",
+            "Writes since start (each one atomic and durable when acknowledged)",
+            Counter::default(),
+        );
+        let commits = registered(
+            r,
+            "store_commits",
+            "Commits since start: concurrent writes share one",
+            Counter::default(),
+        );
+        Self {
+            db_bytes,
+            objects,
+            collections,
+            users,
+            change_rows,
+            tombstones,
+            writes,
+            commits,
+        }
+    }
+
+    /// Take the figures of one scrape.
+    fn set(&self, stats: &StoreStats) {
         self.db_bytes.set(stats.database_bytes);
         self.objects.set(stats.resources);
         self.collections.set(stats.collections);
@@ -255,17 +266,52 @@ impl Metrics {
         self.commits
             .inner()
             .fetch_max(count(stats.commits), Ordering::Relaxed);
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
     }
+}
+
+/// Register `metric` under `name` and hand it back (the registry keeps a clone that
+/// shares its value).
+fn registered<M: Metric + Clone>(r: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    r.register(name, help, metric.clone());
+    metric
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_render_in_registration_order() {
+        // A family with no label set yet renders nothing: give each one.
+        let m = Metrics::new();
+        m.request("GET", 200, 0.01);
+        m.delivery("s", "created");
+        m.feed_fetch(1, 200);
+        let text = m.render(&StoreStats::default());
+        let types: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE tributary_"))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "http_requests",
+                "http_request_duration_seconds",
+                "ingest_deliveries",
+                "feed_fetches",
+                "auth_saturated",
+                "database_bytes",
+                "resources",
+                "collections",
+                "users",
+                "change_log_rows",
+                "tombstones",
+                "store_writes",
+                "store_commits",
+            ]
+        );
+    }
 
     #[test]
     fn renders_counters_and_gauges() {

@@ -135,78 +135,131 @@ impl Store {
             decide_exact,
             bodies_when_decided,
         } = *query;
+        let sql = candidate_sql(component.is_some());
         self.with_conn(|c| {
-            // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
-            // a VTODO due exactly at `end` matches too, hence <=.
-            // The body comes in the same row when the caller will want it (?8: bodies
-            // even for rows the index decides; otherwise only for rows it cannot
-            // decide), as one unpaged query did; past PAGE_BYTES of bodies the loop
-            // below drops it and the walk reads it later, a page at a time.
-            let select = format!("SELECT {META_COLUMNS}, exact_span, CASE WHEN ?5 THEN instances END, first_start, last_end,
+            let low = start.map_or(i64::MIN, |s| s.saturating_sub(SHORT_SPAN));
+            let high = end.unwrap_or(i64::MAX);
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![
+                coll,
+                component,
+                start,
+                end,
+                decide_exact,
+                low,
+                high,
+                bodies_when_decided
+            ])?;
+            let mut found = Vec::new();
+            let mut inline_bytes = 0;
+            while let Some(r) = rows.next()? {
+                let keep_meta = found.len() < keep;
+                let room = inline_bytes < PAGE_BYTES;
+                if let Some((decision, wanted)) = candidate_row(r, query, keep_meta, room)? {
+                    inline_bytes += wanted.inline.as_ref().map_or(0, Vec::len);
+                    found.push((decision, wanted));
+                }
+            }
+            Ok(found)
+        })
+    }
+}
+
+/// The candidate walk's SQL; with a component (`?2`), short objects are found through
+/// their index range on `first_start`.
+fn candidate_sql(has_component: bool) -> String {
+    // Zero-length instances at exactly `start` match (RFC 4791 §9.9), hence >=;
+    // a VTODO due exactly at `end` matches too, hence <=.
+    // The body comes in the same row when the caller will want it (?8: bodies
+    // even for rows the index decides; otherwise only for rows it cannot
+    // decide), as one unpaged query did; past PAGE_BYTES of bodies the walk
+    // leaves it out (see candidate_row) and reads it later, a page at a time.
+    let select = format!("SELECT {META_COLUMNS}, exact_span, CASE WHEN ?5 THEN instances END, first_start, last_end,
                  CASE WHEN ?8 OR NOT (?5 AND (exact_span = 1 OR instances IS NOT NULL))
                       THEN (SELECT body FROM resource_bodies WHERE resource_id = resources.id) END
                  FROM resources WHERE collection_id = ?1
                  AND (?3 IS NULL OR last_end IS NULL OR last_end >= ?3)
                  AND NOT (?5 AND exact_span = 1 AND ((?3 IS NOT NULL AND last_end <= ?3) OR (?4 IS NOT NULL AND first_start >= ?4)))");
-            // A short object overlapping the range starts at most SHORT_SPAN before
-            // it (last_end >= start and last_end - first_start <= SHORT_SPAN): ?6 and
-            // ?7 bound its index range on both sides. The rest are scanned as before.
-            let sql = if component.is_some() {
-                format!(
-                    "{select} AND component = ?2 AND short_span = 1 AND first_start >= ?6 AND first_start <= ?7
+    // A short object overlapping the range starts at most SHORT_SPAN before
+    // it (last_end >= start and last_end - first_start <= SHORT_SPAN): ?6 and
+    // ?7 bound its index range on both sides. The rest are scanned as before.
+    if has_component {
+        format!(
+            "{select} AND component = ?2 AND short_span = 1 AND first_start >= ?6 AND first_start <= ?7
                      UNION ALL
                      {select} AND component = ?2 AND short_span = 0
                          AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4)"
-                )
-            } else {
-                // ?6 and ?7 are named only so that both statements take the same
-                // parameters.
-                format!("{select} AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) AND ?6 = ?6 AND ?7 = ?7")
-            };
-            let low = start.map_or(i64::MIN, |s| s.saturating_sub(SHORT_SPAN));
-            let high = end.unwrap_or(i64::MAX);
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![coll, component, start, end, decide_exact, low, high, bodies_when_decided])?;
-            let mut found = Vec::new();
-            let mut inline_bytes = 0;
-            while let Some(r) = rows.next()? {
-                let exact_span: bool = r.get(8)?;
-                let digest = r.get_ref(9)?.as_blob_or_null().map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Blob, Box::new(e))
-                })?;
-                let exact = decide_exact && digest.is_none() && exact_span;
-                let decided = match digest {
-                    // A pre-digested recurring event: decided per instance here.
-                    Some(d) if !tributary_calendar::digest_overlaps(d, &TimeRange { start, end }) => continue,
-                    Some(_) => true,
-                    None => exact,
-                };
-                let span = match (exact, r.get::<_, Option<i64>>(10)?, r.get::<_, Option<i64>>(11)?) {
-                    (true, Some(s), Some(e)) => Some((s, e)),
-                    _ => None,
-                };
-                // Objects decided here need no body unless the caller wants it.
-                let decided_by_index = decide_exact && (exact_span || digest.is_some());
-                let body = !decided_by_index || bodies_when_decided;
-                let keep_meta = found.len() < keep;
-                let inline = if body && keep_meta && inline_bytes < PAGE_BYTES {
-                    let b: Option<Vec<u8>> = r.get(12)?;
-                    inline_bytes += b.as_ref().map_or(0, Vec::len);
-                    b
-                } else {
-                    None
-                };
-                let wanted = Wanted {
-                    id: r.get(0)?,
-                    meta: if keep_meta { Some(meta_from_row(r)?) } else { None },
-                    body,
-                    inline,
-                };
-                found.push((Decision { decided, exact: span }, wanted));
-            }
-            Ok(found)
-        })
+        )
+    } else {
+        // ?6 and ?7 are named only so that both statements take the same
+        // parameters.
+        format!("{select} AND (?4 IS NULL OR first_start IS NULL OR first_start <= ?4) AND ?6 = ?6 AND ?7 = ?7")
     }
+}
+
+/// One row of [`candidate_sql`]: what the index decides of it and what the walk reads,
+/// or `None` when its digest shows no instance in the range. `keep_meta`: read its
+/// metadata now; `room`: its body, when wanted, may come from this row (the page of
+/// inline bodies is not full yet).
+fn candidate_row(
+    r: &rusqlite::Row<'_>,
+    query: &CandidateQuery<'_>,
+    keep_meta: bool,
+    room: bool,
+) -> Result<Option<(Decision, Wanted)>> {
+    let CandidateQuery {
+        start,
+        end,
+        decide_exact,
+        bodies_when_decided,
+        ..
+    } = *query;
+    let exact_span: bool = r.get(8)?;
+    let digest = r.get_ref(9)?.as_blob_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Blob, Box::new(e))
+    })?;
+    let exact = decide_exact && digest.is_none() && exact_span;
+    let decided = match digest {
+        // A pre-digested recurring event: decided per instance here.
+        Some(d) if !tributary_calendar::digest_overlaps(d, &TimeRange { start, end }) => {
+            return Ok(None)
+        }
+        Some(_) => true,
+        None => exact,
+    };
+    let span = match (
+        exact,
+        r.get::<_, Option<i64>>(10)?,
+        r.get::<_, Option<i64>>(11)?,
+    ) {
+        (true, Some(s), Some(e)) => Some((s, e)),
+        _ => None,
+    };
+    // Objects decided here need no body unless the caller wants it.
+    let decided_by_index = decide_exact && (exact_span || digest.is_some());
+    let body = !decided_by_index || bodies_when_decided;
+    let inline = if body && keep_meta && room {
+        r.get(12)?
+    } else {
+        None
+    };
+    let wanted = Wanted {
+        id: r.get(0)?,
+        meta: if keep_meta {
+            Some(meta_from_row(r)?)
+        } else {
+            None
+        },
+        body,
+        inline,
+    };
+    Ok(Some((
+        Decision {
+            decided,
+            exact: span,
+        },
+        wanted,
+    )))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use super::Rng;
 use crate::filter::{CompFilter, DataRequest, TimeRange};
 use crate::query::parse_stored;
-use crate::walk::{SIMPLE_RULES, SIMPLE_WALKS};
+use crate::recurrence::walk::{SIMPLE_RULES, SIMPLE_WALKS};
 use crate::{parse_object, Limits};
 
 /// `rng`'s pick among `items`.

@@ -335,7 +335,7 @@ fn month_day(text: &str) -> Option<i32> {
 /// run to ±5.
 fn by_day(text: &str) -> Option<(i32, Weekday)> {
     let split = text.len().checked_sub(2)?;
-    let weekday = crate::simple_rule::weekday(text.get(split..)?)?;
+    let weekday = crate::time::weekday(text.get(split..)?)?;
     let number = text.get(..split)?;
     if number.is_empty() {
         return Some((0, weekday));

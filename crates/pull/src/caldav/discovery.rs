@@ -17,7 +17,8 @@ use super::error::from_answer;
 use super::listing::{calendar_from, own_response};
 use super::multistatus::{Multistatus, Props};
 use super::request::{multistatus, DISCOVERY_PROPS};
-use super::{same_collection, Discovery, Remote, RemoteError};
+use super::{same_collection, Discovery, Remote, RemoteCalendar, RemoteError};
+use crate::fetch::Answer;
 use crate::guard::redact;
 
 impl Remote {
@@ -28,14 +29,12 @@ impl Remote {
         let (answered, answer) = self.propfind_following(start, "0", DISCOVERY_PROPS).await?;
         if is_multistatus(answer.status) {
             let found = multistatus(&answer)?;
-            if let Some(response) = own_response(&found, &answered) {
-                if response.props.is_calendar() {
-                    return Ok(Discovery {
-                        principal: None,
-                        home: None,
-                        calendars: vec![calendar_from(&answered, response)?],
-                    });
-                }
+            if let Some(calendar) = named_calendar(&found, &answered)? {
+                return Ok(Discovery {
+                    principal: None,
+                    home: None,
+                    calendars: vec![calendar],
+                });
             }
             (principal, home) = principal_and_home(&found, &answered)?;
         } else if must_stop(answer.status) {
@@ -98,24 +97,45 @@ impl Remote {
 
     /// Every calendar collection among the home's members (Depth 1). The inbox, outbox
     /// and notification collections are not CALDAV:calendar and drop out with the rest.
-    async fn calendars_in(&self, home: &Url) -> Result<Vec<super::RemoteCalendar>, RemoteError> {
+    async fn calendars_in(&self, home: &Url) -> Result<Vec<RemoteCalendar>, RemoteError> {
         let (answered, answer) = self
             .propfind_following(home, "1", super::request::CALENDAR_PROPS)
             .await?;
-        let found = multistatus(&answer)?;
-        let mut calendars = Vec::new();
-        for response in &found.responses {
-            if !response.props.is_calendar() || same_collection(&response.href, answered.path()) {
-                continue;
-            }
-            let calendar = calendar_from(&answered, response)?;
-            if same_collection(calendar.url.as_str(), answered.as_str()) {
-                continue;
-            }
-            calendars.push(calendar);
-        }
-        Ok(calendars)
+        calendars_answer(&answered, &answer)
     }
+}
+
+/// The calendar the answered start URL is, if it is one.
+pub(super) fn named_calendar(
+    found: &Multistatus,
+    answered: &Url,
+) -> Result<Option<RemoteCalendar>, RemoteError> {
+    match own_response(found, answered) {
+        Some(response) if response.props.is_calendar() => {
+            Ok(Some(calendar_from(answered, response)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The calendars of a home's Depth 1 answer (the home itself left out).
+pub(super) fn calendars_answer(
+    answered: &Url,
+    answer: &Answer,
+) -> Result<Vec<RemoteCalendar>, RemoteError> {
+    let found = multistatus(answer)?;
+    let mut calendars = Vec::new();
+    for response in &found.responses {
+        if !response.props.is_calendar() || same_collection(&response.href, answered.path()) {
+            continue;
+        }
+        let calendar = calendar_from(answered, response)?;
+        if same_collection(calendar.url.as_str(), answered.as_str()) {
+            continue;
+        }
+        calendars.push(calendar);
+    }
+    Ok(calendars)
 }
 
 fn is_multistatus(status: StatusCode) -> bool {
@@ -131,7 +151,7 @@ fn must_stop(status: StatusCode) -> bool {
 }
 
 /// DAV:current-user-principal and CALDAV:calendar-home-set of the answered resource.
-fn principal_and_home(
+pub(super) fn principal_and_home(
     found: &Multistatus,
     answered: &Url,
 ) -> Result<(Option<Url>, Option<Url>), RemoteError> {

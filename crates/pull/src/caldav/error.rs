@@ -102,11 +102,17 @@ fn digest_only(headers: &HeaderMap) -> bool {
 /// at [`MAX_RETRY_AFTER`]. A date in the past is no wait.
 pub(super) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    let wait = match value.parse::<u64>() {
-        Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => http_date(value)?
+    let delta_seconds = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    let wait = if delta_seconds {
+        // Too many digits for a u64 is a very long wait, not no wait (as RFC 9111 §1.2.2
+        // reads an overflowing delta-seconds).
+        value
+            .parse::<u64>()
+            .map_or(MAX_RETRY_AFTER, Duration::from_secs)
+    } else {
+        http_date(value)?
             .duration_since(now)
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
     };
     Some(wait.min(MAX_RETRY_AFTER))
 }
@@ -169,7 +175,15 @@ mod tests {
             retry_after(&with_retry_after("99999999"), now),
             Some(MAX_RETRY_AFTER)
         );
+        assert_eq!(
+            retry_after(
+                &with_retry_after("340282366920938463463374607431768211456"),
+                now
+            ),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(retry_after(&with_retry_after("soon"), now), None);
+        assert_eq!(retry_after(&with_retry_after("+5"), now), None);
     }
 
     #[test]

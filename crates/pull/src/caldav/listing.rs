@@ -10,6 +10,7 @@ use super::request::{
     MEMBER_PROPS,
 };
 use super::{href_path, same_collection, Member, Remote, RemoteCalendar, RemoteError, SyncPage};
+use crate::fetch::Answer;
 use crate::guard::redact;
 
 impl Remote {
@@ -19,16 +20,7 @@ impl Remote {
         let answer = self
             .xml(propfind(), url, "0", propfind_body(CALENDAR_PROPS))
             .await?;
-        let found = multistatus(&answer)?;
-        let response = own_response(&found, url)
-            .ok_or_else(|| RemoteError::Protocol(format!("no answer for {}", redact(url))))?;
-        if !response.props.is_calendar() {
-            return Err(RemoteError::Protocol(format!(
-                "{} is not a calendar collection",
-                redact(url)
-            )));
-        }
-        calendar_from(url, response)
+        calendar_answer(url, &answer)
     }
 
     /// One RFC 6578 sync-collection REPORT (sync-level 1, DAV:getetag). `token` None asks
@@ -42,48 +34,7 @@ impl Remote {
         let answer = self
             .xml(report(), url, "0", sync_collection_body(token))
             .await?;
-        if invalid_sync_token(answer.status, &answer.body) {
-            return Err(RemoteError::InvalidSyncToken);
-        }
-        let found = multistatus(&answer)?;
-        let mut page = SyncPage {
-            changed: Vec::new(),
-            removed: Vec::new(),
-            token: String::new(),
-            truncated: false,
-        };
-        for response in &found.responses {
-            // §3.6: a 507 on the request-URI says the answer was cut short.
-            if response.status == Some(507) {
-                page.truncated = true;
-                continue;
-            }
-            let href = href_path(url, &response.href)?;
-            // iCloud lists the collection itself, with an ETag, among the changes
-            // (Net-DAVTalk 0.26 changelog); sub-collections (an href ending in `/`) are
-            // not calendar objects.
-            if is_collection_itself(url, &href)
-                || response.props.is_collection()
-                || href.ends_with('/')
-            {
-                continue;
-            }
-            match response.status {
-                Some(404) => page.removed.push(href),
-                Some(status) if !(200..300).contains(&status) => {}
-                _ => page.changed.push(Member {
-                    href,
-                    etag: response.props.getetag.clone(),
-                }),
-            }
-        }
-        page.token = found
-            .sync_token
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| {
-                RemoteError::Protocol("the sync-collection answer has no DAV:sync-token".into())
-            })?;
-        Ok(page)
+        sync_answer(url, &answer)
     }
 
     /// PROPFIND Depth 1: every calendar object member of the collection (not the
@@ -92,31 +43,94 @@ impl Remote {
         let answer = self
             .xml(propfind(), url, "1", propfind_body(MEMBER_PROPS))
             .await?;
-        let found = multistatus(&answer)?;
-        let mut members = Vec::new();
-        for response in &found.responses {
-            let href = href_path(url, &response.href)?;
-            let props = &response.props;
-            let other_type = props
-                .getcontenttype
-                .as_deref()
-                .is_some_and(|kind| !kind.to_ascii_lowercase().starts_with("text/calendar"));
-            if is_collection_itself(url, &href) || props.is_collection() || other_type {
-                continue;
-            }
-            if response
-                .status
-                .is_some_and(|status| !(200..300).contains(&status))
-            {
-                continue;
-            }
-            members.push(Member {
-                href,
-                etag: props.getetag.clone(),
-            });
-        }
-        Ok(members)
+        members_answer(url, &answer)
     }
+}
+
+/// [`Remote::calendar`] once the server answered.
+pub(super) fn calendar_answer(url: &Url, answer: &Answer) -> Result<RemoteCalendar, RemoteError> {
+    let found = multistatus(answer)?;
+    let response = own_response(&found, url)
+        .ok_or_else(|| RemoteError::Protocol(format!("no answer for {}", redact(url))))?;
+    if !response.props.is_calendar() {
+        return Err(RemoteError::Protocol(format!(
+            "{} is not a calendar collection",
+            redact(url)
+        )));
+    }
+    calendar_from(url, response)
+}
+
+/// [`Remote::sync_collection`] once the server answered.
+pub(super) fn sync_answer(url: &Url, answer: &Answer) -> Result<SyncPage, RemoteError> {
+    if invalid_sync_token(answer.status, &answer.body) {
+        return Err(RemoteError::InvalidSyncToken);
+    }
+    let found = multistatus(answer)?;
+    let mut page = SyncPage {
+        changed: Vec::new(),
+        removed: Vec::new(),
+        token: String::new(),
+        truncated: false,
+    };
+    for response in &found.responses {
+        // §3.6: a 507 on the request-URI says the answer was cut short.
+        if response.status == Some(507) {
+            page.truncated = true;
+            continue;
+        }
+        let href = href_path(url, &response.href)?;
+        // iCloud lists the collection itself, with an ETag, among the changes
+        // (Net-DAVTalk 0.26 changelog); sub-collections (an href ending in `/`) are
+        // not calendar objects.
+        if is_collection_itself(url, &href) || response.props.is_collection() || href.ends_with('/')
+        {
+            continue;
+        }
+        match response.status {
+            Some(404) => page.removed.push(href),
+            Some(status) if !(200..300).contains(&status) => {}
+            _ => page.changed.push(Member {
+                href,
+                etag: response.props.getetag.clone(),
+            }),
+        }
+    }
+    page.token = found
+        .sync_token
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            RemoteError::Protocol("the sync-collection answer has no DAV:sync-token".into())
+        })?;
+    Ok(page)
+}
+
+/// [`Remote::list`] once the server answered.
+pub(super) fn members_answer(url: &Url, answer: &Answer) -> Result<Vec<Member>, RemoteError> {
+    let found = multistatus(answer)?;
+    let mut members = Vec::new();
+    for response in &found.responses {
+        let href = href_path(url, &response.href)?;
+        let props = &response.props;
+        let other_type = props
+            .getcontenttype
+            .as_deref()
+            .is_some_and(|kind| !kind.to_ascii_lowercase().starts_with("text/calendar"));
+        if is_collection_itself(url, &href) || props.is_collection() || other_type {
+            continue;
+        }
+        if response
+            .status
+            .is_some_and(|status| !(200..300).contains(&status))
+        {
+            continue;
+        }
+        members.push(Member {
+            href,
+            etag: props.getetag.clone(),
+        });
+    }
+    Ok(members)
 }
 
 fn is_collection_itself(url: &Url, href: &str) -> bool {

@@ -19,6 +19,8 @@
 
 mod discovery;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod listing;
 mod multistatus;
 mod objects;
@@ -167,12 +169,26 @@ impl Remote {
 
 /// The path of an href as the store keys it: an absolute URL is reduced to its path, an
 /// absolute path is kept exactly as sent, a relative one is resolved against `base`.
+///
+/// A path that, resolved against `base` again, leaves `base`'s origin is refused: the
+/// client later sends PUT and DELETE, with the account's credentials, to exactly that
+/// URL. The WHATWG URL parser reads `/\host/x` as `//host/x` (a backslash is a slash in
+/// http(s) URLs) and drops tabs and newlines, so `/<TAB>/host/x` is `//host/x` too; and
+/// `https://h//host/x` has the path `//host/x` (URL Standard, "special authority ignore
+/// slashes state" and "basic URL parser", https://url.spec.whatwg.org/#concept-basic-url-parser).
 pub(crate) fn href_path(base: &Url, href: &str) -> Result<String, RemoteError> {
     let href = href.trim();
-    if href.starts_with('/') && !href.starts_with("//") {
-        return Ok(href.to_string());
+    let path = if href.starts_with('/') && !href.starts_with("//") {
+        href.to_string()
+    } else {
+        Remote::resolve(base, href)?.path().to_string()
+    };
+    if Remote::resolve(base, &path)?.origin() != base.origin() {
+        return Err(RemoteError::Protocol(format!(
+            "the href {href:?} names another server"
+        )));
     }
-    Ok(Remote::resolve(base, href)?.path().to_string())
+    Ok(path)
 }
 
 /// Two hrefs naming the same collection, with or without the trailing slash.
@@ -207,6 +223,40 @@ mod tests {
             href_path(&base, "mailto:a@example.com"),
             Err(RemoteError::Protocol(_))
         ));
+    }
+
+    /// Fuzz finding (caldav_answers): `/\` was kept as an absolute path, but the URL
+    /// parser reads a backslash as a slash, so `/\evil.example/x` resolved to
+    /// `https://evil.example/x`, where a later DELETE would have sent the credentials.
+    #[test]
+    fn fuzz_regression_caldav_answers_3925ed2d() {
+        let base = Url::parse("https://caldav.example.com/alice/work/").unwrap();
+        for href in [
+            "/\\",
+            "/\\evil.example/x.ics",
+            "/\t/evil.example/x.ics",
+            "/\n/evil.example/x.ics",
+            "https://p07-caldav.icloud.com//evil.example/x.ics",
+        ] {
+            let result = href_path(&base, href);
+            assert!(
+                matches!(result, Err(RemoteError::Protocol(_))),
+                "{href:?}: {result:?}"
+            );
+        }
+        // A URL on another host is reduced to its path, as for iCloud's partition hosts.
+        assert_eq!(
+            href_path(&base, "\\\\evil.example/x.ics").unwrap(),
+            "/x.ics"
+        );
+        // Paths that stay on the server are kept as sent, oddities included.
+        for href in [
+            "/alice/work/a%5Cb.ics",
+            "/alice/work/a\\b.ics",
+            "/a/../b.ics",
+        ] {
+            assert_eq!(href_path(&base, href).unwrap(), href);
+        }
     }
 
     #[test]

@@ -250,7 +250,8 @@ impl State {
                     .ok()
                     .flatten()
                     .and_then(|attribute| attribute.unescape_value().ok())
-                    .map(|name| name.trim().to_ascii_uppercase());
+                    .map(|name| name.trim().to_ascii_uppercase())
+                    .filter(|name| is_component_name(name));
                 if let Some(name) = name {
                     self.props(|props| props.components.push(name));
                 }
@@ -390,6 +391,14 @@ fn merge(into: &mut Props, from: Props) {
             *slot = value;
         }
     }
+}
+
+/// RFC 5545 §3.1: a component name is an iana-token or an x-name, 1*(ALPHA / DIGIT /
+/// "-"). A CALDAV:comp with any other name (empty, spaces, control characters that would
+/// reach the admin's terminal in `source calendars`) names nothing this client can sync
+/// and is left out; a set of nothing but such names reads as no set stated.
+fn is_component_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The code of a status line such as `HTTP/1.1 404 Not Found` (RFC 4918 §14.28).

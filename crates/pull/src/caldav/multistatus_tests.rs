@@ -240,3 +240,17 @@ fn error_bodies_list_their_conditions() {
     assert!(parse_error(b"<html>no</html>").is_empty());
     assert!(parse_error(b"<<<").is_empty());
 }
+
+/// Fuzz finding (caldav_answers): `<C:comp name=""/>` gave an empty component name; every
+/// name kept is an RFC 5545 §3.1 name, upper-cased.
+#[test]
+fn fuzz_regression_caldav_answers_09f3bba1() {
+    let body = r#"<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><response>
+      <href>/c/</href><propstat><prop><C:supported-calendar-component-set>
+        <C:comp name=""/><C:comp name=" vevent "/><C:comp name="V EVENT"/>
+        <C:comp name="VTODO&#27;[31m"/><C:comp name="x-wr-1"/><C:comp/>
+      </C:supported-calendar-component-set></prop><status>HTTP/1.1 200 OK</status></propstat>
+    </response></multistatus>"#;
+    let found = parse(body.as_bytes()).unwrap();
+    assert_eq!(found.responses[0].props.components, ["VEVENT", "X-WR-1"]);
+}

@@ -23,22 +23,7 @@ impl Remote {
         let mut objects = Vec::new();
         for batch in hrefs.chunks(MULTIGET_BATCH) {
             let answer = self.xml(report(), url, "1", multiget_body(batch)).await?;
-            for response in multistatus(&answer)?.responses {
-                if response
-                    .status
-                    .is_some_and(|status| !(200..300).contains(&status))
-                {
-                    continue;
-                }
-                let Some(data) = response.props.calendar_data else {
-                    continue;
-                };
-                objects.push(RemoteObject {
-                    href: href_path(url, &response.href)?,
-                    etag: response.props.getetag,
-                    data,
-                });
-            }
+            objects.extend(objects_answer(url, &answer)?);
         }
         Ok(objects)
     }
@@ -114,6 +99,28 @@ impl Remote {
         }
         Err(from_answer(&answer))
     }
+}
+
+/// One [`Remote::multiget`] batch once the server answered.
+pub(super) fn objects_answer(url: &Url, answer: &Answer) -> Result<Vec<RemoteObject>, RemoteError> {
+    let mut objects = Vec::new();
+    for response in multistatus(answer)?.responses {
+        if response
+            .status
+            .is_some_and(|status| !(200..300).contains(&status))
+        {
+            continue;
+        }
+        let Some(data) = response.props.calendar_data else {
+            continue;
+        };
+        objects.push(RemoteObject {
+            href: href_path(url, &response.href)?,
+            etag: response.props.getetag,
+            data,
+        });
+    }
+    Ok(objects)
 }
 
 /// The answer's `ETag`, as sent.

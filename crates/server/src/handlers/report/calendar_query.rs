@@ -4,6 +4,7 @@
 use super::{calendar_of, floating_zone, push_object, push_rendered, request_href, RenderEnv};
 use crate::body::Body;
 use crate::error::DavError;
+use crate::handlers::stream::{Sink, StreamError};
 use crate::handlers::{Request, Resolved};
 use crate::{path, Context};
 use hyper::Response;
@@ -29,16 +30,7 @@ pub(super) async fn handle(
     let (component, range) = prefilter(&filter);
     let simple = only_event_time_range(&filter);
     let wants_data = props.data.is_some();
-    // The expand range when calendar-data asks for nothing but `expand`.
-    let expand_only = props.data.as_ref().and_then(|d| {
-        let only = DataRequest {
-            expand: d.expand,
-            ..DataRequest::default()
-        };
-        (d.expand.is_some() && *d == only)
-            .then_some(d.expand)
-            .flatten()
-    });
+    let expand_only = expand_only(&props);
     let store = ctx.store.clone();
     let user = req.user.clone();
     let max_resource_bytes = ctx.settings.max_resource_bytes;
@@ -53,7 +45,13 @@ pub(super) async fn handle(
         let mut r = RenderEnv::new(&props, &user, max_resource_bytes, floating, limits);
         r.env.read_only_members = cal.read_only;
         let prefix = path::collection_href(&user.name, &cal.path);
-        let mut failure = None;
+        let members = Members {
+            only: only.as_deref(),
+            prefix: &prefix,
+            expand_only,
+            filter: &filter,
+            render: &r,
+        };
         let query = CandidateQuery {
             component,
             start: range.start,
@@ -61,76 +59,119 @@ pub(super) async fn handle(
             decide_exact: simple,
             bodies_when_decided: wants_data,
         };
-        let res = store.for_each_candidate(
-            cal.id,
-            &query,
-            |Candidate {
-                 meta,
-                 decided,
-                 body,
-                 exact,
-             }| {
-                if only.as_ref().is_some_and(|n| *n != meta.name) {
-                    return Ok(());
-                }
-                let body = body.unwrap_or_default();
-                let href = format!("{prefix}{}", path::encode(&meta.name));
-                // An exact single event asked for with nothing but `expand`: a line
-                // scan does it (see tributary_calendar::expand_exact). It must overlap
-                // the expand range (RFC 4791 §9.9, a VEVENT with DTEND after DTSTART),
-                // which may differ from the filter's; one that does not is left to the
-                // general path, which returns it without instances.
-                let fast = match (exact, expand_only) {
-                    (Some((start, end)), Some(x))
-                        if x.end.is_none_or(|e| start < e) && x.start.is_none_or(|s| end > s) =>
-                    {
-                        tributary_calendar::expand_exact(
-                            &String::from_utf8_lossy(&body),
-                            start,
-                            end,
-                        )
-                    }
-                    _ => None,
-                };
-                let pushed = match fast {
-                    Some(data) => push_rendered(
-                        sink,
-                        href,
-                        &meta,
-                        |out| {
-                            out.write(&data);
-                        },
-                        &r,
-                    ),
-                    None => {
-                        let parsed = if decided {
-                            None
-                        } else {
-                            let Ok(parsed) = parse_stored(&body, &limits) else {
-                                return Ok(());
-                            };
-                            if !parsed.matches(&filter, floating, &limits) {
-                                return Ok(());
-                            }
-                            Some(parsed)
-                        };
-                        push_object(sink, href, &meta, &body, parsed.as_ref(), &r)
-                    }
-                };
-                if let Err(e) = pushed {
-                    failure = Some(e);
-                    return Err(tributary_store::Error::Conflict("client went away".into()));
-                }
-                Ok(())
-            },
-        );
+        members.stream(&store, cal.id, &query, sink)
+    });
+    Ok(answer.await)
+}
+
+/// The expand range when calendar-data asks for nothing but `expand`.
+fn expand_only(props: &PropRequest) -> Option<TimeRange> {
+    props.data.as_ref().and_then(|d| {
+        let only = DataRequest {
+            expand: d.expand,
+            ..DataRequest::default()
+        };
+        (d.expand.is_some() && *d == only)
+            .then_some(d.expand)
+            .flatten()
+    })
+}
+
+/// How the members of one calendar are picked and rendered during the candidate walk.
+struct Members<'a> {
+    /// Only the member of this name (the request's target was one resource).
+    only: Option<&'a str>,
+    /// The calendar's href, each member's encoded name appended.
+    prefix: &'a str,
+    /// See [`expand_only`].
+    expand_only: Option<TimeRange>,
+    filter: &'a CompFilter,
+    render: &'a RenderEnv<'a>,
+}
+
+impl Members<'_> {
+    /// Walk the store's candidates for `query`, pushing each match onto `sink`; a sink
+    /// that fails (the client went away) stops the walk with its error.
+    fn stream(
+        &self,
+        store: &tributary_store::Store,
+        calendar: i64,
+        query: &CandidateQuery<'_>,
+        sink: &mut Sink,
+    ) -> Result<Option<String>, StreamError> {
+        let mut failure = None;
+        let res = store.for_each_candidate(calendar, query, |candidate| {
+            if let Err(e) = self.answer(sink, candidate) {
+                failure = Some(e);
+                return Err(tributary_store::Error::Conflict("client went away".into()));
+            }
+            Ok(())
+        });
         match (failure, res) {
             (Some(e), _) => Err(e),
             (None, Err(e)) => Err(e.to_string().into()),
             (None, Ok(())) => Ok(None),
         }
-    });
-    Ok(answer.await)
+    }
+
+    /// One candidate: left out when it is not the member asked for or does not
+    /// match the filter, else its response pushed onto `sink`.
+    fn answer(
+        &self,
+        sink: &mut Sink,
+        Candidate {
+            meta,
+            decided,
+            body,
+            exact,
+        }: Candidate,
+    ) -> Result<(), StreamError> {
+        if self.only.is_some_and(|n| n != meta.name) {
+            return Ok(());
+        }
+        let body = body.unwrap_or_default();
+        let href = format!("{}{}", self.prefix, path::encode(&meta.name));
+        if let Some(data) = self.expand_exact(exact, &body) {
+            return push_rendered(
+                sink,
+                href,
+                &meta,
+                |out| {
+                    out.write(&data);
+                },
+                self.render,
+            );
+        }
+        let parsed = if decided {
+            None
+        } else {
+            let limits = &self.render.limits;
+            let Ok(parsed) = parse_stored(&body, limits) else {
+                return Ok(());
+            };
+            if !parsed.matches(self.filter, self.render.floating, limits) {
+                return Ok(());
+            }
+            Some(parsed)
+        };
+        push_object(sink, href, &meta, &body, parsed.as_ref(), self.render)
+    }
+
+    /// An exact single event asked for with nothing but `expand`: a line scan does it
+    /// (see tributary_calendar::expand_exact). It must overlap the expand range (RFC
+    /// 4791 §9.9, a VEVENT with DTEND after DTSTART), which may differ from the
+    /// filter's; one that does not is left to the general path, which returns it
+    /// without instances.
+    fn expand_exact(&self, exact: Option<(i64, i64)>, body: &[u8]) -> Option<String> {
+        match (exact, self.expand_only) {
+            (Some((start, end)), Some(x))
+                if x.end.is_none_or(|e| start < e) && x.start.is_none_or(|s| end > s) =>
+            {
+                tributary_calendar::expand_exact(&String::from_utf8_lossy(body), start, end)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// True when the filter is nothing but a time-range on VEVENT (what clients send to

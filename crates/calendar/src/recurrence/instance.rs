@@ -12,13 +12,14 @@
 //! override whose master is missing (as Microsoft Teams sends) is an instance all the
 //! same. RANGE=THISANDFUTURE is read as a single-instance override.
 
-use crate::alarm;
 use crate::filter::TimeRange;
-use crate::overlap::Span;
+use crate::recurrence::frames::{Frames, Start, Window};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::{Env, Shape};
+use crate::recurrence::trigger;
+use crate::recurrence::walk::walk_starts;
 use crate::scan::Node;
-use crate::shape::{Env, Shape};
 use crate::time::Zone;
-use crate::walk::{walk_starts, Frames, Start, Window};
 use crate::ComponentKind;
 use chrono::NaiveDateTime;
 
@@ -192,7 +193,7 @@ fn master_instances<'a>(
         }
         return (visit(&single(master, kind, env, None)), false);
     }
-    let (before, after) = alarm::margins(master, env.limits);
+    let (before, after) = trigger::margins(master, env.limits);
     let window = Window {
         from: hull
             .start

@@ -5,7 +5,7 @@
 //! how an object's times are read (its VTIMEZONEs, the zone of floating times).
 
 use crate::duration::{parse_duration, Length};
-use crate::overlap::{Span, TodoSpan};
+use crate::recurrence::overlap::{Span, TodoSpan};
 use crate::scan::{Node, Prop};
 use crate::time::{parse_date_value, prop_zone, DateValue, Zone};
 use crate::tz::ZoneTable;

@@ -7,12 +7,12 @@
 //! count from that instance). Without any time-range below it, instances do not
 //! matter and the components are tested as they are written.
 
-use crate::alarm;
+use super::alarm;
 use crate::filter::{Collation, CompFilter, ParamFilter, PropFilter, TextMatch, TimeRange};
-use crate::instance::{instances, Instance, Set};
-use crate::overlap::Span;
+use crate::recurrence::instance::{instances, Instance, Set};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::{value_spans, Env};
 use crate::scan::{Node, Prop};
-use crate::shape::{value_spans, Env};
 use crate::ComponentKind;
 
 /// RFC 4791 §9.7.1: whether `root` (a VCALENDAR) matches the top-level `filter`,

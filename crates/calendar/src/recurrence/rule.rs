@@ -7,10 +7,9 @@
 //! DTSTART makes a rule with no instances (not an error). `X-` rule parts are dropped.
 
 use crate::error::{invalid_data, Result};
-use crate::recur::rule_datetime;
 use crate::scan::Node;
 use crate::time::{parse_date_value, Zone};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDateTime};
 use rrule::{RRule, RRuleError, Tz as RTz, Unvalidated};
 
 /// Most RRULE properties read on one component (RFC 5545 says SHOULD NOT be more
@@ -206,8 +205,15 @@ fn split_until(value: &str) -> (String, Option<&str>) {
     (kept.join(";"), until)
 }
 
+/// A wall-clock time as the `rrule` crate's date-time: on a UTC clock (see
+/// [`crate::recurrence`]), whatever the frame. Rules, RDATEs and UNTIL are all handed to the
+/// crate this way, so they line up.
+pub(crate) fn rule_datetime(wall: NaiveDateTime) -> DateTime<RTz> {
+    wall.and_utc().with_timezone(&RTz::UTC)
+}
+
 /// UNTIL as a wall-clock time in `frame` on the `rrule` crate's UTC clock (see
-/// [`crate::recur`]): a UTC UNTIL beside a zoned DTSTART is converted to that zone's
+/// [`crate::recurrence`]): a UTC UNTIL beside a zoned DTSTART is converted to that zone's
 /// wall clock. UNTIL is inclusive (RFC 5545 §3.3.10), so a DATE covers its whole day.
 pub(crate) fn until_datetime(text: &str, frame: Zone) -> Option<DateTime<RTz>> {
     let value = parse_date_value(text, Zone::Floating)?;

@@ -1,6 +1,6 @@
 //! The instance starts of one recurring component inside a window (RFC 5545 §3.8.5).
 //!
-//! Unlike [`crate::recur::expand`], which feeds the index, this walks the recurrence
+//! Unlike [`crate::recurrence::expand::expand`], which feeds the index, this walks the recurrence
 //! set in ascending order and stops once the window is passed, so a rule without
 //! COUNT or UNTIL is only expanded up to the end of the queried range. Work is bounded
 //! three ways: at most [`Limits::max_instances`] starts inside the window are handed
@@ -14,15 +14,16 @@
 //! removes it).
 
 use crate::error::Result;
-use crate::recur::{collect_exdates, collect_rdates, is_excluded, rule_datetime, Expansion};
-use crate::rule::parse_rules;
+use crate::recurrence::dates::{collect_exdates, collect_rdates, is_excluded, Expansion};
+use crate::recurrence::frames::{Frames, Start, Window};
+use crate::recurrence::rule::{parse_rules, rule_datetime};
+use crate::recurrence::simple_rule::{self, SimpleRule};
 use crate::scan::Node;
-use crate::simple_rule;
-use crate::time::{DateValue, Zone};
+use crate::time::DateValue;
 use crate::tz::ZoneTable;
 use crate::Limits;
-use chrono::{DateTime, NaiveDateTime};
-use rrule::{RRuleSet, Tz as RTz};
+use chrono::NaiveDateTime;
+use rrule::RRuleSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
@@ -40,50 +41,6 @@ const BUDGET: Duration = if cfg!(test) {
 /// The clock is read every this many starts.
 const CLOCK_EVERY: u32 = 128;
 
-/// The zones a recurrence set is computed and read in.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Frames {
-    /// Where the rule runs: the DTSTART's own zone, or [`Zone::Floating`] (a UTC
-    /// clock showing wall-clock times) for DATE and floating values.
-    pub rules: Zone,
-    /// Where the resulting wall clocks are read to get UTC: `rules` for zoned
-    /// values, the calendar's zone (or UTC) for DATE and floating ones.
-    pub clock: Zone,
-}
-
-impl Frames {
-    /// The start the rule produced at `dt` (a wall clock on the `rrule` crate's UTC
-    /// clock, see [`crate::recur`]).
-    fn start(&self, dt: &DateTime<RTz>) -> Start {
-        let wall = dt.naive_utc();
-        Start {
-            wall,
-            epoch: self.clock.to_epoch(wall),
-            end: None,
-        }
-    }
-}
-
-/// One instance start.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Start {
-    /// Wall clock in the frame.
-    pub wall: NaiveDateTime,
-    /// UTC seconds.
-    pub epoch: i64,
-    /// An end of its own (RDATE;VALUE=PERIOD), UTC seconds.
-    pub end: Option<i64>,
-}
-
-/// Which starts are wanted: `from <= epoch <= to`, `None` being open.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Window {
-    /// Earliest start of interest.
-    pub from: Option<i64>,
-    /// Latest start of interest; the walk stops past it.
-    pub to: Option<i64>,
-}
-
 /// How a walk ended.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Walk {
@@ -95,8 +52,61 @@ pub(crate) struct Walk {
 
 /// Hands the starts of `comp`'s recurrence set (DTSTART, RRULE, RDATE minus EXDATE)
 /// that fall in `window` to `visit`, ascending (RDATE periods last); `visit`
-/// returns `true` to stop.
+/// returns `true` to stop. A rule [`simple_rule`] knows is stepped there; any other,
+/// or one whose dates overflow, is run by the `rrule` crate.
 pub(crate) fn walk_starts(
+    comp: &Node,
+    dtstart: &DateValue,
+    frames: Frames,
+    zones: &ZoneTable,
+    window: Window,
+    limits: &Limits,
+    visit: &mut dyn FnMut(Start) -> bool,
+) -> Result<Walk> {
+    if simple_rules_on() && simple_rule::window_fits(window) {
+        if let Some(rule) = simple_rule::simple_rule(comp, dtstart.wall, frames.rules) {
+            let excluded = collect_exdates(comp, frames.rules, zones)?;
+            let simple = walk_simple(rule, dtstart.wall, frames, &excluded, window, limits, visit);
+            if let Some(walk) = simple {
+                return Ok(walk);
+            }
+        }
+    }
+    walk_rules(comp, dtstart, frames, zones, window, limits, visit)
+}
+
+/// The walk of a rule [`simple_rule`] expands, EXDATE keys `excluded` removed; `None`
+/// when its dates overflow (nothing was handed out then).
+fn walk_simple(
+    rule: SimpleRule,
+    dtstart: NaiveDateTime,
+    frames: Frames,
+    excluded: &[i64],
+    window: Window,
+    limits: &Limits,
+    visit: &mut dyn FnMut(Start) -> bool,
+) -> Option<Walk> {
+    let max = scan_limit(limits) as usize + 2;
+    let (starts, _) = simple_rule::starts(rule, dtstart, frames, excluded, window.to, max)?;
+    #[cfg(test)]
+    SIMPLE_WALKS.with(|n| n.set(n.get() + 1));
+    let first = frames.start(&rule_datetime(dtstart));
+    let first = (!is_excluded(excluded, frames.rules, first.wall, first.epoch)).then_some(first);
+    let mut walker = Walker::new(window, limits, visit);
+    let starts = starts.into_iter().map(|(wall, epoch)| Start {
+        wall,
+        epoch,
+        end: None,
+    });
+    match walk_set(|| starts, first, &mut walker) {
+        Some(ran_out) if !(ran_out && rule.endless()) => {}
+        _ => walker.result.truncated = true,
+    }
+    Some(walker.result)
+}
+
+/// The walk of any recurrence set, run by the `rrule` crate, then the RDATE periods.
+fn walk_rules(
     comp: &Node,
     dtstart: &DateValue,
     frames: Frames,
@@ -108,32 +118,6 @@ pub(crate) fn walk_starts(
     let frame = frames.rules;
     let start = rule_datetime(dtstart.wall);
     let first = frames.start(&start);
-    if simple_rules_on() && simple_rule::window_fits(window) {
-        if let Some(rule) = simple_rule::simple_rule(comp, dtstart.wall, frame) {
-            let excluded = collect_exdates(comp, frame, zones)?;
-            let max = scan_limit(limits) as usize + 2;
-            if let Some((starts, _)) =
-                simple_rule::starts(rule, dtstart.wall, frames, &excluded, window.to, max)
-            {
-                #[cfg(test)]
-                SIMPLE_WALKS.with(|n| n.set(n.get() + 1));
-                let first =
-                    (!is_excluded(&excluded, frame, first.wall, first.epoch)).then_some(first);
-                let mut walker = Walker::new(window, limits, visit);
-                let starts = starts.into_iter().map(|(wall, epoch)| Start {
-                    wall,
-                    epoch,
-                    end: None,
-                });
-                let endless = rule.endless();
-                match walk_set(|| starts, first, &mut walker) {
-                    Some(ran_out) if !(ran_out && endless) => {}
-                    _ => walker.result.truncated = true,
-                }
-                return Ok(walker.result);
-            }
-        }
-    }
     let rules = parse_rules(comp, &start, frame)?;
     // A rule without COUNT or UNTIL never runs out: if the iterator ends anyway, the
     // `rrule` crate gave up (100 000 steps without an instance).
@@ -158,10 +142,16 @@ pub(crate) fn walk_starts(
         // seen stands, the rest is unknown.
         _ => walker.result.truncated = true,
     }
-    if crate::rule::unreliable(comp) {
+    if crate::recurrence::rule::unreliable(comp) {
         walker.result.truncated = true;
     }
-    for &(from, to) in &extra.periods {
+    offer_periods(&extra.periods, frames, &mut walker);
+    Ok(walker.result)
+}
+
+/// Offers the RDATE periods (`(start, end)` UTC seconds), each judged by its own end.
+fn offer_periods(periods: &[(i64, i64)], frames: Frames, walker: &mut Walker<'_>) {
+    for &(from, to) in periods {
         if walker.halted() {
             break;
         }
@@ -173,7 +163,6 @@ pub(crate) fn walk_starts(
             });
         }
     }
-    Ok(walker.result)
 }
 
 #[cfg(test)]

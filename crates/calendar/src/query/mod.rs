@@ -14,18 +14,29 @@
 //! limit cuts expansion short, the rest of the set counts as matching every time
 //! range, so a query never misses an object because of the limits (the same
 //! superset rule the index follows).
+//!
+//! The parts: filter evaluation (`matching`, with VALARM triggers in `alarm`),
+//! calendar-data (`data`) and free-busy time (`freebusy`). The
+//! query types are plain data in [`crate::filter`], outside this module, because
+//! recurrence expansion reads their [`TimeRange`](crate::filter::TimeRange) too.
+//! Instances come from the crate's recurrence module; this module does not compute
+//! index fields.
 
-use crate::data::{self, DataSink};
+mod alarm;
+pub(crate) mod data;
+mod freebusy;
+mod matching;
+
 use crate::error::{Error, Result};
 use crate::filter::{CompFilter, DataRequest, TimeRange};
-use crate::freebusy;
-use crate::matching;
 use crate::object;
+use crate::recurrence::shape::Env;
 use crate::scan::{self, Node};
-use crate::shape::Env;
 use crate::tz::ZoneTable;
 use crate::{ComponentKind, Limits};
 use chrono_tz::Tz;
+use data::DataSink;
+pub use freebusy::{BusyKind, BusyPeriod};
 
 /// A calendar object resource parsed once, to be evaluated against queries.
 #[derive(Debug)]
@@ -36,39 +47,6 @@ pub struct ParsedObject {
     pub(crate) zones: ZoneTable,
     /// The one component type it holds.
     pub(crate) kind: ComponentKind,
-}
-
-/// One busy interval for free-busy answers (RFC 4791 §7.10), UTC seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BusyPeriod {
-    /// Inclusive start.
-    pub start: i64,
-    /// Exclusive end.
-    pub end: i64,
-    /// The FBTYPE it counts as.
-    pub kind: BusyKind,
-}
-
-/// The busy FBTYPE values (RFC 5545 §3.2.9); free time is never reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BusyKind {
-    /// `BUSY`
-    Busy,
-    /// `BUSY-TENTATIVE`
-    BusyTentative,
-    /// `BUSY-UNAVAILABLE`
-    BusyUnavailable,
-}
-
-impl BusyKind {
-    /// The FBTYPE parameter value.
-    pub fn fbtype(self) -> &'static str {
-        match self {
-            BusyKind::Busy => "BUSY",
-            BusyKind::BusyTentative => "BUSY-TENTATIVE",
-            BusyKind::BusyUnavailable => "BUSY-UNAVAILABLE",
-        }
-    }
 }
 
 /// Parses stored object bytes. They were validated when written; anything that no
@@ -156,8 +134,8 @@ impl ParsedObject {
     pub(crate) fn expand_both_ways(&self, range: TimeRange, limits: &Limits) -> (String, String) {
         let env = self.env(None, limits);
         let mut direct = String::new();
-        data::expand_text(&self.root, self.kind, range, env, &mut direct);
-        let tree = data::expand(&self.root, self.kind, range, env);
+        data::expand::expand_text(&self.root, self.kind, range, env, &mut direct);
+        let tree = data::expand::expand(&self.root, self.kind, range, env);
         (direct, crate::writer::component_text(&tree))
     }
 

@@ -8,10 +8,10 @@
 //! [`MAX_DIGEST_INSTANCES`]. Everything else is matched by parsing, as before.
 
 use crate::filter::TimeRange;
-use crate::instance::{instances, Set};
-use crate::overlap::Span;
+use crate::recurrence::instance::{instances, Set};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::Env;
 use crate::scan::Node;
-use crate::shape::Env;
 use crate::tz::ZoneTable;
 use crate::{ComponentKind, Limits};
 
@@ -38,7 +38,7 @@ pub(crate) fn digest(
     };
     let set = Set::of(root, kind, env);
     for comp in set.components() {
-        if comp.has("RDATE") || !crate::span::component_exact(comp, kind, zones).ok()? {
+        if comp.has("RDATE") || !crate::index::span::component_exact(comp, kind, zones).ok()? {
             return None;
         }
     }

@@ -15,7 +15,7 @@
 
 use crate::duration::{parse_duration, Length};
 use crate::error::{invalid_data, Result};
-use crate::recur;
+use crate::recurrence::expand;
 use crate::scan::Node;
 use crate::time::{comp_date, DateValue, FLOATING_SLACK};
 use crate::tz::ZoneTable;
@@ -106,7 +106,7 @@ pub(crate) fn component_extent(
     let mut acc = Accumulator::new(first, timing.length.end(frame, timing.start.wall, first));
     let mut inexact = timing.inexact;
     if comp.has("RRULE") || comp.has("RDATE") {
-        let expansion = recur::expand(comp, &timing.start, zones, limits)?;
+        let expansion = expand::expand(comp, &timing.start, zones, limits)?;
         for inst in &expansion.instances {
             acc.push(inst.start, timing.length.end(frame, inst.wall, inst.start));
         }

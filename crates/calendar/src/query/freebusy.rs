@@ -6,16 +6,48 @@
 //! FBTYPE (FREE ones are left out). VTODO and VJOURNAL take no time.
 
 use crate::filter::TimeRange;
-use crate::instance::{instances, Instance, Set};
-use crate::overlap::Span;
-use crate::query::{BusyKind, BusyPeriod};
+use crate::recurrence::instance::{instances, Instance, Set};
+use crate::recurrence::overlap::Span;
+use crate::recurrence::shape::{value_spans, Env};
 use crate::scan::{Node, Prop};
-use crate::shape::{value_spans, Env};
 use crate::writer::{component_text, utc_text};
 use crate::ComponentKind;
 
 /// PRODID of generated calendars.
 const PRODID: &str = "-//Tributary//CalDAV//EN";
+
+/// One busy interval for free-busy answers (RFC 4791 §7.10), UTC seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BusyPeriod {
+    /// Inclusive start.
+    pub start: i64,
+    /// Exclusive end.
+    pub end: i64,
+    /// The FBTYPE it counts as.
+    pub kind: BusyKind,
+}
+
+/// The busy FBTYPE values (RFC 5545 §3.2.9); free time is never reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BusyKind {
+    /// `BUSY`
+    Busy,
+    /// `BUSY-TENTATIVE`
+    BusyTentative,
+    /// `BUSY-UNAVAILABLE`
+    BusyUnavailable,
+}
+
+impl BusyKind {
+    /// The FBTYPE parameter value.
+    pub fn fbtype(self) -> &'static str {
+        match self {
+            BusyKind::Busy => "BUSY",
+            BusyKind::BusyTentative => "BUSY-TENTATIVE",
+            BusyKind::BusyUnavailable => "BUSY-UNAVAILABLE",
+        }
+    }
+}
 
 /// The busy periods of one object that overlap `range`.
 pub(crate) fn busy_periods(

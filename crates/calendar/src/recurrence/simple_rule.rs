@@ -14,12 +14,12 @@
 //! as on the crate's path ([`Zone::to_epoch`], RFC 5545 §3.3.5), so both agree; a
 //! test compares them over thousands of rules.
 
-use crate::recur::is_excluded;
-use crate::rule::until_datetime;
+use crate::recurrence::dates::is_excluded;
+use crate::recurrence::frames::{Frames, Window};
+use crate::recurrence::rule::until_datetime;
 use crate::scan::Node;
-use crate::time::Zone;
-use crate::walk::{Frames, Window};
-use chrono::{Datelike, NaiveDateTime, TimeDelta, Weekday};
+use crate::time::{weekday, Zone};
+use chrono::{Datelike, NaiveDateTime, TimeDelta};
 
 /// Most instances generated for one walk; the caller's limits are lower.
 const MAX_STARTS: usize = 1 << 20;
@@ -122,7 +122,7 @@ pub(crate) fn simple_rule(comp: &Node, dtstart: NaiveDateTime, frame: Zone) -> O
 }
 
 /// The starts of `rule` from `dtstart` in ascending order, EXDATEs (`excluded`, the
-/// sorted keys of [`collect_exdates`](crate::recur::collect_exdates)) removed, up to
+/// sorted keys of [`collect_exdates`](crate::recurrence::dates::collect_exdates)) removed, up to
 /// the first one past `to` (included so that the caller sees the walk end there) and
 /// at most `max` of them: `(starts, ran_out)`, `ran_out` when the rule ended before
 /// either bound. `None` when the dates overflow.
@@ -161,20 +161,6 @@ pub(crate) fn starts(
             return Some((out, false));
         }
     }
-}
-
-/// An RFC 5545 §3.3.10 weekday (`MO` … `SU`, any case).
-pub(crate) fn weekday(text: &str) -> Option<Weekday> {
-    Some(match text.to_ascii_uppercase().as_str() {
-        "MO" => Weekday::Mon,
-        "TU" => Weekday::Tue,
-        "WE" => Weekday::Wed,
-        "TH" => Weekday::Thu,
-        "FR" => Weekday::Fri,
-        "SA" => Weekday::Sat,
-        "SU" => Weekday::Sun,
-        _ => return None,
-    })
 }
 
 /// A plain decimal number (no sign, at most 9 digits).

@@ -124,6 +124,15 @@ impl Reply {
         self.headers.push((name, value.to_string()));
         self
     }
+
+    /// The same multistatus with `responses` added at its end (a remote that says
+    /// more than it should).
+    pub fn inject(mut self, responses: &str) -> Reply {
+        if let Some(at) = self.body.rfind("</multistatus>") {
+            self.body.insert_str(at, responses);
+        }
+        self
+    }
 }
 
 type Script = dyn Fn(&Seen) -> Reply + Send + Sync;

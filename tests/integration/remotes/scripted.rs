@@ -5,8 +5,8 @@
 //! (`crates/pull/src/remote/`).
 
 use super::script_server::{
-    account, icloud_front, icloud_partition, plain, reply, Calendar, ScriptServer, DSID, PASSWORD,
-    USER,
+    account, icloud_front, icloud_partition, plain, reply, Calendar, ScriptServer, Seen, DSID,
+    PASSWORD, USER,
 };
 use super::{cal, counts, objects, put, summary, Stored, PULL};
 use crate::integration::binary::Dir;
@@ -571,4 +571,47 @@ async fn a_deleted_calendar_is_not_replaced_by_another_of_the_account() {
         ["ev-1", "ev-2", "l-1"]
     );
     assert_eq!(here.local.store.outbox("acct").unwrap().len(), 1);
+}
+
+/// A remote that says more than it should: its listing names an object outside the
+/// calendar's collection, and its multiget answer carries an object nobody asked for.
+/// Neither is mirrored (so neither could later be the target of a push), and nothing
+/// is asked of the outside href.
+#[tokio::test(flavor = "multi_thread")]
+async fn objects_outside_the_calendar_or_not_asked_for_are_not_mirrored() {
+    let here = Here::new("outside").await;
+    let calendar = Calendar::new("/cal/work/", "Work", true);
+    calendar.put("ev-1", "Event 1");
+    let inner = plain(calendar.clone());
+    let outside = r#"<response xmlns="DAV:"><href>/cal/other/secret.ics</href><propstat><prop><getetag xmlns="DAV:">"s1"</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>"#;
+    let stray = "<response xmlns=\"DAV:\"><href>/cal/work/stray.ics</href><propstat><prop><getetag xmlns=\"DAV:\">\"x1\"</getetag><calendar-data xmlns=\"urn:ietf:params:xml:ns:caldav\">BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:stray\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T100000Z\r\nSUMMARY:Stray\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n</calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat></response>";
+    let host = ScriptServer::start(move |seen: &Seen| {
+        let answer = inner(seen);
+        if seen.kind().starts_with("SYNC") {
+            answer.inject(outside)
+        } else if seen.is_multiget() {
+            answer.inject(stray)
+        } else {
+            answer
+        }
+    })
+    .await;
+    here.add("acct", &host.url("/cal/work/"), &[]);
+    let out = here.sync_ok("acct");
+    assert_eq!(counts(&out), (1, 0, 0), "{out}");
+    assert!(out.contains("outside the calendar's collection"), "{out}");
+    assert_eq!(
+        here.mirror("acct")
+            .await
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["ev-1"]
+    );
+    let kinds = host.take_kinds();
+    assert!(kinds.iter().all(|k| !k.contains("secret")), "{kinds:?}");
+    assert!(
+        kinds.contains(&"MULTIGET ev-1.ics /cal/work/".to_string()),
+        "{kinds:?}"
+    );
 }

@@ -22,7 +22,13 @@ struct Here {
 
 impl Here {
     async fn new(name: &str) -> Here {
-        let dir = Dir::new(&format!("scripted-{name}"), "warn", PULL);
+        Here::with_config(name, PULL).await
+    }
+
+    /// [`Here::new`] with other config sections (keeping `[pull]`'s
+    /// allow_private_networks).
+    async fn with_config(name: &str, extra: &str) -> Here {
+        let dir = Dir::new(&format!("scripted-{name}"), "warn", extra);
         let store = Store::open(&StoreSettings::new(dir.0.join("t.db"))).unwrap();
         let local = TestServer::with_store(Default::default(), store).await;
         Here { dir, local }
@@ -612,6 +618,35 @@ async fn objects_outside_the_calendar_or_not_asked_for_are_not_mirrored() {
     assert!(kinds.iter().all(|k| !k.contains("secret")), "{kinds:?}");
     assert!(
         kinds.contains(&"MULTIGET ev-1.ics /cal/work/".to_string()),
+        "{kinds:?}"
+    );
+}
+
+/// The objects one run fetches are bounded in sum by `[pull] max_feed_bytes`, like a
+/// feed's body, even when every multiget answer is under it: a remote cannot make a
+/// run hold more. The run fails and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_objects_one_run_holds_are_bounded_in_sum() {
+    let config =
+        "[pull]\nallow_private_networks = true\ntimeout_secs = 5\nmax_feed_bytes = 80000\n";
+    let here = Here::with_config("held", config).await;
+    let calendar = Calendar::new("/cal/work/", "Work", true);
+    let padding = "S".repeat(200);
+    for i in 0..250 {
+        calendar.put(&format!("ev-{i:03}"), &format!("{i} {padding}"));
+    }
+    let host = ScriptServer::start(plain(calendar.clone())).await;
+    here.add("acct", &host.url("/cal/work/"), &[]);
+    let (ok, out) = here.sync("acct", &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("more than 80000 bytes"), "{out}");
+    assert!(here.mirror("acct").await.is_empty());
+    // Each of the three answers (100 + 100 + 50 objects) stayed under the cap: it
+    // was their sum, crossed in the third, that was refused.
+    let kinds = host.take_kinds();
+    assert_eq!(
+        kinds.iter().filter(|k| k.starts_with("MULTIGET")).count(),
+        3,
         "{kinds:?}"
     );
 }

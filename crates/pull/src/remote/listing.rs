@@ -16,6 +16,11 @@ use url::Url;
 /// Most sync-collection pages one run reads (RFC 6578 §3.6 truncation).
 const MAX_SYNC_PAGES: usize = 50;
 
+/// Most members one run's listing may name, over all its pages (one answer's own
+/// cap in the multistatus reader): a remote that keeps answering "truncated" cannot
+/// grow the run's memory without bound.
+const MAX_LISTED: usize = 100_000;
+
 /// What the remote holds, or what changed on it.
 struct Listing {
     /// Members listed with their ETags (all of them, or the changed ones).
@@ -166,6 +171,11 @@ impl Session<'_, '_> {
                 changed.remove(&key);
                 removed.insert(key);
             }
+            if changed.len() + removed.len() > MAX_LISTED {
+                return Err(Stop::Source(format!(
+                    "the remote listed more than {MAX_LISTED} members"
+                )));
+            }
             let more = page.truncated && token.as_deref() != Some(page.token.as_str());
             token = Some(page.token);
             if !more {
@@ -191,7 +201,9 @@ impl Session<'_, '_> {
     /// calendar-multiget of `wanted` in batches; returns the hrefs (normalised) that
     /// came back. One listed but not returned keeps its stored version (and the run
     /// keeps the listing's starting point, see [`Listing::restart`]); an answer for an
-    /// href that was not asked for is ignored.
+    /// href that was not asked for is ignored. The objects one run holds come to at
+    /// most `[pull] max_feed_bytes`, the bound a feed's whole body has: each answer is
+    /// capped on the wire, and this caps their sum.
     async fn fetch(
         &self,
         calendar: &Url,
@@ -199,11 +211,19 @@ impl Session<'_, '_> {
         items: &mut Vec<Item>,
     ) -> Result<HashSet<String>, Stop> {
         let mut got = HashSet::new();
+        let cap = self.run.puller.settings.max_feed_bytes;
+        let mut held = 0u64;
         for batch in wanted.chunks(MULTIGET_BATCH) {
             let asked: HashSet<String> = batch.iter().map(|h| normalize_href(h)).collect();
             for o in self.remote.multiget(calendar, batch).await? {
                 let key = normalize_href(&o.href);
                 if asked.contains(&key) && got.insert(key.clone()) {
+                    held += o.data.len() as u64;
+                    if held > cap {
+                        return Err(Stop::Source(format!(
+                            "the remote's changed objects come to more than {cap} bytes ([pull] max_feed_bytes)"
+                        )));
+                    }
                     items.push(Item::Versioned {
                         external_id: key,
                         text: o.data,

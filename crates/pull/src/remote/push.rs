@@ -407,13 +407,20 @@ fn later(ours: &str, theirs: &str) -> bool {
     }
 }
 
+/// The first LAST-MODIFIED of the event (or to-do, journal) itself: a VTIMEZONE has
+/// one too (when its rules were written), and often comes first in the object.
 fn last_modified(text: &str) -> Option<String> {
+    let mut in_item = false;
     text.lines().find_map(|l| {
         let l = l.trim_end_matches('\r');
         let (name, value) = l.split_once(':')?;
         let name = name.split(';').next()?;
-        name.eq_ignore_ascii_case("LAST-MODIFIED")
-            .then(|| value.trim().to_string())
+        if name.eq_ignore_ascii_case("BEGIN") {
+            in_item = ["VEVENT", "VTODO", "VJOURNAL"]
+                .iter()
+                .any(|k| value.trim().eq_ignore_ascii_case(k));
+        }
+        (in_item && name.eq_ignore_ascii_case("LAST-MODIFIED")).then(|| value.trim().to_string())
     })
 }
 
@@ -428,5 +435,15 @@ mod tests {
         assert!(later(a, b));
         assert!(!later(b, a));
         assert!(!later(a, "BEGIN:VEVENT\nEND:VEVENT\n"));
+    }
+
+    #[test]
+    fn a_time_zone_s_last_modified_is_not_the_event_s() {
+        let zone = "BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\nLAST-MODIFIED:20300101T000000Z\r\nEND:VTIMEZONE\r\n";
+        let ours = format!("BEGIN:VCALENDAR\r\n{zone}BEGIN:VEVENT\r\nLAST-MODIFIED:20261201T100000Z\r\nEND:VEVENT\r\n");
+        let theirs =
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nLAST-MODIFIED:20261202T100000Z\r\nEND:VEVENT\r\n";
+        assert!(!later(&ours, theirs));
+        assert!(later(theirs, &ours));
     }
 }
